@@ -1,0 +1,108 @@
+//! Runs the playbook's checks over the facts and plans the fixes: the pure core shared by
+//! check, diff and fix.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::facts::Facts;
+use crate::kinds::{self, Status};
+use crate::plan::{changes_between, ItemPlan, Plan, Workspace};
+use crate::playbook::Playbook;
+
+/// Which items a command looks at: `--only` (all when empty) minus `--skip`.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub only: Option<BTreeSet<String>>,
+    pub skip: BTreeSet<String>,
+}
+
+impl Selection {
+    pub fn from_tokens(playbook: &Playbook, only: &[String], skip: &[String]) -> Result<Selection> {
+        Ok(Selection {
+            only: if only.is_empty() { None } else { Some(playbook.select(only)?) },
+            skip: playbook.select(skip)?,
+        })
+    }
+
+    pub fn includes(&self, id: &str) -> bool {
+        self.only.as_ref().is_none_or(|o| o.contains(id)) && !self.skip.contains(id)
+    }
+
+    /// Named explicitly with --only (a section does not count as naming a disruptive item).
+    pub fn names(&self, id: &str, tokens: &[String]) -> bool {
+        self.includes(id) && tokens.iter().any(|t| t.split(',').any(|p| p.trim() == id))
+    }
+}
+
+/// One item's result, as every report shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub id: String,
+    pub legacy_id: Option<String>,
+    pub title: String,
+    pub status: Status,
+    pub evidence: Vec<String>,
+    /// docker-harden can change the host for this item.
+    pub fixable: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pending_restart: bool,
+}
+
+pub fn evaluate(
+    playbook: &Playbook,
+    facts: &Facts,
+    selection: &Selection,
+    today: jiff::civil::Date,
+) -> Vec<Finding> {
+    playbook
+        .items
+        .iter()
+        .filter(|item| selection.includes(&item.id))
+        .map(|item| {
+            let verdict = kinds::check(item, facts, &playbook.variables);
+            let mut status = verdict.status;
+            let mut evidence = verdict.evidence;
+            if status == Status::Warn {
+                if let Some(waiver) = playbook.waivers.get(&item.id) {
+                    if today <= waiver.expires {
+                        status = Status::Waived;
+                        evidence.insert(0, format!("waived until {}: {}", waiver.expires, waiver.reason));
+                    } else {
+                        evidence.insert(0, format!("waiver expired on {}: {}", waiver.expires, waiver.reason));
+                    }
+                }
+            }
+            Finding {
+                id: item.id.clone(),
+                legacy_id: item.legacy_id.clone(),
+                title: item.title.clone(),
+                status,
+                evidence,
+                fixable: item.kind.fixable(),
+                pending_restart: verdict.pending_restart,
+            }
+        })
+        .collect()
+}
+
+/// Plans the fixes of `ids` in playbook order; each item sees the edits of the ones before it.
+pub fn plan(playbook: &Playbook, facts: &Facts, ids: &BTreeSet<String>) -> Result<Plan> {
+    let mut ws = Workspace::new(facts);
+    let mut plan = Plan::default();
+    for item in playbook.items.iter().filter(|i| ids.contains(&i.id)) {
+        let before = ws.state();
+        let outcome = kinds::fix(item, facts, &playbook.variables, &mut ws)?;
+        let changes = changes_between(&before, &ws.state());
+        plan.actions.extend(outcome.actions.iter().copied());
+        plan.items.push(ItemPlan {
+            id: item.id.clone(),
+            changes,
+            actions: outcome.actions,
+            blocked: outcome.blocked,
+        });
+    }
+    plan.changes = ws.changes();
+    Ok(plan)
+}

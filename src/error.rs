@@ -1,0 +1,71 @@
+//! The one error type: every failure the tool reports, with its message and exit code.
+
+use std::path::PathBuf;
+
+/// Exit code for a clean run (no WARN).
+pub const EXIT_CLEAN: i32 = 0;
+/// Exit code when findings (WARN items, pending changes) remain.
+pub const EXIT_FINDINGS: i32 = 1;
+/// Exit code for any error.
+pub const EXIT_ERROR: i32 = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}:{line}:{column}: not valid JSON: {message}")]
+    InvalidJson {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    InvalidFile { path: PathBuf, message: String },
+    #[error("{path}: invalid playbook: {message}")]
+    Playbook { path: String, message: String },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: symlink to {target} leads out of the root {root}; refusing to follow it")]
+    SymlinkEscape {
+        path: PathBuf,
+        target: PathBuf,
+        root: PathBuf,
+    },
+    #[error("another docker-harden run is in progress (lock {path} is held{holder}); try again when it has finished")]
+    Locked { path: PathBuf, holder: String },
+    #[error("`fix` asks before each change and needs a terminal; run `docker-harden diff` to preview, or `docker-harden fix --yes` to apply unattended")]
+    NoTerminal,
+    #[error("{0}")]
+    Selector(String),
+    #[error("rollback of run {run} refused: {reason}")]
+    Rollback { run: String, reason: String },
+    #[error("`{command}` failed: {message}")]
+    Command { command: String, message: String },
+    #[error("{0}")]
+    Usage(String),
+    #[error("interactive prompt failed: {0}")]
+    Prompt(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// Every error exits 2, so scripts can tell "findings" (1) from "could not run" (2).
+    pub fn exit_code(&self) -> i32 {
+        EXIT_ERROR
+    }
+
+    /// A closed pipe (`docker-harden check | head`) is not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

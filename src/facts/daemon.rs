@@ -1,0 +1,378 @@
+//! dockerd's effective configuration: daemon.json at the --config-file in use, flags from the
+//! unit's ExecStart (with drop-ins and environment files) or the init defaults file, and, on
+//! the live host, the running process and the Docker API.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::{LiveSources, Snapshot};
+use crate::daemon_flags::{self, UnitFile};
+use crate::daemon_json;
+use crate::engine::EngineInfo;
+use crate::error::{Error, Result};
+
+/// systemd's unit search path for system units, highest priority first.
+pub const UNIT_DIRS: &[&str] = &[
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/usr/local/lib/systemd/system",
+    "/lib/systemd/system",
+    "/usr/lib/systemd/system",
+];
+pub const DEFAULT_CONFIG_FILE: &str = "/etc/docker/daemon.json";
+pub const DEFAULT_DATA_ROOT: &str = "/var/lib/docker";
+pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
+const DEFAULT_DOCKER_FILE: &str = "/etc/default/docker";
+const SYSCONFIG_DOCKER_FILE: &str = "/etc/sysconfig/docker";
+
+/// Where a flag was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlagSource {
+    /// The unit's ExecStart (after drop-ins), in this file.
+    Unit(PathBuf),
+    /// An init defaults file read by a SysV script (no systemd unit).
+    InitDefaults(PathBuf, String),
+    /// The running dockerd's command line.
+    Running(u32),
+}
+
+impl std::fmt::Display for FlagSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FlagSource::Unit(p) => write!(f, "ExecStart in {}", p.display()),
+            FlagSource::InitDefaults(p, var) => write!(f, "{var} in {}", p.display()),
+            FlagSource::Running(pid) => write!(f, "the running dockerd (pid {pid})"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcedFlag {
+    pub flag: daemon_flags::Flag,
+    pub source: FlagSource,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunningDaemon {
+    pub pid: u32,
+    pub flags: Vec<SourcedFlag>,
+    /// Process start, nanoseconds since the epoch (to tell whether daemon.json changed since).
+    pub started_ns: Option<i128>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DaemonFacts {
+    /// Whether a dockerd binary exists under the root.
+    pub installed: bool,
+    pub service_unit: Option<PathBuf>,
+    pub socket_unit: Option<PathBuf>,
+    /// Flags dockerd gets at its next start.
+    pub configured_flags: Vec<SourcedFlag>,
+    pub running: Option<RunningDaemon>,
+    /// The --config-file in use (host path as configured) and its resolved path.
+    pub config_file: PathBuf,
+    pub config_file_resolved: PathBuf,
+    /// Parsed daemon.json; `None` when the file does not exist.
+    pub json: Option<Map<String, Value>>,
+    pub json_mtime_ns: Option<i128>,
+    pub data_root: PathBuf,
+    pub api_socket: PathBuf,
+    /// The Docker API's answer: `None` under --root, `Some(Err)` when it could not be asked.
+    pub engine: Option<std::result::Result<EngineInfo, String>>,
+}
+
+impl DaemonFacts {
+    /// Flags that set daemon.json `key` at the next start.
+    pub fn flags_for_key(&self, key: &str) -> Vec<&SourcedFlag> {
+        flags_for(&self.configured_flags, key)
+    }
+
+    /// Flags the running dockerd was started with that set `key`.
+    pub fn running_flags_for_key(&self, key: &str) -> Vec<&SourcedFlag> {
+        self.running
+            .as_ref()
+            .map(|r| flags_for(&r.flags, key))
+            .unwrap_or_default()
+    }
+
+    pub fn json_value(&self, key: &str) -> Option<&Value> {
+        self.json.as_ref().and_then(|m| m.get(key))
+    }
+
+    /// A daemon.json value that dockerd cannot have picked up yet: the file changed after the
+    /// running dockerd started.
+    pub fn json_newer_than_daemon(&self) -> bool {
+        match (&self.running, self.json_mtime_ns) {
+            (Some(RunningDaemon { started_ns: Some(start), .. }), Some(mtime)) => mtime > *start,
+            _ => false,
+        }
+    }
+
+    pub fn engine_info(&self) -> Option<&EngineInfo> {
+        self.engine.as_ref().and_then(|e| e.as_ref().ok())
+    }
+}
+
+fn flags_for<'a>(flags: &'a [SourcedFlag], key: &str) -> Vec<&'a SourcedFlag> {
+    flags
+        .iter()
+        .filter(|f| daemon_flags::json_key(&f.flag.name) == Some(key))
+        .collect()
+}
+
+/// Finds a unit file and its drop-ins the way systemd does: the first directory in the search
+/// path that has the unit wins; drop-ins from every directory are applied in file-name order,
+/// a name in a higher-priority directory hiding the same name below it.
+pub(crate) fn find_unit(
+    snap: &mut Snapshot<'_>,
+    name: &str,
+) -> Result<Option<(UnitFile, Vec<UnitFile>)>> {
+    let mut main = None;
+    for dir in UNIT_DIRS {
+        let path = PathBuf::from(dir).join(name);
+        if let (resolved, Some(text)) = snap.text(&path)? {
+            // A unit linked to /dev/null is masked; resolved is then /dev/null.
+            if resolved != Path::new("/dev/null") {
+                main = Some(UnitFile {
+                    path: resolved.display().to_string(),
+                    text,
+                });
+            }
+            break;
+        }
+    }
+    let Some(main) = main else { return Ok(None) };
+    let mut dropin_names: std::collections::BTreeMap<String, PathBuf> = Default::default();
+    for dir in UNIT_DIRS {
+        let dropin_dir = PathBuf::from(dir).join(format!("{name}.d"));
+        for file in snap.rootfs.list_dir(&dropin_dir)? {
+            if file.ends_with(".conf") && !dropin_names.contains_key(&file) {
+                dropin_names.insert(file.clone(), dropin_dir.join(&file));
+            }
+        }
+    }
+    let mut dropins = Vec::new();
+    for path in dropin_names.values() {
+        if let (resolved, Some(text)) = snap.text(path)? {
+            dropins.push(UnitFile {
+                path: resolved.display().to_string(),
+                text,
+            });
+        }
+    }
+    Ok(Some((main, dropins)))
+}
+
+fn find_binary(snap: &mut Snapshot<'_>, name: &str) -> Result<Vec<PathBuf>> {
+    let mut found: Vec<PathBuf> = Vec::new();
+    for dir in super::targets::BIN_DIRS {
+        if let Some(resolved) = snap.meta(&PathBuf::from(dir).join(name))? {
+            if !found.contains(&resolved) {
+                found.push(resolved);
+            }
+        }
+    }
+    Ok(found)
+}
+
+pub(crate) fn gather(snap: &mut Snapshot<'_>, live: Option<&LiveSources<'_>>) -> Result<DaemonFacts> {
+    let installed = !find_binary(snap, "dockerd")?.is_empty();
+    let service = find_unit(snap, "docker.service")?;
+    let socket_unit = find_unit(snap, "docker.socket")?.map(|(u, _)| PathBuf::from(u.path));
+
+    let mut configured_flags = Vec::new();
+    match &service {
+        Some((main, dropins)) => {
+            let mut env_files = HashMap::new();
+            for (path, _optional) in daemon_flags::environment_files(main, dropins) {
+                if let (_, Some(text)) = snap.text(Path::new(&path))? {
+                    env_files.insert(path, text);
+                }
+            }
+            if let Some(exec) = daemon_flags::effective_exec_start(main, dropins, &env_files) {
+                let args: Vec<String> = exec.argv.iter().skip(1).cloned().collect();
+                let source = FlagSource::Unit(PathBuf::from(&exec.path));
+                configured_flags.extend(
+                    daemon_flags::parse_dockerd_args(&args)
+                        .flags
+                        .into_iter()
+                        .map(|flag| SourcedFlag {
+                            flag,
+                            source: source.clone(),
+                        }),
+                );
+            }
+        }
+        None => {
+            // Without a systemd unit, the SysV scripts pass these variables to dockerd.
+            for (file, var) in [(DEFAULT_DOCKER_FILE, "DOCKER_OPTS"), (SYSCONFIG_DOCKER_FILE, "OPTIONS")] {
+                if let (_, Some(text)) = snap.text(Path::new(file))? {
+                    let vars = daemon_flags::parse_env_file(&text);
+                    if let Some((_, value)) = vars.iter().rev().find(|(k, _)| k == var) {
+                        let source = FlagSource::InitDefaults(PathBuf::from(file), var.to_string());
+                        let words = daemon_flags::split_words(value);
+                        configured_flags.extend(
+                            daemon_flags::parse_dockerd_args(&words)
+                                .flags
+                                .into_iter()
+                                .map(|flag| SourcedFlag { flag, source: source.clone() }),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // The default and sysconfig files are watched and permission-checked whether used or not.
+    snap.text(Path::new(DEFAULT_DOCKER_FILE))?;
+    snap.text(Path::new(SYSCONFIG_DOCKER_FILE))?;
+
+    let running = match live {
+        Some(_) => find_running_dockerd(snap)?,
+        None => None,
+    };
+
+    // The flags in effect decide which file dockerd reads: the running process if there is
+    // one, else what the unit will pass.
+    let effective_flags: &[SourcedFlag] = running
+        .as_ref()
+        .map(|r| r.flags.as_slice())
+        .unwrap_or(&configured_flags);
+    let flag_value = |name: &str| {
+        effective_flags
+            .iter()
+            .rev()
+            .find(|f| f.flag.name == name)
+            .map(|f| f.flag.value.clone())
+    };
+    let config_file = PathBuf::from(
+        flag_value("config-file").unwrap_or_else(|| DEFAULT_CONFIG_FILE.to_string()),
+    );
+    let (config_file_resolved, json_text) = snap.text(&config_file)?;
+    let json = match &json_text {
+        None => None,
+        Some(text) => Some(daemon_json::parse(text).map_err(|e| Error::InvalidJson {
+            path: config_file.clone(),
+            line: e.line,
+            column: e.column,
+            message: e.message,
+        })?),
+    };
+    let json_mtime_ns = snap
+        .files
+        .get(&config_file_resolved)
+        .and_then(|f| f.meta)
+        .map(|m| m.mtime_ns);
+
+    let json_string = |key: &str| {
+        json.as_ref()
+            .and_then(|m| m.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let data_root = PathBuf::from(
+        flag_value("data-root")
+            .or_else(|| flag_value("graph"))
+            .or_else(|| json_string("data-root"))
+            .or_else(|| json_string("graph"))
+            .unwrap_or_else(|| DEFAULT_DATA_ROOT.to_string()),
+    );
+    let hosts: Vec<String> = effective_flags
+        .iter()
+        .filter(|f| f.flag.name == "host")
+        .map(|f| f.flag.value.clone())
+        .chain(
+            json.as_ref()
+                .and_then(|m| m.get("hosts"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string)),
+        )
+        .collect();
+    let api_socket = hosts
+        .iter()
+        .find_map(|h| h.strip_prefix("unix://"))
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET));
+
+    let engine = live.map(|l| l.engine.info());
+
+    Ok(DaemonFacts {
+        installed,
+        service_unit: service.map(|(u, _)| PathBuf::from(u.path)),
+        socket_unit,
+        configured_flags,
+        running,
+        config_file,
+        config_file_resolved,
+        json,
+        json_mtime_ns,
+        data_root,
+        api_socket,
+        engine,
+    })
+}
+
+/// The first process named dockerd under the root's /proc, with its flags and start time.
+fn find_running_dockerd(snap: &mut Snapshot<'_>) -> Result<Option<RunningDaemon>> {
+    let rootfs = snap.rootfs;
+    let proc_dir = Path::new("/proc");
+    let mut pids: Vec<u32> = rootfs
+        .list_dir(proc_dir)?
+        .iter()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    pids.sort_unstable();
+    for pid in pids {
+        let base = proc_dir.join(pid.to_string());
+        // Processes can exit while we look; a vanished entry is simply skipped.
+        let comm = std::fs::read_to_string(rootfs.real(&base.join("comm"))).unwrap_or_default();
+        if comm.trim() != "dockerd" {
+            continue;
+        }
+        let Ok(raw) = std::fs::read(rootfs.real(&base.join("cmdline"))) else {
+            continue;
+        };
+        let args = daemon_flags::cmdline_args(&raw);
+        let flags = daemon_flags::parse_dockerd_args(&args)
+            .flags
+            .into_iter()
+            .map(|flag| SourcedFlag {
+                flag,
+                source: FlagSource::Running(pid),
+            })
+            .collect();
+        let started_ns = process_start_ns(rootfs, pid);
+        return Ok(Some(RunningDaemon {
+            pid,
+            flags,
+            started_ns,
+        }));
+    }
+    Ok(None)
+}
+
+/// Start time of a process: boot time (`btime` in /proc/stat) plus field 22 of /proc/PID/stat.
+fn process_start_ns(rootfs: &crate::rootfs::RootFs, pid: u32) -> Option<i128> {
+    let stat = std::fs::read_to_string(rootfs.real(Path::new(&format!("/proc/{pid}/stat")))).ok()?;
+    // The command name (field 2) may hold spaces and parentheses; fields resume after the last ')'.
+    let after_comm = &stat[stat.rfind(')')? + 1..];
+    let start_ticks: i128 = after_comm.split_whitespace().nth(19)?.parse().ok()?;
+    let boot = std::fs::read_to_string(rootfs.real(Path::new("/proc/stat"))).ok()?;
+    let btime: i128 = boot
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    let ticks_per_sec: i128 = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .map(i128::from)
+        .filter(|t| *t > 0)
+        .unwrap_or(100);
+    Some(btime * 1_000_000_000 + start_ticks * 1_000_000_000 / ticks_per_sec)
+}

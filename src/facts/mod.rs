@@ -1,0 +1,160 @@
+//! One snapshot of the host, gathered once per run: the files the items judge or edit, dockerd's
+//! effective configuration, the loaded audit rules and the Docker API's answer. Checks and fixers
+//! read only this snapshot; they never touch the disk.
+
+mod audit;
+mod daemon;
+mod rsyslog;
+mod targets;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use audit::{AuditFacts, LoadedRules, OWN_RULES_FILE};
+pub use daemon::{DaemonFacts, FlagSource, RunningDaemon, SourcedFlag};
+pub use rsyslog::{RsyslogFacts, RSYSLOG_DROPIN};
+
+use crate::accounts::Accounts;
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::playbook::{Playbook, Target};
+use crate::rootfs::{Meta, RootFs};
+use crate::runner::Runner;
+
+/// Where the facts come from. `live` is `None` under `--root`: then no process is inspected,
+/// no command runs and the Docker API is not consulted.
+pub struct Sources<'a> {
+    pub rootfs: RootFs,
+    pub live: Option<LiveSources<'a>>,
+}
+
+pub struct LiveSources<'a> {
+    pub runner: &'a dyn Runner,
+    pub engine: &'a dyn Engine,
+}
+
+/// A file (or directory, or socket) as it was when the facts were gathered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileState {
+    /// Contents of a regular file the tool may edit; `None` for absent files and non-files.
+    pub content: Option<Vec<u8>>,
+    pub meta: Option<Meta>,
+}
+
+#[derive(Debug)]
+pub struct Facts {
+    pub rootfs: RootFs,
+    pub live: bool,
+    /// Keyed by resolved host path.
+    pub files: BTreeMap<PathBuf, FileState>,
+    pub accounts: Accounts,
+    pub daemon: DaemonFacts,
+    pub audit: AuditFacts,
+    pub rsyslog: RsyslogFacts,
+    /// Existing files each target names, resolved.
+    pub targets: BTreeMap<Target, Vec<PathBuf>>,
+    /// Why a target names nothing (e.g. "no TLS certificate is configured").
+    pub target_notes: BTreeMap<Target, String>,
+}
+
+impl Facts {
+    pub fn gather(sources: &Sources<'_>, playbook: &Playbook) -> Result<Facts> {
+        let rootfs = sources.rootfs.clone();
+        let mut snap = Snapshot {
+            rootfs: &rootfs,
+            files: BTreeMap::new(),
+        };
+        let accounts = Accounts::read(&rootfs)?;
+        let daemon = daemon::gather(&mut snap, sources.live.as_ref())?;
+        let audit = audit::gather(&mut snap, sources.live.as_ref())?;
+        let rsyslog = rsyslog::gather(&mut snap)?;
+        let (targets, target_notes) = targets::resolve(&mut snap, &daemon, &playbook.variables)?;
+        let files = snap.files;
+        Ok(Facts {
+            rootfs,
+            live: sources.live.is_some(),
+            files,
+            accounts,
+            daemon,
+            audit,
+            rsyslog,
+            targets,
+            target_notes,
+        })
+    }
+
+    pub fn file(&self, resolved: &Path) -> Option<&FileState> {
+        self.files.get(resolved)
+    }
+
+    pub fn text(&self, resolved: &Path) -> Option<String> {
+        self.files
+            .get(resolved)
+            .and_then(|f| f.content.as_ref())
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+    }
+
+    pub fn target(&self, target: &Target) -> &[PathBuf] {
+        self.targets.get(target).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// Records every file read while gathering, so the workspace starts from exactly what the
+/// checks saw.
+pub(crate) struct Snapshot<'r> {
+    pub rootfs: &'r RootFs,
+    pub files: BTreeMap<PathBuf, FileState>,
+}
+
+impl Snapshot<'_> {
+    /// Reads a regular file (content and metadata); returns its resolved path.
+    pub fn file(&mut self, host_path: &Path) -> Result<PathBuf> {
+        let resolved = self.rootfs.resolve(host_path)?;
+        if !self.files.contains_key(&resolved) {
+            let meta = self.rootfs.metadata(&resolved)?;
+            let content = match meta {
+                Some(m) if m.kind == crate::rootfs::FileKind::File => self.rootfs.read(&resolved)?,
+                Some(_) => {
+                    return Err(crate::error::Error::InvalidFile {
+                        path: host_path.to_path_buf(),
+                        message: "expected a regular file".into(),
+                    })
+                }
+                None => None,
+            };
+            self.files
+                .insert(resolved.clone(), FileState { content, meta });
+        }
+        Ok(resolved)
+    }
+
+    /// Text of a regular file; invalid UTF-8 is an error naming the line.
+    pub fn text(&mut self, host_path: &Path) -> Result<(PathBuf, Option<String>)> {
+        let resolved = self.file(host_path)?;
+        let text = match self.files.get(&resolved).and_then(|f| f.content.clone()) {
+            Some(bytes) => Some(crate::rootfs::text_from_bytes(host_path, bytes)?),
+            None => None,
+        };
+        Ok((resolved, text))
+    }
+
+    /// Metadata only (directories, sockets, binaries); returns the resolved path when it exists.
+    pub fn meta(&mut self, host_path: &Path) -> Result<Option<PathBuf>> {
+        let resolved = self.rootfs.resolve(host_path)?;
+        let meta = match self.files.get(&resolved) {
+            Some(state) => state.meta,
+            None => {
+                let meta = self.rootfs.metadata(&resolved)?;
+                self.files.insert(
+                    resolved.clone(),
+                    FileState {
+                        content: None,
+                        meta,
+                    },
+                );
+                meta
+            }
+        };
+        Ok(meta.map(|_| resolved))
+    }
+}

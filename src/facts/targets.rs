@@ -1,0 +1,162 @@
+//! Resolves each symbolic target of the playbook to the existing files it names on this host.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::{DaemonFacts, Snapshot};
+use crate::error::Result;
+use crate::playbook::{Target, Variables};
+
+/// Where packages put Docker's binaries: Debian's docker.io uses /usr/sbin for dockerd and
+/// runc, Docker CE /usr/bin, manual installs /usr/local/bin.
+pub const BIN_DIRS: &[&str] = &[
+    "/usr/bin",
+    "/usr/sbin",
+    "/usr/local/bin",
+    "/usr/local/sbin",
+    "/bin",
+    "/sbin",
+];
+
+type Resolved = (BTreeMap<Target, Vec<PathBuf>>, BTreeMap<Target, String>);
+
+pub(crate) fn resolve(
+    snap: &mut Snapshot<'_>,
+    daemon: &DaemonFacts,
+    vars: &Variables,
+) -> Result<Resolved> {
+    let mut found = BTreeMap::new();
+    let mut notes = BTreeMap::new();
+    let binaries = [
+        (Target::Dockerd, "dockerd"),
+        (Target::Containerd, "containerd"),
+        (Target::ContainerdShim, "containerd-shim"),
+        (Target::ContainerdShimRuncV1, "containerd-shim-runc-v1"),
+        (Target::ContainerdShimRuncV2, "containerd-shim-runc-v2"),
+        (Target::Runc, "runc"),
+    ];
+    for (target, name) in binaries {
+        let mut paths = Vec::new();
+        for dir in BIN_DIRS {
+            if let Some(resolved) = snap.meta(&Path::new(dir).join(name))? {
+                if !paths.contains(&resolved) {
+                    paths.push(resolved);
+                }
+            }
+        }
+        if paths.is_empty() {
+            notes.insert(target.clone(), format!("no {name} binary in {}", BIN_DIRS.join(", ")));
+        }
+        found.insert(target, paths);
+    }
+
+    let single = [
+        (Target::ContainerdRunDir, PathBuf::from("/run/containerd")),
+        (Target::DataRoot, daemon.data_root.clone()),
+        (Target::ConfigDir, PathBuf::from("/etc/docker")),
+        (Target::ContainerdSock, PathBuf::from("/run/containerd/containerd.sock")),
+        (Target::DefaultDocker, PathBuf::from("/etc/default/docker")),
+        (Target::DaemonJson, daemon.config_file.clone()),
+        (Target::ContainerdConfig, PathBuf::from("/etc/containerd/config.toml")),
+        (Target::SysconfigDocker, PathBuf::from("/etc/sysconfig/docker")),
+        (Target::DockerSock, daemon.api_socket.clone()),
+    ];
+    for (target, path) in single {
+        match snap.meta(&path)? {
+            Some(resolved) => {
+                found.insert(target, vec![resolved]);
+            }
+            None => {
+                notes.insert(target.clone(), format!("{} does not exist", path.display()));
+                found.insert(target, Vec::new());
+            }
+        }
+    }
+
+    for (target, unit) in [
+        (Target::DockerServiceUnit, &daemon.service_unit),
+        (Target::DockerSocketUnit, &daemon.socket_unit),
+    ] {
+        let name = if target == Target::DockerServiceUnit { "docker.service" } else { "docker.socket" };
+        match unit {
+            Some(path) => {
+                found.insert(target, vec![path.clone()]);
+            }
+            None => {
+                notes.insert(target.clone(), format!("no {name} unit in the systemd search path"));
+                found.insert(target, Vec::new());
+            }
+        }
+    }
+
+    let mut extra = Vec::new();
+    for p in &vars.extra_audit_paths {
+        match snap.meta(Path::new(p))? {
+            Some(resolved) => extra.push(resolved),
+            None => {
+                notes.insert(Target::ExtraPaths, format!("{p} does not exist"));
+            }
+        }
+    }
+    found.insert(Target::ExtraPaths, extra);
+
+    let mut certs = Vec::new();
+    collect_certs(snap, Path::new("/etc/docker/certs.d"), 0, &mut certs)?;
+    if certs.is_empty() {
+        notes.insert(Target::RegistryCerts, "no registry certificates under /etc/docker/certs.d".into());
+    }
+    found.insert(Target::RegistryCerts, certs);
+
+    for (target, key) in [
+        (Target::TlsCa, "tlscacert"),
+        (Target::TlsCert, "tlscert"),
+        (Target::TlsKey, "tlskey"),
+    ] {
+        let configured = daemon
+            .flags_for_key(key)
+            .last()
+            .map(|f| f.flag.value.clone())
+            .or_else(|| daemon.json_value(key).and_then(Value::as_str).map(str::to_string));
+        match configured {
+            None => {
+                notes.insert(target.clone(), format!("no {key} is configured (TLS not in use)"));
+                found.insert(target, Vec::new());
+            }
+            Some(path) => match snap.meta(Path::new(&path))? {
+                Some(resolved) => {
+                    found.insert(target, vec![resolved]);
+                }
+                None => {
+                    notes.insert(target.clone(), format!("{key} {path} does not exist"));
+                    found.insert(target, Vec::new());
+                }
+            },
+        }
+    }
+    Ok((found, notes))
+}
+
+/// Registry certificates: *.crt files under certs.d, one directory per registry.
+fn collect_certs(snap: &mut Snapshot<'_>, dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<()> {
+    if depth > 4 {
+        return Ok(());
+    }
+    for name in snap.rootfs.list_dir(dir)? {
+        let path = dir.join(&name);
+        let Some(resolved) = snap.meta(&path)? else { continue };
+        let is_dir = snap
+            .files
+            .get(&resolved)
+            .and_then(|f| f.meta)
+            .map(|m| m.kind == crate::rootfs::FileKind::Dir)
+            .unwrap_or(false);
+        if is_dir {
+            collect_certs(snap, &path, depth + 1, out)?;
+        } else if name.ends_with(".crt") && !out.contains(&resolved) {
+            out.push(resolved);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! Audit watches (CIS 1.1.x): a watch must be persistent, and on the live host also loaded.
+
+use std::path::PathBuf;
+
+use super::{FixOutcome, Status, Verdict};
+use crate::audit_rules::{self, Watch};
+use crate::facts::{Facts, LoadedRules};
+use crate::plan::{ServiceAction, Workspace};
+use crate::playbook::{AuditSpec, Variables};
+
+/// Audit rules files are root-only on Debian and RHEL (they reveal what is watched).
+const RULES_FILE_MODE: u32 = 0o640;
+
+fn paths(spec: &AuditSpec, facts: &Facts) -> Vec<String> {
+    facts
+        .target(&spec.target)
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+pub fn check(spec: &AuditSpec, facts: &Facts) -> Verdict {
+    if !facts.audit.installed {
+        return Verdict::info("auditd is not installed (no /etc/audit); nothing records file changes");
+    }
+    let paths = paths(spec, facts);
+    if paths.is_empty() {
+        let note = facts
+            .target_notes
+            .get(&spec.target)
+            .cloned()
+            .unwrap_or_else(|| "nothing to watch".into());
+        return Verdict::info(format!("not present on this host: {note}"));
+    }
+    let mut evidence = Vec::new();
+    let mut missing = Vec::new();
+    let mut not_loaded = Vec::new();
+    for path in &paths {
+        match facts.audit.persistent_source(path) {
+            None => missing.push(path.clone()),
+            Some(file) => {
+                let loaded = facts.audit.loaded_covers(path);
+                if loaded == Some(false) {
+                    not_loaded.push(path.clone());
+                }
+                let state = match loaded {
+                    Some(true) => ", loaded",
+                    Some(false) => ", not loaded",
+                    None => "",
+                };
+                evidence.push(format!("{path}: watched in {}{state}", file.display()));
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let mut v = Verdict::new(
+            Status::Warn,
+            missing
+                .iter()
+                .map(|p| format!("{p}: no persistent audit watch"))
+                .collect(),
+        );
+        v.evidence.extend(evidence);
+        return v;
+    }
+    match &facts.audit.loaded {
+        LoadedRules::NotConsulted => Verdict::new(Status::Pass, evidence),
+        LoadedRules::Unavailable(reason) => {
+            evidence.push(format!("loaded rules unknown: {reason}"));
+            Verdict::new(Status::Info, evidence)
+        }
+        LoadedRules::Loaded { immutable, .. } => {
+            if not_loaded.is_empty() {
+                Verdict::new(Status::Pass, evidence)
+            } else if *immutable {
+                evidence.push("loaded at next boot: the kernel's audit rules are locked (-e 2) until reboot".into());
+                Verdict::new(Status::Info, evidence)
+            } else {
+                Verdict::new(Status::Warn, evidence)
+            }
+        }
+    }
+}
+
+pub fn fix(spec: &AuditSpec, facts: &Facts, vars: &Variables, ws: &mut Workspace) -> FixOutcome {
+    if !facts.audit.installed {
+        return FixOutcome::blocked("auditd is not installed; install it first (apt-get install auditd)");
+    }
+    let paths = paths(spec, facts);
+    let file: PathBuf = facts.audit.target_file.clone();
+    let current = ws.text(&file);
+    let covered_now = current
+        .as_deref()
+        .map(|t| {
+            if facts.audit.uses_rules_d {
+                audit_rules::watches(t)
+            } else {
+                audit_rules::effective_watches(t)
+            }
+        })
+        .unwrap_or_default();
+    let wanted: Vec<Watch> = paths
+        .iter()
+        .filter(|p| facts.audit.persistent_source(p).is_none())
+        .filter(|p| !covered_now.iter().any(|(_, w)| w.covers(p)))
+        .map(|p| Watch::new(p, "wa", Some(&vars.audit_key)))
+        .collect();
+    let mut outcome = FixOutcome::default();
+    if !wanted.is_empty() {
+        let new_text = if facts.audit.uses_rules_d {
+            audit_rules::plan_own_rules_file(current.as_deref(), &wanted)
+        } else {
+            audit_rules::plan_append(current.as_deref().unwrap_or(""), &wanted)
+        };
+        ws.write(&file, new_text, RULES_FILE_MODE);
+        outcome.actions.insert(ServiceAction::LoadAuditRules);
+    }
+    let needs_load = paths.iter().any(|p| facts.audit.loaded_covers(p) == Some(false));
+    let locked = matches!(facts.audit.loaded, LoadedRules::Loaded { immutable: true, .. });
+    if needs_load && !locked {
+        outcome.actions.insert(ServiceAction::LoadAuditRules);
+    }
+    outcome
+}

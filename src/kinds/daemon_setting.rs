@@ -1,0 +1,179 @@
+//! One daemon.json key (CIS 2.x): judged from the effective configuration (flags win over
+//! nothing: a key given both ways stops dockerd), and on the live host from the running daemon.
+
+use serde_json::Value;
+
+use super::{docker_missing, FixOutcome, Verdict};
+use crate::daemon_flags;
+use crate::daemon_json;
+use crate::error::{Error, Result};
+use crate::facts::{Facts, SourcedFlag};
+use crate::playbook::{Apply, DaemonSettingSpec};
+use crate::plan::{ServiceAction, Workspace};
+
+/// daemon.json is world-readable on every distribution; it holds no secrets of its own.
+pub const DAEMON_JSON_MODE: u32 = 0o644;
+
+/// A flag's text value in the JSON type the playbook wants, so `--icc=false` equals `false`.
+pub fn coerce(value: &str, like: &Value) -> Value {
+    match like {
+        Value::Bool(_) => daemon_flags::parse_bool(value)
+            .map(Value::Bool)
+            .unwrap_or_else(|| Value::String(value.into())),
+        Value::Number(_) => value
+            .parse::<serde_json::Number>()
+            .map(Value::Number)
+            .unwrap_or_else(|_| Value::String(value.into())),
+        _ => Value::String(value.into()),
+    }
+}
+
+pub fn show(value: &Value) -> String {
+    match value {
+        Value::String(s) if s.is_empty() => "unset".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn flag_list(flags: &[&SourcedFlag]) -> String {
+    flags
+        .iter()
+        .map(|f| format!("{} ({})", f.flag.raw, f.source))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The setting as dockerd will see it at its next start, and where that comes from.
+pub fn configured(facts: &Facts, key: &str, default: &Value) -> (Value, String) {
+    let flags = facts.daemon.flags_for_key(key);
+    if let Some(last) = flags.last() {
+        return (
+            coerce(&last.flag.value, default),
+            format!("{} on {}", last.flag.raw, last.source),
+        );
+    }
+    match facts.daemon.json_value(key) {
+        Some(v) => (v.clone(), format!("in {}", facts.daemon.config_file.display())),
+        None => (default.clone(), "not set: dockerd's default".into()),
+    }
+}
+
+/// A key given both as a flag and in daemon.json makes dockerd refuse to start.
+pub fn conflict(facts: &Facts, key: &str) -> Option<String> {
+    let flags = facts.daemon.flags_for_key(key);
+    (facts.daemon.json_value(key).is_some() && !flags.is_empty()).then(|| {
+        format!(
+            "{key} is set both in {} and as {}: dockerd refuses to start with a setting given twice",
+            facts.daemon.config_file.display(),
+            flag_list(&flags)
+        )
+    })
+}
+
+fn compliant(spec: &DaemonSettingSpec, value: &Value) -> bool {
+    if spec.any_value {
+        value != &spec.default && value != &Value::String(String::new())
+    } else {
+        value == &spec.want
+    }
+}
+
+/// Whether the running daemon has the value, where that can be told; `None` when unknown.
+fn in_effect(spec: &DaemonSettingSpec, facts: &Facts) -> Option<bool> {
+    if let Some(info) = facts.daemon.engine_info() {
+        match spec.key.as_str() {
+            "live-restore" => return Some(Value::Bool(info.live_restore) == spec.want),
+            "userns-remap" => return Some(info.userns_enabled()),
+            _ => {}
+        }
+    }
+    let running = facts.daemon.running_flags_for_key(&spec.key);
+    if let Some(last) = running.last() {
+        return Some(compliant(spec, &coerce(&last.flag.value, &spec.default)));
+    }
+    facts.daemon.running.as_ref()?;
+    if facts.daemon.json_value(&spec.key).is_some() && facts.daemon.json_newer_than_daemon() {
+        return Some(false);
+    }
+    None
+}
+
+pub fn check(spec: &DaemonSettingSpec, facts: &Facts) -> Verdict {
+    if let Some(v) = docker_missing(facts) {
+        return v;
+    }
+    if let Some(message) = conflict(facts, &spec.key) {
+        return Verdict::warn(message);
+    }
+    let (value, source) = configured(facts, &spec.key, &spec.default);
+    let key = &spec.key;
+    if !compliant(spec, &value) {
+        return Verdict::warn(format!(
+            "{key} is {} ({source}); want {}",
+            show(&value),
+            show(&spec.want)
+        ));
+    }
+    if facts.live && in_effect(spec, facts) == Some(false) {
+        return Verdict::pending(format!(
+            "{key} is {} ({source}) but the running dockerd does not use it yet: pending restart",
+            show(&value)
+        ));
+    }
+    Verdict::pass(format!("{key} is {} ({source})", show(&value)))
+}
+
+pub fn action_for(apply: Apply) -> ServiceAction {
+    match apply {
+        Apply::Reload => ServiceAction::ReloadDocker,
+        Apply::Restart => ServiceAction::RestartDocker,
+    }
+}
+
+/// Sets keys in the workspace's daemon.json, keeping everything else.
+pub fn edit_daemon_json(
+    facts: &Facts,
+    ws: &mut Workspace,
+    edit: impl FnOnce(&mut serde_json::Map<String, Value>),
+) -> Result<bool> {
+    let path = facts.daemon.config_file_resolved.clone();
+    let current = ws.text(&path);
+    let new_text = daemon_json::edit(current.as_deref(), edit).map_err(|e| Error::InvalidJson {
+        path: facts.daemon.config_file.clone(),
+        line: e.line,
+        column: e.column,
+        message: e.message,
+    })?;
+    if current.as_deref() == Some(new_text.as_str()) {
+        return Ok(false);
+    }
+    ws.write(&path, new_text, DAEMON_JSON_MODE);
+    Ok(true)
+}
+
+pub fn fix(spec: &DaemonSettingSpec, facts: &Facts, ws: &mut Workspace) -> Result<FixOutcome> {
+    if !facts.daemon.installed {
+        return Ok(FixOutcome::blocked("dockerd is not installed"));
+    }
+    let flags = facts.daemon.flags_for_key(&spec.key);
+    let (value, _) = configured(facts, &spec.key, &spec.default);
+    if !flags.is_empty() && (!compliant(spec, &value) || conflict(facts, &spec.key).is_some()) {
+        return Ok(FixOutcome::blocked(format!(
+            "{} is set by {}; writing it to daemon.json as well would stop dockerd from starting. Remove the flag there, then run fix again",
+            spec.key,
+            flag_list(&flags)
+        )));
+    }
+    if !compliant(spec, &value) {
+        let (key, want) = (spec.key.clone(), spec.want.clone());
+        edit_daemon_json(facts, ws, |map| {
+            map.insert(key, want);
+        })?;
+        return Ok(FixOutcome::action(action_for(spec.apply)));
+    }
+    if facts.live && in_effect(spec, facts) == Some(false) {
+        return Ok(FixOutcome::action(action_for(spec.apply)));
+    }
+    Ok(FixOutcome::default())
+}

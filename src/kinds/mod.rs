@@ -1,0 +1,146 @@
+//! Item kinds. Each module judges one kind of item from the facts (`check`) and plans its fix
+//! on a workspace (`fix`); neither touches the disk.
+
+mod audit;
+mod daemon_setting;
+mod ownership;
+mod permissions;
+mod remote_logging;
+mod storage_driver;
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::facts::Facts;
+use crate::plan::{ServiceAction, Workspace};
+use crate::playbook::{Item, Kind, Variables};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    Pass,
+    Warn,
+    Info,
+    Note,
+    Waived,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Warn => "WARN",
+            Status::Info => "INFO",
+            Status::Note => "NOTE",
+            Status::Waived => "WAIVED",
+        }
+    }
+}
+
+/// A check's judgement: the status and what it saw, where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: Status,
+    pub evidence: Vec<String>,
+    /// Compliant in the configuration but not yet in effect.
+    pub pending_restart: bool,
+}
+
+impl Verdict {
+    pub fn new(status: Status, evidence: Vec<String>) -> Verdict {
+        Verdict {
+            status,
+            evidence,
+            pending_restart: false,
+        }
+    }
+    pub fn pass(evidence: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Pass, vec![evidence.into()])
+    }
+    pub fn warn(evidence: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Warn, vec![evidence.into()])
+    }
+    pub fn info(evidence: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Info, vec![evidence.into()])
+    }
+    pub fn pending(evidence: impl Into<String>) -> Verdict {
+        Verdict {
+            status: Status::Warn,
+            evidence: vec![evidence.into()],
+            pending_restart: true,
+        }
+    }
+}
+
+/// What a fixer planned beyond file changes.
+#[derive(Debug, Clone, Default)]
+pub struct FixOutcome {
+    pub actions: BTreeSet<ServiceAction>,
+    pub blocked: Option<String>,
+}
+
+impl FixOutcome {
+    pub fn blocked(reason: impl Into<String>) -> FixOutcome {
+        FixOutcome {
+            actions: BTreeSet::new(),
+            blocked: Some(reason.into()),
+        }
+    }
+    pub fn action(action: ServiceAction) -> FixOutcome {
+        FixOutcome {
+            actions: BTreeSet::from([action]),
+            blocked: None,
+        }
+    }
+}
+
+pub fn check(item: &Item, facts: &Facts, vars: &Variables) -> Verdict {
+    match &item.kind {
+        Kind::Audit(spec) => audit::check(spec, facts),
+        Kind::DaemonSetting(spec) => daemon_setting::check(spec, facts),
+        Kind::RemoteLogging(spec) => remote_logging::check(spec, facts),
+        Kind::StorageDriver(spec) => storage_driver::check(spec, facts),
+        Kind::Ownership(spec) => ownership::check(spec, facts),
+        Kind::Permissions(spec) => permissions::check(spec, facts),
+    }
+    .with_vars(vars)
+}
+
+pub fn fix(item: &Item, facts: &Facts, vars: &Variables, ws: &mut Workspace) -> Result<FixOutcome> {
+    match &item.kind {
+        Kind::Audit(spec) => Ok(audit::fix(spec, facts, vars, ws)),
+        Kind::DaemonSetting(spec) => daemon_setting::fix(spec, facts, ws),
+        Kind::RemoteLogging(spec) => remote_logging::fix(spec, facts, ws),
+        Kind::StorageDriver(_) => Ok(FixOutcome::blocked(
+            "report only: changing the storage driver hides existing images and containers",
+        )),
+        Kind::Ownership(spec) => Ok(ownership::fix(spec, facts, ws)),
+        Kind::Permissions(spec) => Ok(permissions::fix(spec, facts, ws)),
+    }
+}
+
+impl Verdict {
+    // Variables do not change verdicts today; the hook keeps `check`'s signature stable.
+    fn with_vars(self, _vars: &Variables) -> Verdict {
+        self
+    }
+}
+
+/// Octal mode as people write it.
+pub fn mode_string(mode: u32) -> String {
+    format!("{mode:04o}")
+}
+
+/// "root:root", or numbers where the host has no name for an ID.
+pub fn owner_string(facts: &Facts, uid: u32, gid: u32) -> String {
+    format!("{}:{}", facts.accounts.user_name(uid), facts.accounts.group_name(gid))
+}
+
+/// The Docker-daemon items cannot say anything on a host without dockerd.
+fn docker_missing(facts: &Facts) -> Option<Verdict> {
+    (!facts.daemon.installed).then(|| {
+        Verdict::info("dockerd is not installed on this host (no dockerd binary found)")
+    })
+}

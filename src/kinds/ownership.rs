@@ -1,0 +1,59 @@
+//! File ownership (CIS 3.x): every file of the target owned by the wanted user and group.
+
+use super::{owner_string, FixOutcome, Status, Verdict};
+use crate::facts::Facts;
+use crate::plan::Workspace;
+use crate::playbook::OwnershipSpec;
+
+fn wanted_ids(spec: &OwnershipSpec, facts: &Facts) -> Result<(u32, u32), String> {
+    let uid = facts
+        .accounts
+        .uid(&spec.user)
+        .ok_or_else(|| format!("user {} does not exist in /etc/passwd", spec.user))?;
+    let gid = facts
+        .accounts
+        .gid(&spec.group)
+        .ok_or_else(|| format!("group {} does not exist in /etc/group", spec.group))?;
+    Ok((uid, gid))
+}
+
+pub fn check(spec: &OwnershipSpec, facts: &Facts) -> Verdict {
+    let paths = facts.target(&spec.target);
+    if paths.is_empty() {
+        let note = facts.target_notes.get(&spec.target).cloned().unwrap_or_default();
+        return Verdict::info(format!("not present on this host: {note}"));
+    }
+    let (uid, gid) = match wanted_ids(spec, facts) {
+        Ok(ids) => ids,
+        Err(e) => return Verdict::warn(e),
+    };
+    let mut bad = Vec::new();
+    let mut good = Vec::new();
+    for path in paths {
+        let Some(meta) = facts.file(path).and_then(|f| f.meta) else { continue };
+        let line = format!("{}: owner {}", path.display(), owner_string(facts, meta.uid, meta.gid));
+        if (meta.uid, meta.gid) == (uid, gid) {
+            good.push(line);
+        } else {
+            bad.push(format!("{line}; want {}:{}", spec.user, spec.group));
+        }
+    }
+    if bad.is_empty() {
+        Verdict::new(Status::Pass, good)
+    } else {
+        Verdict::new(Status::Warn, bad)
+    }
+}
+
+pub fn fix(spec: &OwnershipSpec, facts: &Facts, ws: &mut Workspace) -> FixOutcome {
+    let (uid, gid) = match wanted_ids(spec, facts) {
+        Ok(ids) => ids,
+        Err(e) => return FixOutcome::blocked(e),
+    };
+    for path in facts.target(&spec.target) {
+        if ws.get(path).and_then(|f| f.owner).is_some_and(|o| o != (uid, gid)) {
+            ws.set_owner(path, uid, gid);
+        }
+    }
+    FixOutcome::default()
+}

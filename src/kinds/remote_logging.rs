@@ -1,0 +1,223 @@
+//! Remote logging (CIS 2.13): container logs leave the host. With the syslog driver pointed at
+//! a local address, the local rsyslog must receive on it, or every `docker run` fails.
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+use super::daemon_setting::{conflict, configured, edit_daemon_json};
+use super::{docker_missing, FixOutcome, Verdict};
+use crate::error::Result;
+use crate::facts::Facts;
+use crate::plan::{ServiceAction, Workspace};
+use crate::playbook::RemoteLoggingSpec;
+use crate::rsyslog::{self, ConfFile, Proto};
+
+/// Drivers that ship logs off the host (journald and json-file keep them local).
+const REMOTE_DRIVERS: &[&str] = &["syslog", "gelf", "fluentd", "awslogs", "splunk", "gcplogs", "logentries"];
+/// Options the syslog driver accepts; others (max-size from json-file...) make dockerd refuse it.
+const SYSLOG_OPTS: &[&str] = &[
+    "syslog-address",
+    "syslog-facility",
+    "syslog-tls-ca-cert",
+    "syslog-tls-cert",
+    "syslog-tls-key",
+    "syslog-tls-skip-verify",
+    "syslog-format",
+    "tag",
+    "labels",
+    "labels-regex",
+    "env",
+    "env-regex",
+    "mode",
+    "max-buffer-size",
+];
+const RSYSLOG_FILE_MODE: u32 = 0o644;
+
+/// The syslog-address dockerd will use: from --log-opt flags or daemon.json log-opts.
+fn configured_address(facts: &Facts) -> Option<String> {
+    let from_flag = facts
+        .daemon
+        .flags_for_key("log-opts")
+        .iter()
+        .rev()
+        .find_map(|f| f.flag.value.strip_prefix("syslog-address=").map(str::to_string));
+    from_flag.or_else(|| {
+        facts
+            .daemon
+            .json_value("log-opts")
+            .and_then(|o| o.get("syslog-address"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    })
+}
+
+/// rsyslog's configuration as planned so far (so earlier edits in this run count).
+fn rsyslog_files(facts: &Facts, ws: &Workspace) -> Vec<ConfFile> {
+    let mut files: Vec<ConfFile> = facts
+        .rsyslog
+        .files
+        .iter()
+        .map(|f| ConfFile {
+            path: f.path.clone(),
+            text: ws.text(&PathBuf::from(&f.path)).unwrap_or_default(),
+        })
+        .collect();
+    let dropin = facts.rsyslog.dropin.display().to_string();
+    if let Some(text) = ws.text(&facts.rsyslog.dropin) {
+        if !files.iter().any(|f| f.path == dropin) {
+            files.push(ConfFile { path: dropin, text });
+        }
+    }
+    files
+}
+
+/// For a local address: whether rsyslog receives on it, with the evidence.
+fn local_listener(facts: &Facts, files: &[ConfFile], address: &str) -> Option<(Proto, u16, Option<String>)> {
+    let (proto, host, port) = rsyslog::parse_syslog_address(address)?;
+    if !rsyslog::is_local_host(&host) {
+        return None;
+    }
+    let found = rsyslog::input_declared(files, proto, port)
+        .filter(|_| rsyslog::listens(files, proto, port))
+        .map(|f| format!("{}:{}", f.path, f.line));
+    let _ = facts;
+    Some((proto, port, found))
+}
+
+fn proto_name(proto: Proto) -> &'static str {
+    match proto {
+        Proto::Tcp => "tcp",
+        Proto::Udp => "udp",
+    }
+}
+
+pub fn check(spec: &RemoteLoggingSpec, facts: &Facts) -> Verdict {
+    if let Some(v) = docker_missing(facts) {
+        return v;
+    }
+    for key in ["log-driver", "log-opts"] {
+        if let Some(message) = conflict(facts, key) {
+            return Verdict::warn(message);
+        }
+    }
+    let (driver, source) = configured(facts, "log-driver", &Value::String("json-file".into()));
+    let driver = driver.as_str().unwrap_or_default().to_string();
+    if !REMOTE_DRIVERS.contains(&driver.as_str()) {
+        return Verdict::warn(format!(
+            "log-driver is {driver} ({source}): container logs stay on this host; want syslog to {}",
+            spec.address
+        ));
+    }
+    let mut evidence = vec![format!("log-driver is {driver} ({source})")];
+    if driver == "syslog" {
+        let Some(address) = configured_address(facts) else {
+            return Verdict::warn(format!(
+                "log-driver is syslog ({source}) without syslog-address: logs go to the local /dev/log only; want {}",
+                spec.address
+            ));
+        };
+        evidence.push(format!("syslog-address is {address}"));
+        let files: Vec<ConfFile> = facts.rsyslog.files.clone();
+        if let Some((proto, port, found)) = local_listener(facts, &files, &address) {
+            if !facts.rsyslog.installed {
+                return Verdict::warn(format!(
+                    "syslog-address {address} is on this host but rsyslog is not installed: containers will fail to start"
+                ));
+            }
+            match found {
+                Some(at) => evidence.push(format!("rsyslog receives on {}/{port} ({at})", proto_name(proto))),
+                None => {
+                    let mut v = Verdict::warn(format!(
+                        "syslog-address {address} is on this host but rsyslog's configuration does not receive on {}/{port}",
+                        proto_name(proto)
+                    ));
+                    v.evidence.extend(evidence);
+                    return v;
+                }
+            }
+        }
+    }
+    if let Some(info) = facts.daemon.engine_info() {
+        if info.logging_driver != driver {
+            let mut v = Verdict::pending(format!(
+                "the running dockerd logs with {} but the configuration says {driver}: pending restart",
+                info.logging_driver
+            ));
+            v.evidence.extend(evidence);
+            return v;
+        }
+    }
+    super::Verdict::new(super::Status::Pass, evidence)
+}
+
+pub fn fix(spec: &RemoteLoggingSpec, facts: &Facts, ws: &mut Workspace) -> Result<FixOutcome> {
+    if !facts.daemon.installed {
+        return Ok(FixOutcome::blocked("dockerd is not installed"));
+    }
+    let driver_flags = facts.daemon.flags_for_key("log-driver");
+    let opt_flags = facts.daemon.flags_for_key("log-opts");
+    let (driver, _) = configured(facts, "log-driver", &Value::String("json-file".into()));
+    let driver = driver.as_str().unwrap_or_default().to_string();
+    let address_now = configured_address(facts);
+    let needs_driver = !REMOTE_DRIVERS.contains(&driver.as_str())
+        || (driver == "syslog" && address_now.is_none());
+    let mut outcome = FixOutcome::default();
+    let address = if needs_driver {
+        if !driver_flags.is_empty() || !opt_flags.is_empty() {
+            let raw: Vec<String> = driver_flags
+                .iter()
+                .chain(opt_flags.iter())
+                .map(|f| format!("{} ({})", f.flag.raw, f.source))
+                .collect();
+            return Ok(FixOutcome::blocked(format!(
+                "logging is configured by {}; writing daemon.json as well would stop dockerd from starting. Remove the flags there, then run fix again",
+                raw.join(", ")
+            )));
+        }
+        let address = spec.address.clone();
+        let addr = address.clone();
+        edit_daemon_json(facts, ws, move |map| {
+            map.insert("log-driver".into(), Value::String("syslog".into()));
+            let mut opts: Map<String, Value> = map
+                .get("log-opts")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            opts.retain(|k, _| SYSLOG_OPTS.contains(&k.as_str()));
+            opts.insert("syslog-address".into(), Value::String(addr));
+            map.insert("log-opts".into(), Value::Object(opts));
+        })?;
+        outcome.actions.insert(ServiceAction::RestartDocker);
+        Some(address)
+    } else if driver == "syslog" {
+        address_now
+    } else {
+        None
+    };
+
+    if let Some(address) = address {
+        let files = rsyslog_files(facts, ws);
+        if let Some((proto, port, None)) = local_listener(facts, &files, &address) {
+            if !facts.rsyslog.installed {
+                return Ok(FixOutcome::blocked(format!(
+                    "rsyslog is not installed, so nothing would receive on {address}; install rsyslog first"
+                )));
+            }
+            for edit in rsyslog::plan_listen(&files, proto, port, &facts.rsyslog.dropin.display().to_string()) {
+                ws.write(&PathBuf::from(&edit.path), edit.after, RSYSLOG_FILE_MODE);
+            }
+            outcome.actions.insert(ServiceAction::RestartRsyslog);
+            // dockerd opens the syslog connection at start; restart it after rsyslog listens.
+            outcome.actions.insert(ServiceAction::RestartDocker);
+        }
+    }
+    if outcome.actions.is_empty() && facts.live {
+        if let Some(info) = facts.daemon.engine_info() {
+            if info.logging_driver != driver {
+                outcome.actions.insert(ServiceAction::RestartDocker);
+            }
+        }
+    }
+    Ok(outcome)
+}

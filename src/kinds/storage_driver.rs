@@ -1,0 +1,37 @@
+//! Storage driver (CIS 2.6): report only, since switching drivers hides existing images.
+
+use serde_json::Value;
+
+use super::daemon_setting::configured;
+use super::{docker_missing, Verdict};
+use crate::facts::Facts;
+use crate::playbook::StorageDriverSpec;
+
+pub fn check(spec: &StorageDriverSpec, facts: &Facts) -> Verdict {
+    if let Some(v) = docker_missing(facts) {
+        return v;
+    }
+    let (driver, source) = match facts.daemon.engine_info() {
+        Some(info) if !info.storage_driver.is_empty() => {
+            (info.storage_driver.clone(), "the running dockerd".to_string())
+        }
+        _ => {
+            let (value, source) = configured(facts, "storage-driver", &Value::String(String::new()));
+            match value.as_str() {
+                Some("") | None => {
+                    return Verdict::pass(
+                        "storage-driver is not set: dockerd chooses overlay2 on current kernels",
+                    )
+                }
+                Some(d) => (d.to_string(), source),
+            }
+        }
+    };
+    if spec.forbidden.iter().any(|f| *f == driver) {
+        Verdict::warn(format!(
+            "storage driver is {driver} ({source}); move to overlay2 by hand (images must be pulled or rebuilt)"
+        ))
+    } else {
+        Verdict::pass(format!("storage driver is {driver} ({source})"))
+    }
+}

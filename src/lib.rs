@@ -1,0 +1,21 @@
+//! docker-harden: audits a Docker host against the CIS Docker Benchmark and fixes what can be
+//! fixed on the host, showing every change as a diff first and keeping backups for rollback.
+
+pub mod accounts;
+pub mod assess;
+pub mod audit_rules;
+pub mod benchmark;
+pub mod daemon_flags;
+pub mod daemon_json;
+pub mod engine;
+pub mod error;
+pub mod facts;
+pub mod kinds;
+pub mod plan;
+pub mod playbook;
+pub mod rootfs;
+pub mod rsyslog;
+pub mod runner;
+pub mod safe_write;
+pub mod services;
+pub mod transaction;

@@ -1,0 +1,648 @@
+//! Playbooks: which items run, with which parameters and fixers. The default playbook is YAML
+//! embedded in the binary; an operator's playbook can include it and override it. The YAML is
+//! read strictly (unknown keys, wrong types and YAML 1.1 booleans like `no` are errors) into a
+//! raw form, then validated into the typed form the checks use.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::benchmark::{self, Selection};
+use crate::error::{Error, Result};
+
+pub const DEFAULT_PLAYBOOK_NAME: &str = "default";
+const DEFAULT_PLAYBOOK: &str = include_str!("../playbooks/cis-docker-1.6.0.yml");
+const MAX_INCLUDE_DEPTH: usize = 8;
+
+// ---------------------------------------------------------------------------------------------
+// Raw form, exactly as written.
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlaybook {
+    include: Option<String>,
+    name: Option<String>,
+    benchmark: Option<String>,
+    #[serde(default)]
+    variables: RawVariables,
+    #[serde(default)]
+    items: Vec<RawItem>,
+    #[serde(default)]
+    skip: Vec<String>,
+    #[serde(default)]
+    enable: Vec<String>,
+    #[serde(default)]
+    waivers: Vec<RawWaiver>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVariables {
+    syslog_address: Option<String>,
+    userns_remap: Option<String>,
+    audit_key: Option<String>,
+    extra_audit_paths: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawItem {
+    id: String,
+    legacy_id: Option<String>,
+    title: String,
+    why: String,
+    disruptive: Option<String>,
+    audit: Option<AuditSpec>,
+    daemon_setting: Option<RawDaemonSetting>,
+    remote_logging: Option<RawRemoteLogging>,
+    storage_driver: Option<StorageDriverSpec>,
+    ownership: Option<OwnershipSpec>,
+    permissions: Option<RawPermissions>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDaemonSetting {
+    key: String,
+    want: Value,
+    default: Value,
+    apply: Apply,
+    #[serde(default)]
+    any_value: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRemoteLogging {
+    address: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPermissions {
+    target: Target,
+    /// A string ("0644"): YAML 1.2 reads a bare 0644 as the decimal number 644.
+    max_mode: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaiver {
+    id: String,
+    reason: String,
+    expires: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed form.
+
+/// A file or set of files an item is about, resolved against the host's facts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    Dockerd,
+    ContainerdRunDir,
+    DataRoot,
+    ConfigDir,
+    DockerServiceUnit,
+    ContainerdSock,
+    DockerSocketUnit,
+    DefaultDocker,
+    DaemonJson,
+    ContainerdConfig,
+    SysconfigDocker,
+    Containerd,
+    ContainerdShim,
+    ContainerdShimRuncV1,
+    ContainerdShimRuncV2,
+    Runc,
+    ExtraPaths,
+    RegistryCerts,
+    TlsCa,
+    TlsCert,
+    TlsKey,
+    DockerSock,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSpec {
+    pub target: Target,
+}
+
+/// How a changed daemon setting takes effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Apply {
+    /// dockerd re-reads it on SIGHUP.
+    Reload,
+    /// dockerd must restart.
+    Restart,
+}
+
+#[derive(Debug, Clone)]
+pub struct DaemonSettingSpec {
+    pub key: String,
+    pub want: Value,
+    /// What dockerd uses when the key is set nowhere.
+    pub default: Value,
+    pub apply: Apply,
+    /// Any value other than the default complies (userns-remap names a user of the operator's
+    /// choosing); `want` is what the fix writes.
+    pub any_value: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RemoteLoggingSpec {
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageDriverSpec {
+    pub forbidden: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnershipSpec {
+    pub target: Target,
+    pub user: String,
+    pub group: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PermissionsSpec {
+    pub target: Target,
+    /// No permission bit outside this mask is allowed.
+    pub max_mode: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Audit(AuditSpec),
+    DaemonSetting(DaemonSettingSpec),
+    RemoteLogging(RemoteLoggingSpec),
+    StorageDriver(StorageDriverSpec),
+    Ownership(OwnershipSpec),
+    Permissions(PermissionsSpec),
+}
+
+impl Kind {
+    /// Whether docker-harden can change the host for this kind of item.
+    pub fn fixable(&self) -> bool {
+        !matches!(self, Kind::StorageDriver(_))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub id: String,
+    pub legacy_id: Option<String>,
+    pub title: String,
+    pub why: String,
+    /// What applying this fix breaks; such fixes need an explicit opt-in.
+    pub disruptive: Option<String>,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variables {
+    pub syslog_address: String,
+    pub userns_remap: String,
+    pub audit_key: String,
+    pub extra_audit_paths: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiver {
+    pub reason: String,
+    pub expires: jiff::civil::Date,
+}
+
+#[derive(Debug, Clone)]
+pub struct Playbook {
+    pub name: String,
+    pub benchmark: String,
+    /// Where it came from: "built-in default" or a file path.
+    pub source: String,
+    pub variables: Variables,
+    pub items: Vec<Item>,
+    /// Disruptive items the playbook allows `fix --yes` to apply.
+    pub enabled: BTreeSet<String>,
+    pub waivers: BTreeMap<String, Waiver>,
+}
+
+impl Playbook {
+    pub fn default_playbook() -> Result<Playbook> {
+        Playbook::load(None)
+    }
+
+    /// Loads the operator's playbook, or the built-in default when `path` is `None`.
+    pub fn load(path: Option<&Path>) -> Result<Playbook> {
+        let (source, raw) = match path {
+            None => ("built-in default".to_string(), resolve_includes_default()?),
+            Some(p) => (p.display().to_string(), read_with_includes(p, 0)?),
+        };
+        validate(source, raw)
+    }
+
+    pub fn item(&self, id: &str) -> Option<&Item> {
+        self.items.iter().find(|i| i.id == id)
+    }
+
+    /// Expands selector tokens (IDs, legacy IDs, sections) to item IDs of this playbook.
+    pub fn select(&self, tokens: &[String]) -> Result<BTreeSet<String>> {
+        let ids: Vec<&str> = self.items.iter().map(|i| i.id.as_str()).collect();
+        let mut out = BTreeSet::new();
+        for token in tokens {
+            for part in token.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                out.extend(self.select_one(part, &ids)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn select_one(&self, token: &str, ids: &[&str]) -> Result<Vec<String>> {
+        match benchmark::interpret(token, ids) {
+            Some((Selection::Item(id), _)) => {
+                if ids.contains(&id.as_str()) {
+                    Ok(vec![id])
+                } else {
+                    Err(Error::Selector(format!(
+                        "item {id}{} has no check in playbook {}",
+                        if id == token { String::new() } else { format!(" (legacy ID {token})") },
+                        self.name
+                    )))
+                }
+            }
+            Some((Selection::Section(section), _)) => {
+                let prefix = format!("{section}.");
+                let matched: Vec<String> = ids
+                    .iter()
+                    .filter(|id| id.starts_with(&prefix))
+                    .map(|id| id.to_string())
+                    .collect();
+                if matched.is_empty() {
+                    Err(Error::Selector(format!(
+                        "section {section} has no items in playbook {}",
+                        self.name
+                    )))
+                } else {
+                    Ok(matched)
+                }
+            }
+            None => Err(Error::Selector(format!(
+                "unknown item ID or section `{token}` (use `docker-harden list` to see the IDs)"
+            ))),
+        }
+    }
+}
+
+fn parse_raw(source: &str, text: &str) -> Result<RawPlaybook> {
+    serde_norway::from_str::<RawPlaybook>(text).map_err(|e| {
+        let message = e.to_string();
+        let (location, message) = match e.location() {
+            Some(loc) => {
+                let suffix = format!(" at line {} column {}", loc.line(), loc.column());
+                (
+                    format!(":{}:{}", loc.line(), loc.column()),
+                    message.replace(&suffix, ""),
+                )
+            }
+            None => (String::new(), message),
+        };
+        Error::Playbook {
+            path: format!("{source}{location}"),
+            message,
+        }
+    })
+}
+
+fn resolve_includes_default() -> Result<RawPlaybook> {
+    parse_raw("built-in default playbook", DEFAULT_PLAYBOOK)
+}
+
+fn read_with_includes(path: &Path, depth: usize) -> Result<RawPlaybook> {
+    if depth > MAX_INCLUDE_DEPTH {
+        return Err(Error::Playbook {
+            path: path.display().to_string(),
+            message: "includes nest too deeply (a loop?)".into(),
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let raw = parse_raw(&path.display().to_string(), &text)?;
+    let base = match raw.include.as_deref() {
+        None => return Ok(raw),
+        Some(DEFAULT_PLAYBOOK_NAME) => resolve_includes_default()?,
+        Some(other) => {
+            let included = PathBuf::from(other);
+            let included = if included.is_absolute() {
+                included
+            } else {
+                path.parent().unwrap_or(Path::new(".")).join(included)
+            };
+            read_with_includes(&included, depth + 1)?
+        }
+    };
+    Ok(overlay(base, raw))
+}
+
+/// The operator's playbook on top of what it includes: variables override one by one, items
+/// with the same ID replace, new items are appended, lists of skips, enables and waivers add up.
+fn overlay(mut base: RawPlaybook, top: RawPlaybook) -> RawPlaybook {
+    base.name = top.name.or(base.name);
+    base.benchmark = top.benchmark.or(base.benchmark);
+    let v = top.variables;
+    base.variables.syslog_address = v.syslog_address.or(base.variables.syslog_address);
+    base.variables.userns_remap = v.userns_remap.or(base.variables.userns_remap);
+    base.variables.audit_key = v.audit_key.or(base.variables.audit_key);
+    base.variables.extra_audit_paths = v.extra_audit_paths.or(base.variables.extra_audit_paths);
+    for item in top.items {
+        match base.items.iter_mut().find(|i| i.id == item.id) {
+            Some(existing) => *existing = item,
+            None => base.items.push(item),
+        }
+    }
+    base.skip.extend(top.skip);
+    base.enable.extend(top.enable);
+    base.waivers.extend(top.waivers);
+    base
+}
+
+fn invalid(source: &str, message: String) -> Error {
+    Error::Playbook {
+        path: source.to_string(),
+        message,
+    }
+}
+
+fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
+    let vars = Variables {
+        syslog_address: raw
+            .variables
+            .syslog_address
+            .unwrap_or_else(|| "tcp://127.0.0.1:514".into()),
+        userns_remap: raw.variables.userns_remap.unwrap_or_else(|| "default".into()),
+        audit_key: raw.variables.audit_key.unwrap_or_else(|| "docker".into()),
+        extra_audit_paths: raw.variables.extra_audit_paths.unwrap_or_default(),
+    };
+    if vars.audit_key.is_empty() || vars.audit_key.chars().any(char::is_whitespace) {
+        return Err(invalid(
+            &source,
+            format!("variables.audit_key: `{}` must be one word", vars.audit_key),
+        ));
+    }
+    for p in &vars.extra_audit_paths {
+        if !p.starts_with('/') || p.chars().any(char::is_whitespace) {
+            return Err(invalid(
+                &source,
+                format!("variables.extra_audit_paths: `{p}` must be an absolute path without spaces"),
+            ));
+        }
+    }
+
+    let mut items = Vec::new();
+    let mut seen = BTreeSet::new();
+    for raw_item in raw.items {
+        let id = raw_item.id.clone();
+        if !seen.insert(id.clone()) {
+            return Err(invalid(&source, format!("items: item {id} appears twice")));
+        }
+        let kind = item_kind(&source, &vars, raw_item.clone())?;
+        // An extra-paths item with nothing listed has nothing to judge: leave it out.
+        if matches!(&kind, Kind::Audit(a) if a.target == Target::ExtraPaths)
+            && vars.extra_audit_paths.is_empty()
+        {
+            continue;
+        }
+        items.push(Item {
+            id,
+            legacy_id: raw_item.legacy_id,
+            title: raw_item.title,
+            why: raw_item.why.trim().to_string(),
+            disruptive: raw_item.disruptive.map(|d| d.trim().to_string()),
+            kind,
+        });
+    }
+
+    let mut playbook = Playbook {
+        name: raw.name.unwrap_or_else(|| "unnamed".into()),
+        benchmark: raw.benchmark.unwrap_or_else(|| "1.6.0".into()),
+        source: source.clone(),
+        variables: vars,
+        items,
+        enabled: BTreeSet::new(),
+        waivers: BTreeMap::new(),
+    };
+    let skipped = playbook
+        .select(&raw.skip)
+        .map_err(|e| invalid(&source, format!("skip: {e}")))?;
+    playbook.enabled = playbook
+        .select(&raw.enable)
+        .map_err(|e| invalid(&source, format!("enable: {e}")))?;
+    for waiver in raw.waivers {
+        let ids = playbook
+            .select(std::slice::from_ref(&waiver.id))
+            .map_err(|e| invalid(&source, format!("waivers: {e}")))?;
+        let expires: jiff::civil::Date = waiver.expires.parse().map_err(|e| {
+            invalid(
+                &source,
+                format!(
+                    "waivers: item {}: expires `{}` is not a date (YYYY-MM-DD): {e}",
+                    waiver.id, waiver.expires
+                ),
+            )
+        })?;
+        if waiver.reason.trim().is_empty() {
+            return Err(invalid(
+                &source,
+                format!("waivers: item {}: a waiver needs a reason", waiver.id),
+            ));
+        }
+        for id in ids {
+            playbook.waivers.insert(
+                id,
+                Waiver {
+                    reason: waiver.reason.trim().to_string(),
+                    expires,
+                },
+            );
+        }
+    }
+    playbook.items.retain(|i| !skipped.contains(&i.id));
+    Ok(playbook)
+}
+
+fn item_kind(source: &str, vars: &Variables, item: RawItem) -> Result<Kind> {
+    let id = item.id;
+    let mut kinds = Vec::new();
+    if let Some(a) = item.audit {
+        kinds.push(Kind::Audit(a));
+    }
+    if let Some(d) = item.daemon_setting {
+        kinds.push(Kind::DaemonSetting(DaemonSettingSpec {
+            want: substitute_value(source, &id, vars, d.want)?,
+            default: d.default,
+            key: d.key,
+            apply: d.apply,
+            any_value: d.any_value,
+        }));
+    }
+    if let Some(r) = item.remote_logging {
+        kinds.push(Kind::RemoteLogging(RemoteLoggingSpec {
+            address: substitute(source, &id, vars, &r.address)?,
+        }));
+    }
+    if let Some(s) = item.storage_driver {
+        kinds.push(Kind::StorageDriver(s));
+    }
+    if let Some(o) = item.ownership {
+        kinds.push(Kind::Ownership(o));
+    }
+    if let Some(p) = item.permissions {
+        let max_mode = u32::from_str_radix(p.max_mode.trim_start_matches("0o"), 8)
+            .ok()
+            .filter(|m| *m <= 0o7777)
+            .ok_or_else(|| {
+                invalid(
+                    source,
+                    format!(
+                        "items: item {id}: permissions.max_mode `{}` is not an octal mode like \"0644\"",
+                        p.max_mode
+                    ),
+                )
+            })?;
+        kinds.push(Kind::Permissions(PermissionsSpec {
+            target: p.target,
+            max_mode,
+        }));
+    }
+    match kinds.len() {
+        1 => Ok(kinds.remove(0)),
+        0 => Err(invalid(source, format!("items: item {id} needs one of audit, daemon_setting, remote_logging, storage_driver, ownership, permissions"))),
+        _ => Err(invalid(source, format!("items: item {id} has more than one of audit, daemon_setting, remote_logging, storage_driver, ownership, permissions"))),
+    }
+}
+
+/// Replaces `${name}` with a variable's value.
+fn substitute(source: &str, id: &str, vars: &Variables, text: &str) -> Result<String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').ok_or_else(|| {
+            invalid(source, format!("items: item {id}: unclosed `${{` in `{text}`"))
+        })?;
+        let value = match &after[..end] {
+            "syslog_address" => vars.syslog_address.as_str(),
+            "userns_remap" => vars.userns_remap.as_str(),
+            "audit_key" => vars.audit_key.as_str(),
+            other => {
+                return Err(invalid(
+                    source,
+                    format!("items: item {id}: unknown variable `{other}`"),
+                ))
+            }
+        };
+        out.push_str(value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn substitute_value(source: &str, id: &str, vars: &Variables, value: Value) -> Result<Value> {
+    match value {
+        Value::String(s) => Ok(Value::String(substitute(source, id, vars, &s)?)),
+        other => Ok(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("playbook.yml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn default_playbook_is_valid() {
+        let p = Playbook::default_playbook().unwrap();
+        assert!(p.item("1.1.3").is_some());
+        assert!(p.item("extra.audit").is_none(), "no extra paths by default");
+        assert_eq!(p.variables.audit_key, "docker");
+        match &p.item("2.9").unwrap().kind {
+            Kind::DaemonSetting(d) => assert_eq!(d.want, Value::String("default".into())),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn operator_playbook_overrides_default() {
+        let (_d, path) = write(
+            "include: default\nvariables:\n  userns_remap: dockremap\n  extra_audit_paths: [/opt/bin/dctl]\nskip: [\"3\"]\nenable: [\"2.8\"]\nwaivers:\n  - id: \"2.16\"\n    reason: needed by the legacy app\n    expires: 2099-01-31\n",
+        );
+        let p = Playbook::load(Some(&path)).unwrap();
+        assert!(p.item("3.1").is_none());
+        assert!(p.item("extra.audit").is_some());
+        assert!(p.enabled.contains("2.9"), "legacy 2.8 is 2.9");
+        assert_eq!(p.waivers["2.16"].reason, "needed by the legacy app");
+        match &p.item("2.9").unwrap().kind {
+            Kind::DaemonSetting(d) => assert_eq!(d.want, Value::String("dockremap".into())),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let (_d, path) = write("include: default\nvariables:\n  syslog_adress: tcp://x:514\n");
+        let err = Playbook::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("playbook.yml:3:"), "{err}");
+        assert!(err.contains("syslog_adress"), "{err}");
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_are_not_booleans() {
+        let (_d, path) = write(
+            "items:\n  - id: \"2.2\"\n    title: t\n    why: w\n    daemon_setting: { key: icc, want: no, default: true, apply: restart }\n",
+        );
+        // `no` stays the string "no", which is not what icc wants: load, then check the value.
+        let p = Playbook::load(Some(&path)).unwrap();
+        match &p.item("2.2").unwrap().kind {
+            Kind::DaemonSetting(d) => assert_eq!(d.want, Value::String("no".into())),
+            other => panic!("{other:?}"),
+        }
+        let (_d2, path2) = write("include: default\nwaivers:\n  - id: \"2.2\"\n    reason: x\n    expires: no\n");
+        assert!(Playbook::load(Some(&path2)).is_err());
+    }
+
+    #[test]
+    fn wrong_type_is_an_error() {
+        let (_d, path) = write("include: default\nskip: 2.2\n");
+        let err = Playbook::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("playbook.yml:2:"), "{err}");
+        assert!(err.contains("skip"), "{err}");
+    }
+
+    #[test]
+    fn selectors() {
+        let p = Playbook::default_playbook().unwrap();
+        let s = p.select(&["1.5".into(), "3".into()]).unwrap();
+        assert!(s.contains("1.1.3"));
+        assert!(s.contains("3.24"));
+        assert!(!s.contains("2.2"));
+        assert!(p.select(&["4.1".into()]).is_err());
+        assert!(p.select(&["banana".into()]).is_err());
+    }
+}

@@ -1,0 +1,96 @@
+//! The one seam for external commands (systemctl, auditctl, augenrules). Production code runs
+//! them; tests substitute a recorder with scripted answers, so no test touches the real host.
+
+use std::process::Command;
+use std::sync::Mutex;
+
+/// What a command printed and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutput {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CommandOutput {
+    pub fn ok(stdout: &str) -> CommandOutput {
+        CommandOutput {
+            success: true,
+            stdout: stdout.to_string(),
+            stderr: String::new(),
+        }
+    }
+
+    pub fn failed(stderr: &str) -> CommandOutput {
+        CommandOutput {
+            success: false,
+            stdout: String::new(),
+            stderr: stderr.to_string(),
+        }
+    }
+}
+
+pub trait Runner: Send + Sync {
+    /// Runs `program` with `args`. `Err` means it could not be started at all (not installed).
+    fn run(&self, program: &str, args: &[&str]) -> Result<CommandOutput, String>;
+}
+
+/// Runs real commands on the live host.
+pub struct SystemRunner;
+
+impl Runner for SystemRunner {
+    fn run(&self, program: &str, args: &[&str]) -> Result<CommandOutput, String> {
+        let output = Command::new(program)
+            .args(args)
+            .env("LC_ALL", "C")
+            .output()
+            .map_err(|e| format!("cannot run {program}: {e}"))?;
+        Ok(CommandOutput {
+            success: output.status.success(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+}
+
+/// Records every call and answers from a script: the first rule whose prefix matches the
+/// command line wins; unmatched commands succeed with no output.
+#[derive(Default)]
+pub struct RecordingRunner {
+    calls: Mutex<Vec<String>>,
+    answers: Vec<(String, Result<CommandOutput, String>)>,
+}
+
+impl RecordingRunner {
+    pub fn new() -> RecordingRunner {
+        RecordingRunner::default()
+    }
+
+    /// Answer commands starting with `prefix` (e.g. "auditctl -l") with `answer`.
+    pub fn answer(mut self, prefix: &str, answer: Result<CommandOutput, String>) -> Self {
+        self.answers.push((prefix.to_string(), answer));
+        self
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+}
+
+impl Runner for RecordingRunner {
+    fn run(&self, program: &str, args: &[&str]) -> Result<CommandOutput, String> {
+        let line = std::iter::once(program)
+            .chain(args.iter().copied())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if let Ok(mut calls) = self.calls.lock() {
+            calls.push(line.clone());
+        }
+        for (prefix, answer) in &self.answers {
+            if line.starts_with(prefix.as_str()) {
+                return answer.clone();
+            }
+        }
+        Ok(CommandOutput::ok(""))
+    }
+}
