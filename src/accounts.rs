@@ -45,7 +45,13 @@ impl Accounts {
             .iter()
             .find(|(_, id)| **id == uid)
             .map(|(n, _)| n.clone())
-            .unwrap_or_else(|| if uid == 0 { "root".into() } else { uid.to_string() })
+            .unwrap_or_else(|| {
+                if uid == 0 {
+                    "root".into()
+                } else {
+                    uid.to_string()
+                }
+            })
     }
 
     pub fn group_name(&self, gid: u32) -> String {
@@ -53,7 +59,13 @@ impl Accounts {
             .iter()
             .find(|(_, id)| **id == gid)
             .map(|(n, _)| n.clone())
-            .unwrap_or_else(|| if gid == 0 { "root".into() } else { gid.to_string() })
+            .unwrap_or_else(|| {
+                if gid == 0 {
+                    "root".into()
+                } else {
+                    gid.to_string()
+                }
+            })
     }
 }
 

@@ -8,8 +8,8 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::facts::Facts;
 use crate::kinds::{self, Status};
-use crate::plan::{changes_between, ItemPlan, Plan, Workspace};
-use crate::playbook::Playbook;
+use crate::plan::{ItemPlan, Plan, Workspace, changes_between};
+use crate::playbook::{Kind, Playbook};
 
 /// Which items a command looks at: `--only` (all when empty) minus `--skip`.
 #[derive(Debug, Clone, Default)]
@@ -21,7 +21,11 @@ pub struct Selection {
 impl Selection {
     pub fn from_tokens(playbook: &Playbook, only: &[String], skip: &[String]) -> Result<Selection> {
         Ok(Selection {
-            only: if only.is_empty() { None } else { Some(playbook.select(only)?) },
+            only: if only.is_empty() {
+                None
+            } else {
+                Some(playbook.select(only)?)
+            },
             skip: playbook.select(skip)?,
         })
     }
@@ -68,9 +72,15 @@ pub fn evaluate(
                 if let Some(waiver) = playbook.waivers.get(&item.id) {
                     if today <= waiver.expires {
                         status = Status::Waived;
-                        evidence.insert(0, format!("waived until {}: {}", waiver.expires, waiver.reason));
+                        evidence.insert(
+                            0,
+                            format!("waived until {}: {}", waiver.expires, waiver.reason),
+                        );
                     } else {
-                        evidence.insert(0, format!("waiver expired on {}: {}", waiver.expires, waiver.reason));
+                        evidence.insert(
+                            0,
+                            format!("waiver expired on {}: {}", waiver.expires, waiver.reason),
+                        );
                     }
                 }
             }
@@ -88,12 +98,51 @@ pub fn evaluate(
 }
 
 /// Plans the fixes of `ids` in playbook order; each item sees the edits of the ones before it.
-pub fn plan(playbook: &Playbook, facts: &Facts, ids: &BTreeSet<String>) -> Result<Plan> {
+/// Audit items of `selection` whose file the plan creates (daemon.json) are added at the end,
+/// so a new file is watched from the start.
+pub fn plan(
+    playbook: &Playbook,
+    facts: &Facts,
+    ids: &BTreeSet<String>,
+    selection: &Selection,
+) -> Result<Plan> {
     let mut ws = Workspace::new(facts);
     let mut plan = Plan::default();
-    for item in playbook.items.iter().filter(|i| ids.contains(&i.id)) {
+    let chosen = playbook.items.iter().filter(|i| ids.contains(&i.id));
+    let mut followups = Vec::new();
+    for item in chosen.clone() {
+        plan_item(playbook, facts, item, &mut ws, &mut plan)?;
+    }
+    for item in playbook
+        .items
+        .iter()
+        .filter(|i| !ids.contains(&i.id) && selection.includes(&i.id))
+    {
+        if let Kind::Audit(spec) = &item.kind {
+            if kinds::audit::target_created(spec, facts, &ws)
+                && !playbook.waivers.contains_key(&item.id)
+            {
+                followups.push(item);
+            }
+        }
+    }
+    for item in followups {
+        plan_item(playbook, facts, item, &mut ws, &mut plan)?;
+    }
+    plan.changes = ws.changes();
+    Ok(plan)
+}
+
+fn plan_item(
+    playbook: &Playbook,
+    facts: &Facts,
+    item: &crate::playbook::Item,
+    ws: &mut Workspace,
+    plan: &mut Plan,
+) -> Result<()> {
+    {
         let before = ws.state();
-        let outcome = kinds::fix(item, facts, &playbook.variables, &mut ws)?;
+        let outcome = kinds::fix(item, facts, &playbook.variables, ws)?;
         let changes = changes_between(&before, &ws.state());
         plan.actions.extend(outcome.actions.iter().copied());
         plan.items.push(ItemPlan {
@@ -103,6 +152,5 @@ pub fn plan(playbook: &Playbook, facts: &Facts, ids: &BTreeSet<String>) -> Resul
             blocked: outcome.blocked,
         });
     }
-    plan.changes = ws.changes();
-    Ok(plan)
+    Ok(())
 }

@@ -138,7 +138,13 @@ mod tests {
     #[test]
     fn unchanged_edit_keeps_bytes() {
         let text = "{\"icc\":false}";
-        assert_eq!(edit(Some(text), |m| { m.insert("icc".into(), json!(false)); }).unwrap(), text);
+        assert_eq!(
+            edit(Some(text), |m| {
+                m.insert("icc".into(), json!(false));
+            })
+            .unwrap(),
+            text
+        );
     }
 
     #[test]

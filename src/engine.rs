@@ -25,13 +25,15 @@ impl EngineInfo {
 }
 
 pub trait Engine: Send + Sync {
-    /// The daemon's view of itself; `Err` carries why it could not be asked.
-    fn info(&self) -> Result<EngineInfo, String>;
+    /// The daemon's view of itself, asked at `socket` (the daemon's configured Unix socket);
+    /// `Err` carries why it could not be asked.
+    fn info(&self, socket: &str) -> Result<EngineInfo, String>;
 }
 
 /// Talks to dockerd over its Unix socket.
 pub struct BollardEngine {
-    socket: String,
+    /// `--docker-host`/DOCKER_HOST, which wins over the daemon's configured socket.
+    host_override: Option<String>,
 }
 
 /// The oldest API the tool needs (dockerd 20.10); the client negotiates upward from here.
@@ -42,19 +44,17 @@ const PINNED_API: bollard::ClientVersion = bollard::ClientVersion {
 const API_TIMEOUT_SECS: u64 = 10;
 
 impl BollardEngine {
-    /// `host` is a `unix://` address or a socket path.
-    pub fn new(host: &str) -> BollardEngine {
-        BollardEngine {
-            socket: host.trim_start_matches("unix://").to_string(),
-        }
+    /// `host_override` is a `unix://` address or a socket path.
+    pub fn new(host_override: Option<String>) -> BollardEngine {
+        BollardEngine { host_override }
     }
 
-    async fn query(&self) -> Result<EngineInfo, String> {
-        let docker = bollard::Docker::connect_with_unix(&self.socket, API_TIMEOUT_SECS, &PINNED_API)
-            .map_err(|e| format!("cannot connect to {}: {e}", self.socket))?
+    async fn query(socket: &str) -> Result<EngineInfo, String> {
+        let docker = bollard::Docker::connect_with_unix(socket, API_TIMEOUT_SECS, &PINNED_API)
+            .map_err(|e| format!("cannot connect to {socket}: {e}"))?
             .negotiate_version()
             .await
-            .map_err(|e| format!("Docker API at {} did not answer: {e}", self.socket))?;
+            .map_err(|e| format!("Docker API at {socket} did not answer: {e}"))?;
         let info = docker
             .info()
             .await
@@ -83,18 +83,30 @@ impl BollardEngine {
 }
 
 impl Engine for BollardEngine {
-    fn info(&self) -> Result<EngineInfo, String> {
-        if !std::path::Path::new(&self.socket).exists() {
-            return Err(format!("no Docker API socket at {}", self.socket));
+    fn info(&self, socket: &str) -> Result<EngineInfo, String> {
+        let address = self.host_override.as_deref().unwrap_or(socket);
+        let Some(socket) = address
+            .strip_prefix("unix://")
+            .or((!address.contains("://")).then_some(address))
+        else {
+            return Err(format!(
+                "{address} is not a local Unix socket; docker-harden inspects the local daemon only"
+            ));
+        };
+        if !std::path::Path::new(socket).exists() {
+            return Err(format!("no Docker API socket at {socket}"));
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the async runtime: {e}"))?;
         runtime.block_on(async {
-            tokio::time::timeout(Duration::from_secs(API_TIMEOUT_SECS + 2), self.query())
-                .await
-                .unwrap_or_else(|_| Err(format!("Docker API at {} timed out", self.socket)))
+            tokio::time::timeout(
+                Duration::from_secs(API_TIMEOUT_SECS + 2),
+                Self::query(socket),
+            )
+            .await
+            .unwrap_or_else(|_| Err(format!("Docker API at {socket} timed out")))
         })
     }
 }
@@ -103,7 +115,7 @@ impl Engine for BollardEngine {
 pub struct FixedEngine(pub Result<EngineInfo, String>);
 
 impl Engine for FixedEngine {
-    fn info(&self) -> Result<EngineInfo, String> {
+    fn info(&self, _socket: &str) -> Result<EngineInfo, String> {
         self.0.clone()
     }
 }

@@ -38,9 +38,13 @@ pub enum Error {
         target: PathBuf,
         root: PathBuf,
     },
-    #[error("another docker-harden run is in progress (lock {path} is held{holder}); try again when it has finished")]
+    #[error(
+        "another docker-harden run is in progress (lock {path} is held{holder}); try again when it has finished"
+    )]
     Locked { path: PathBuf, holder: String },
-    #[error("`fix` asks before each change and needs a terminal; run `docker-harden diff` to preview, or `docker-harden fix --yes` to apply unattended")]
+    #[error(
+        "`fix` asks before each change and needs a terminal; run `docker-harden diff` to preview, or `docker-harden fix --yes` to apply unattended"
+    )]
     NoTerminal,
     #[error("{0}")]
     Selector(String),

@@ -10,7 +10,9 @@ use crate::facts::Facts;
 /// What must happen to a service after the files are written. The order of the variants is the
 /// order they run in: audit rules first, rsyslog before docker so the syslog log driver finds a
 /// listener when dockerd starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ServiceAction {
     LoadAuditRules,
@@ -35,7 +37,9 @@ pub fn collapse(actions: &BTreeSet<ServiceAction>) -> Vec<ServiceAction> {
     actions
         .iter()
         .copied()
-        .filter(|a| !(*a == ServiceAction::ReloadDocker && actions.contains(&ServiceAction::RestartDocker)))
+        .filter(|a| {
+            !(*a == ServiceAction::ReloadDocker && actions.contains(&ServiceAction::RestartDocker))
+        })
         .collect()
 }
 
@@ -107,11 +111,14 @@ impl Workspace {
 
     /// Writes a file; a new file gets `create_mode` and root:root.
     pub fn write(&mut self, path: &Path, text: String, create_mode: u32) {
-        let entry = self.current.entry(path.to_path_buf()).or_insert(PlannedFile {
-            content: None,
-            mode: None,
-            owner: None,
-        });
+        let entry = self
+            .current
+            .entry(path.to_path_buf())
+            .or_insert(PlannedFile {
+                content: None,
+                mode: None,
+                owner: None,
+            });
         if entry.mode.is_none() {
             entry.mode = Some(create_mode);
             entry.owner = Some((0, 0));

@@ -273,7 +273,11 @@ impl Playbook {
                 } else {
                     Err(Error::Selector(format!(
                         "item {id}{} has no check in playbook {}",
-                        if id == token { String::new() } else { format!(" (legacy ID {token})") },
+                        if id == token {
+                            String::new()
+                        } else {
+                            format!(" (legacy ID {token})")
+                        },
                         self.name
                     )))
                 }
@@ -388,7 +392,10 @@ fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
             .variables
             .syslog_address
             .unwrap_or_else(|| "tcp://127.0.0.1:514".into()),
-        userns_remap: raw.variables.userns_remap.unwrap_or_else(|| "default".into()),
+        userns_remap: raw
+            .variables
+            .userns_remap
+            .unwrap_or_else(|| "default".into()),
         audit_key: raw.variables.audit_key.unwrap_or_else(|| "docker".into()),
         extra_audit_paths: raw.variables.extra_audit_paths.unwrap_or_default(),
     };
@@ -402,7 +409,9 @@ fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
         if !p.starts_with('/') || p.chars().any(char::is_whitespace) {
             return Err(invalid(
                 &source,
-                format!("variables.extra_audit_paths: `{p}` must be an absolute path without spaces"),
+                format!(
+                    "variables.extra_audit_paths: `{p}` must be an absolute path without spaces"
+                ),
             ));
         }
     }
@@ -525,8 +534,18 @@ fn item_kind(source: &str, vars: &Variables, item: RawItem) -> Result<Kind> {
     }
     match kinds.len() {
         1 => Ok(kinds.remove(0)),
-        0 => Err(invalid(source, format!("items: item {id} needs one of audit, daemon_setting, remote_logging, storage_driver, ownership, permissions"))),
-        _ => Err(invalid(source, format!("items: item {id} has more than one of audit, daemon_setting, remote_logging, storage_driver, ownership, permissions"))),
+        0 => Err(invalid(
+            source,
+            format!(
+                "items: item {id} needs one of audit, daemon_setting, remote_logging, storage_driver, ownership, permissions"
+            ),
+        )),
+        _ => Err(invalid(
+            source,
+            format!(
+                "items: item {id} has more than one of audit, daemon_setting, remote_logging, storage_driver, ownership, permissions"
+            ),
+        )),
     }
 }
 
@@ -538,7 +557,10 @@ fn substitute(source: &str, id: &str, vars: &Variables, text: &str) -> Result<St
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let end = after.find('}').ok_or_else(|| {
-            invalid(source, format!("items: item {id}: unclosed `${{` in `{text}`"))
+            invalid(
+                source,
+                format!("items: item {id}: unclosed `${{` in `{text}`"),
+            )
         })?;
         let value = match &after[..end] {
             "syslog_address" => vars.syslog_address.as_str(),
@@ -548,7 +570,7 @@ fn substitute(source: &str, id: &str, vars: &Variables, text: &str) -> Result<St
                 return Err(invalid(
                     source,
                     format!("items: item {id}: unknown variable `{other}`"),
-                ))
+                ));
             }
         };
         out.push_str(value);
@@ -623,7 +645,8 @@ mod tests {
             Kind::DaemonSetting(d) => assert_eq!(d.want, Value::String("no".into())),
             other => panic!("{other:?}"),
         }
-        let (_d2, path2) = write("include: default\nwaivers:\n  - id: \"2.2\"\n    reason: x\n    expires: no\n");
+        let (_d2, path2) =
+            write("include: default\nwaivers:\n  - id: \"2.2\"\n    reason: x\n    expires: no\n");
         assert!(Playbook::load(Some(&path2)).is_err());
     }
 

@@ -144,7 +144,9 @@ impl RootFs {
                     last_link = Some((candidate, target));
                 }
                 Ok(_) => resolved = candidate,
-                Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory => {
+                Err(e)
+                    if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory =>
+                {
                     resolved = candidate;
                     while let Some(rest) = pending.pop() {
                         if rest == ".." {
@@ -159,7 +161,7 @@ impl RootFs {
                     return Err(Error::Read {
                         path: candidate,
                         source,
-                    })
+                    });
                 }
             }
         }
@@ -210,13 +212,13 @@ impl RootFs {
         let entries = match fs::read_dir(self.real(&resolved)) {
             Ok(entries) => entries,
             Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory => {
-                return Ok(Vec::new())
+                return Ok(Vec::new());
             }
             Err(source) => {
                 return Err(Error::Read {
                     path: host_path.to_path_buf(),
                     source,
-                })
+                });
             }
         };
         let mut names = Vec::new();
@@ -240,7 +242,11 @@ impl RootFs {
 pub fn text_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..valid].iter().filter(|b| **b == b'\n').count() + 1;
+        let line = e.as_bytes()[..valid]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
         Error::InvalidFile {
             path: path.to_path_buf(),
             message: format!("line {line}: not valid UTF-8 text"),
@@ -316,10 +322,15 @@ mod tests {
     fn missing_components_are_kept() {
         let (_dir, rootfs) = root();
         assert_eq!(
-            rootfs.resolve(Path::new("/etc/docker/daemon.json")).unwrap(),
+            rootfs
+                .resolve(Path::new("/etc/docker/daemon.json"))
+                .unwrap(),
             PathBuf::from("/etc/docker/daemon.json")
         );
-        assert_eq!(rootfs.read(Path::new("/etc/docker/daemon.json")).unwrap(), None);
+        assert_eq!(
+            rootfs.read(Path::new("/etc/docker/daemon.json")).unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -17,7 +17,8 @@ pub fn write_atomic(path: &Path, content: &[u8], mode: u32, uid: u32, gid: u32) 
     tmp.write_all(content)?;
     // chown first: changing the owner clears setuid/setgid bits the mode may carry.
     std::os::unix::fs::fchown(tmp.as_file(), Some(uid), Some(gid))?;
-    tmp.as_file().set_permissions(fs::Permissions::from_mode(mode))?;
+    tmp.as_file()
+        .set_permissions(fs::Permissions::from_mode(mode))?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir)

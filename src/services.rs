@@ -6,7 +6,11 @@ use crate::plan::ServiceAction;
 use crate::runner::Runner;
 
 /// Runs the actions in order; returns one line per action saying what happened.
-pub fn run(actions: &[ServiceAction], uses_rules_d: bool, runner: &dyn Runner) -> Result<Vec<String>> {
+pub fn run(
+    actions: &[ServiceAction],
+    uses_rules_d: bool,
+    runner: &dyn Runner,
+) -> Result<Vec<String>> {
     let mut log = Vec::new();
     for action in actions {
         match action {
@@ -20,11 +24,16 @@ pub fn run(actions: &[ServiceAction], uses_rules_d: bool, runner: &dyn Runner) -
 }
 
 fn command(runner: &dyn Runner, program: &str, args: &[&str]) -> Result<String> {
-    let line = std::iter::once(program).chain(args.iter().copied()).collect::<Vec<_>>().join(" ");
-    let out = runner.run(program, args).map_err(|message| Error::Command {
-        command: line.clone(),
-        message,
-    })?;
+    let line = std::iter::once(program)
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = runner
+        .run(program, args)
+        .map_err(|message| Error::Command {
+            command: line.clone(),
+            message,
+        })?;
     if !out.success {
         return Err(Error::Command {
             command: line,
@@ -46,7 +55,10 @@ fn load_audit_rules(uses_rules_d: bool, runner: &dyn Runner) -> Result<String> {
         .and_then(|o| crate::audit_rules::enabled_flag(&o.stdout))
         == Some(2);
     if locked {
-        return Ok("audit rules are locked (-e 2) until reboot: the new watches are loaded at next boot".into());
+        return Ok(
+            "audit rules are locked (-e 2) until reboot: the new watches are loaded at next boot"
+                .into(),
+        );
     }
     let line = if uses_rules_d {
         command(runner, "augenrules", &["--load"])?

@@ -48,6 +48,9 @@ pub struct FileRecord {
     pub sha256_after: Option<String>,
     /// The saved original, relative to the run directory.
     pub backup: Option<String>,
+    /// A copy of what the run wrote, to show how a file drifted since.
+    #[serde(default)]
+    pub written: Option<String>,
     pub items: Vec<String>,
 }
 
@@ -82,7 +85,10 @@ fn ensure_private_dir(rootfs: &RootFs, host: &str) -> Result<PathBuf> {
         .recursive(true)
         .mode(0o700)
         .create(&real)
-        .map_err(|source| Error::Write { path: PathBuf::from(host), source })?;
+        .map_err(|source| Error::Write {
+            path: PathBuf::from(host),
+            source,
+        })?;
     Ok(real)
 }
 
@@ -95,7 +101,10 @@ pub fn lock(rootfs: &RootFs) -> Result<Lock> {
         .create(true)
         .truncate(false)
         .open(&path)
-        .map_err(|source| Error::Write { path: PathBuf::from(LOCK_FILE), source })?;
+        .map_err(|source| Error::Write {
+            path: PathBuf::from(LOCK_FILE),
+            source,
+        })?;
     match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
         Ok(mut lock) => {
             let _ = lock.set_len(0);
@@ -109,7 +118,10 @@ pub fn lock(rootfs: &RootFs) -> Result<Lock> {
                 .filter(|s| !s.is_empty())
                 .map(|pid| format!(" by pid {pid}"))
                 .unwrap_or_default();
-            Err(Error::Locked { path: PathBuf::from(LOCK_FILE), holder })
+            Err(Error::Locked {
+                path: PathBuf::from(LOCK_FILE),
+                holder,
+            })
         }
     }
 }
@@ -122,13 +134,22 @@ fn new_run_dir(rootfs: &RootFs) -> Result<(String, PathBuf)> {
     ensure_private_dir(rootfs, BACKUPS_DIR)?;
     let stamp = now().strftime("%Y%m%dT%H%M%SZ").to_string();
     for n in 0..1000 {
-        let id = if n == 0 { stamp.clone() } else { format!("{stamp}-{n}") };
+        let id = if n == 0 {
+            stamp.clone()
+        } else {
+            format!("{stamp}-{n}")
+        };
         let host = format!("{BACKUPS_DIR}/{id}");
         let real = rootfs.real(Path::new(&host));
         match fs::DirBuilder::new().mode(0o700).create(&real) {
             Ok(()) => return Ok((id, real)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(source) => return Err(Error::Write { path: PathBuf::from(host), source }),
+            Err(source) => {
+                return Err(Error::Write {
+                    path: PathBuf::from(host),
+                    source,
+                });
+            }
         }
     }
     Err(Error::Usage("cannot find a free run ID".into()))
@@ -151,16 +172,30 @@ fn save_manifest(run_dir: &Path, manifest: &Manifest) -> Result<()> {
 fn disk_state(rootfs: &RootFs, path: &Path) -> Result<PlannedFile> {
     let real = rootfs.real(path);
     match fs::symlink_metadata(&real) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(PlannedFile { content: None, mode: None, owner: None }),
-        Err(source) => Err(Error::Read { path: path.to_path_buf(), source }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(PlannedFile {
+            content: None,
+            mode: None,
+            owner: None,
+        }),
+        Err(source) => Err(Error::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
         Ok(m) => {
             let meta = Meta::from_std(&m);
             let content = if m.is_file() {
-                Some(fs::read(&real).map_err(|source| Error::Read { path: path.to_path_buf(), source })?)
+                Some(fs::read(&real).map_err(|source| Error::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?)
             } else {
                 None
             };
-            Ok(PlannedFile { content, mode: Some(meta.mode), owner: Some((meta.uid, meta.gid)) })
+            Ok(PlannedFile {
+                content,
+                mode: Some(meta.mode),
+                owner: Some((meta.uid, meta.gid)),
+            })
         }
     }
 }
@@ -186,7 +221,8 @@ pub fn apply(
         if now != change.before {
             return Err(Error::InvalidFile {
                 path: change.path.clone(),
-                message: "changed since docker-harden read it; nothing was written, run again".into(),
+                message: "changed since docker-harden read it; nothing was written, run again"
+                    .into(),
             });
         }
     }
@@ -195,26 +231,25 @@ pub fn apply(
     fs::DirBuilder::new()
         .mode(0o700)
         .create(&files_dir)
-        .map_err(|source| Error::Write { path: files_dir.clone(), source })?;
+        .map_err(|source| Error::Write {
+            path: files_dir.clone(),
+            source,
+        })?;
 
     let mut records = Vec::new();
     for (n, change) in changes.iter().enumerate() {
-        let backup = match &change.before.content {
-            Some(bytes) => {
-                let name = format!("files/{n:03}");
-                let path = run_dir.join(&name);
-                let mut f = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&path)
-                    .map_err(|source| Error::Write { path: path.clone(), source })?;
-                f.set_permissions(fs::Permissions::from_mode(0o600))
-                    .and_then(|_| f.write_all(bytes))
-                    .and_then(|_| f.sync_all())
-                    .map_err(|source| Error::Write { path: path.clone(), source })?;
-                Some(name)
-            }
-            None => None,
+        let backup = save_copy(
+            &run_dir,
+            &format!("files/{n:03}"),
+            change.before.content.as_deref(),
+        )?;
+        let written = match change.content_changed() {
+            true => save_copy(
+                &run_dir,
+                &format!("files/{n:03}.written"),
+                change.after.content.as_deref(),
+            )?,
+            false => None,
         };
         let (uid_after, gid_after) = change.after.owner.unwrap_or((0, 0));
         records.push(FileRecord {
@@ -229,10 +264,14 @@ pub fn apply(
             gid_after,
             sha256_after: change.after.content.as_deref().map(sha256),
             backup,
+            written,
             items: items_by_path(&change.path),
         });
     }
-    safe_write::sync_dir(&files_dir).map_err(|source| Error::Write { path: files_dir.clone(), source })?;
+    safe_write::sync_dir(&files_dir).map_err(|source| Error::Write {
+        path: files_dir.clone(),
+        source,
+    })?;
     let mut manifest = Manifest {
         run_id: run_id.clone(),
         created: now().to_string(),
@@ -257,14 +296,53 @@ pub fn apply(
         let mode = change.after.mode.unwrap_or(0o644);
         let (uid, gid) = change.after.owner.unwrap_or((0, 0));
         let result = match &change.after.content {
-            Some(bytes) if change.content_changed() => safe_write::write_atomic(&real, bytes, mode, uid, gid),
+            Some(bytes) if change.content_changed() => {
+                safe_write::write_atomic(&real, bytes, mode, uid, gid)
+            }
             _ => safe_write::set_meta(&real, mode, uid, gid),
         };
-        result.map_err(|source| Error::Write { path: change.path.clone(), source })?;
+        result.map_err(|source| Error::Write {
+            path: change.path.clone(),
+            source,
+        })?;
     }
     manifest.status = RunStatus::Applied;
     save_manifest(&run_dir, &manifest)?;
-    Ok(Applied { run_id, run_dir, manifest })
+    Ok(Applied {
+        run_id,
+        run_dir,
+        manifest,
+    })
+}
+
+/// Saves bytes privately in the run directory; returns the relative name.
+fn save_copy(run_dir: &Path, name: &str, bytes: Option<&[u8]>) -> Result<Option<String>> {
+    let Some(bytes) = bytes else { return Ok(None) };
+    let path = run_dir.join(name);
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+    f.set_permissions(fs::Permissions::from_mode(0o600))
+        .and_then(|_| f.write_all(bytes))
+        .and_then(|_| f.sync_all())
+        .map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(Some(name.to_string()))
+}
+
+/// What the run wrote to a file, when a copy was kept.
+pub fn written_copy(run_dir: &Path, record: &FileRecord) -> Option<Vec<u8>> {
+    record
+        .written
+        .as_ref()
+        .and_then(|name| fs::read(run_dir.join(name)).ok())
 }
 
 fn create_parents(rootfs: &RootFs, dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
@@ -277,7 +355,10 @@ fn create_parents(rootfs: &RootFs, dir: &Path, created: &mut Vec<PathBuf>) -> Re
     fs::DirBuilder::new()
         .mode(0o755)
         .create(rootfs.real(dir))
-        .map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
+        .map_err(|source| Error::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     created.push(dir.to_path_buf());
     Ok(())
 }
@@ -294,8 +375,13 @@ pub fn mark(run_dir: &Path, manifest: &mut Manifest, status: RunStatus) -> Resul
 pub fn list_runs(rootfs: &RootFs) -> Result<Vec<Manifest>> {
     let mut runs = Vec::new();
     for name in rootfs.list_dir(Path::new(BACKUPS_DIR))? {
-        let path = rootfs.real(Path::new(BACKUPS_DIR)).join(&name).join(MANIFEST);
-        let Ok(text) = fs::read_to_string(&path) else { continue };
+        let path = rootfs
+            .real(Path::new(BACKUPS_DIR))
+            .join(&name)
+            .join(MANIFEST);
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
+        };
         let manifest: Manifest = serde_json::from_str(&text).map_err(|e| Error::InvalidFile {
             path: PathBuf::from(format!("{BACKUPS_DIR}/{name}/{MANIFEST}")),
             message: e.to_string(),
@@ -310,10 +396,11 @@ pub fn list_runs(rootfs: &RootFs) -> Result<Vec<Manifest>> {
 pub fn find_run(rootfs: &RootFs, run_id: Option<&str>) -> Result<(PathBuf, Manifest)> {
     let runs = list_runs(rootfs)?;
     let manifest = match run_id {
-        Some(id) => runs
-            .into_iter()
-            .find(|m| m.run_id == id)
-            .ok_or_else(|| Error::Usage(format!("no saved run {id} (see `docker-harden rollback --list`)")))?,
+        Some(id) => runs.into_iter().find(|m| m.run_id == id).ok_or_else(|| {
+            Error::Usage(format!(
+                "no saved run {id} (see `docker-harden rollback --list`)"
+            ))
+        })?,
         None => runs
             .into_iter()
             .rev()
@@ -333,7 +420,11 @@ pub struct Reversal {
     pub drift: Option<String>,
 }
 
-pub fn plan_rollback(rootfs: &RootFs, run_dir: &Path, manifest: &Manifest) -> Result<Vec<Reversal>> {
+pub fn plan_rollback(
+    rootfs: &RootFs,
+    run_dir: &Path,
+    manifest: &Manifest,
+) -> Result<Vec<Reversal>> {
     let mut out = Vec::new();
     for record in &manifest.files {
         let now = disk_state(rootfs, &record.path)?;
@@ -348,7 +439,10 @@ pub fn plan_rollback(rootfs: &RootFs, run_dir: &Path, manifest: &Manifest) -> Re
             if sha256(bytes) != *want {
                 return Err(Error::Rollback {
                     run: manifest.run_id.clone(),
-                    reason: format!("the saved copy of {} is damaged (checksum mismatch)", record.path.display()),
+                    reason: format!(
+                        "the saved copy of {} is damaged (checksum mismatch)",
+                        record.path.display()
+                    ),
                 });
             }
         }
@@ -362,7 +456,11 @@ pub fn plan_rollback(rootfs: &RootFs, run_dir: &Path, manifest: &Manifest) -> Re
             drift.push("content changed".to_string());
         }
         if now.mode != Some(record.mode_after) && now.mode.is_some() {
-            drift.push(format!("mode is {:04o}, the run set {:04o}", now.mode.unwrap_or(0), record.mode_after));
+            drift.push(format!(
+                "mode is {:04o}, the run set {:04o}",
+                now.mode.unwrap_or(0),
+                record.mode_after
+            ));
         }
         if now.mode.is_none() {
             drift.push("file was removed".into());
@@ -385,7 +483,12 @@ pub fn plan_rollback(rootfs: &RootFs, run_dir: &Path, manifest: &Manifest) -> Re
     Ok(out)
 }
 
-pub fn apply_rollback(rootfs: &RootFs, run_dir: &Path, manifest: &mut Manifest, reversals: &[Reversal]) -> Result<()> {
+pub fn apply_rollback(
+    rootfs: &RootFs,
+    run_dir: &Path,
+    manifest: &mut Manifest,
+    reversals: &[Reversal],
+) -> Result<()> {
     for r in reversals {
         let real = rootfs.real(&r.record.path);
         let result = match (&r.restore.content, r.restore.mode, r.restore.owner) {
@@ -403,7 +506,10 @@ pub fn apply_rollback(rootfs: &RootFs, run_dir: &Path, manifest: &mut Manifest, 
             },
             _ => Ok(()),
         };
-        result.map_err(|source| Error::Write { path: r.record.path.clone(), source })?;
+        result.map_err(|source| Error::Write {
+            path: r.record.path.clone(),
+            source,
+        })?;
     }
     for dir in manifest.created_dirs.iter().rev() {
         // Only if empty: something else may have been put there since.

@@ -20,7 +20,10 @@ pub enum LoadedRules {
     NotConsulted,
     /// auditctl could not tell (not installed, not permitted).
     Unavailable(String),
-    Loaded { watches: Vec<Watch>, immutable: bool },
+    Loaded {
+        watches: Vec<Watch>,
+        immutable: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +40,16 @@ pub struct AuditFacts {
 }
 
 impl AuditFacts {
+    pub fn empty() -> AuditFacts {
+        AuditFacts {
+            installed: false,
+            uses_rules_d: false,
+            target_file: PathBuf::from(AUDIT_RULES),
+            persistent: Vec::new(),
+            loaded: LoadedRules::NotConsulted,
+        }
+    }
+
     pub fn persistent_source(&self, path: &str) -> Option<&Path> {
         self.persistent
             .iter()
@@ -52,7 +65,10 @@ impl AuditFacts {
     }
 }
 
-pub(crate) fn gather(snap: &mut Snapshot<'_>, live: Option<&LiveSources<'_>>) -> Result<AuditFacts> {
+pub(crate) fn gather(
+    snap: &mut Snapshot<'_>,
+    live: Option<&LiveSources<'_>>,
+) -> Result<AuditFacts> {
     let installed = snap.meta(Path::new(AUDIT_DIR))?.is_some();
     let uses_rules_d = snap.meta(Path::new(RULES_D))?.is_some();
     let mut persistent = Vec::new();
@@ -98,10 +114,7 @@ fn read_loaded(live: &LiveSources<'_>) -> LoadedRules {
     let list = match live.runner.run("auditctl", &["-l"]) {
         Err(e) => return LoadedRules::Unavailable(e),
         Ok(out) if !out.success => {
-            return LoadedRules::Unavailable(format!(
-                "auditctl -l failed: {}",
-                out.stderr.trim()
-            ))
+            return LoadedRules::Unavailable(format!("auditctl -l failed: {}", out.stderr.trim()));
         }
         Ok(out) => out.stdout,
     };

@@ -84,6 +84,23 @@ pub struct DaemonFacts {
 }
 
 impl DaemonFacts {
+    pub fn empty() -> DaemonFacts {
+        DaemonFacts {
+            installed: false,
+            service_unit: None,
+            socket_unit: None,
+            configured_flags: Vec::new(),
+            running: None,
+            config_file: PathBuf::from(DEFAULT_CONFIG_FILE),
+            config_file_resolved: PathBuf::from(DEFAULT_CONFIG_FILE),
+            json: None,
+            json_mtime_ns: None,
+            data_root: PathBuf::from(DEFAULT_DATA_ROOT),
+            api_socket: PathBuf::from(DEFAULT_SOCKET),
+            engine: None,
+        }
+    }
+
     /// Flags that set daemon.json `key` at the next start.
     pub fn flags_for_key(&self, key: &str) -> Vec<&SourcedFlag> {
         flags_for(&self.configured_flags, key)
@@ -105,7 +122,13 @@ impl DaemonFacts {
     /// running dockerd started.
     pub fn json_newer_than_daemon(&self) -> bool {
         match (&self.running, self.json_mtime_ns) {
-            (Some(RunningDaemon { started_ns: Some(start), .. }), Some(mtime)) => mtime > *start,
+            (
+                Some(RunningDaemon {
+                    started_ns: Some(start),
+                    ..
+                }),
+                Some(mtime),
+            ) => mtime > *start,
             _ => false,
         }
     }
@@ -177,7 +200,10 @@ fn find_binary(snap: &mut Snapshot<'_>, name: &str) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-pub(crate) fn gather(snap: &mut Snapshot<'_>, live: Option<&LiveSources<'_>>) -> Result<DaemonFacts> {
+pub(crate) fn gather(
+    snap: &mut Snapshot<'_>,
+    live: Option<&LiveSources<'_>>,
+) -> Result<DaemonFacts> {
     let installed = !find_binary(snap, "dockerd")?.is_empty();
     let service = find_unit(snap, "docker.service")?;
     let socket_unit = find_unit(snap, "docker.socket")?.map(|(u, _)| PathBuf::from(u.path));
@@ -207,7 +233,10 @@ pub(crate) fn gather(snap: &mut Snapshot<'_>, live: Option<&LiveSources<'_>>) ->
         }
         None => {
             // Without a systemd unit, the SysV scripts pass these variables to dockerd.
-            for (file, var) in [(DEFAULT_DOCKER_FILE, "DOCKER_OPTS"), (SYSCONFIG_DOCKER_FILE, "OPTIONS")] {
+            for (file, var) in [
+                (DEFAULT_DOCKER_FILE, "DOCKER_OPTS"),
+                (SYSCONFIG_DOCKER_FILE, "OPTIONS"),
+            ] {
                 if let (_, Some(text)) = snap.text(Path::new(file))? {
                     let vars = daemon_flags::parse_env_file(&text);
                     if let Some((_, value)) = vars.iter().rev().find(|(k, _)| k == var) {
@@ -217,7 +246,10 @@ pub(crate) fn gather(snap: &mut Snapshot<'_>, live: Option<&LiveSources<'_>>) ->
                             daemon_flags::parse_dockerd_args(&words)
                                 .flags
                                 .into_iter()
-                                .map(|flag| SourcedFlag { flag, source: source.clone() }),
+                                .map(|flag| SourcedFlag {
+                                    flag,
+                                    source: source.clone(),
+                                }),
                         );
                     }
                 }
@@ -246,9 +278,8 @@ pub(crate) fn gather(snap: &mut Snapshot<'_>, live: Option<&LiveSources<'_>>) ->
             .find(|f| f.flag.name == name)
             .map(|f| f.flag.value.clone())
     };
-    let config_file = PathBuf::from(
-        flag_value("config-file").unwrap_or_else(|| DEFAULT_CONFIG_FILE.to_string()),
-    );
+    let config_file =
+        PathBuf::from(flag_value("config-file").unwrap_or_else(|| DEFAULT_CONFIG_FILE.to_string()));
     let (config_file_resolved, json_text) = snap.text(&config_file)?;
     let json = match &json_text {
         None => None,
@@ -298,7 +329,7 @@ pub(crate) fn gather(snap: &mut Snapshot<'_>, live: Option<&LiveSources<'_>>) ->
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET));
 
-    let engine = live.map(|l| l.engine.info());
+    let engine = live.map(|l| l.engine.info(&api_socket.display().to_string()));
 
     Ok(DaemonFacts {
         installed,
@@ -357,7 +388,8 @@ fn find_running_dockerd(snap: &mut Snapshot<'_>) -> Result<Option<RunningDaemon>
 
 /// Start time of a process: boot time (`btime` in /proc/stat) plus field 22 of /proc/PID/stat.
 fn process_start_ns(rootfs: &crate::rootfs::RootFs, pid: u32) -> Option<i128> {
-    let stat = std::fs::read_to_string(rootfs.real(Path::new(&format!("/proc/{pid}/stat")))).ok()?;
+    let stat =
+        std::fs::read_to_string(rootfs.real(Path::new(&format!("/proc/{pid}/stat")))).ok()?;
     // The command name (field 2) may hold spaces and parentheses; fields resume after the last ')'.
     let after_comm = &stat[stat.rfind(')')? + 1..];
     let start_ticks: i128 = after_comm.split_whitespace().nth(19)?.parse().ok()?;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 pub use audit::{AuditFacts, LoadedRules, OWN_RULES_FILE};
 pub use daemon::{DaemonFacts, FlagSource, RunningDaemon, SourcedFlag};
-pub use rsyslog::{RsyslogFacts, RSYSLOG_DROPIN};
+pub use rsyslog::{RSYSLOG_DROPIN, RsyslogFacts};
 
 use crate::accounts::Accounts;
 use crate::engine::Engine;
@@ -55,6 +55,8 @@ pub struct Facts {
     pub targets: BTreeMap<Target, Vec<PathBuf>>,
     /// Why a target names nothing (e.g. "no TLS certificate is configured").
     pub target_notes: BTreeMap<Target, String>,
+    /// Where a single-file target that does not exist would be (resolved).
+    pub absent_targets: BTreeMap<Target, PathBuf>,
 }
 
 impl Facts {
@@ -68,7 +70,8 @@ impl Facts {
         let daemon = daemon::gather(&mut snap, sources.live.as_ref())?;
         let audit = audit::gather(&mut snap, sources.live.as_ref())?;
         let rsyslog = rsyslog::gather(&mut snap)?;
-        let (targets, target_notes) = targets::resolve(&mut snap, &daemon, &playbook.variables)?;
+        let (targets, target_notes, absent_targets) =
+            targets::resolve(&mut snap, &daemon, &playbook.variables)?;
         let files = snap.files;
         Ok(Facts {
             rootfs,
@@ -80,6 +83,28 @@ impl Facts {
             rsyslog,
             targets,
             target_notes,
+            absent_targets,
+        })
+    }
+
+    /// Just enough to print owner names (for rollback, which judges nothing).
+    pub fn names_only(rootfs: &RootFs) -> Result<Facts> {
+        let accounts = Accounts::read(rootfs)?;
+        Ok(Facts {
+            rootfs: rootfs.clone(),
+            live: false,
+            files: BTreeMap::new(),
+            accounts,
+            daemon: DaemonFacts::empty(),
+            audit: AuditFacts::empty(),
+            rsyslog: RsyslogFacts {
+                installed: false,
+                files: Vec::new(),
+                dropin: PathBuf::from(RSYSLOG_DROPIN),
+            },
+            targets: BTreeMap::new(),
+            target_notes: BTreeMap::new(),
+            absent_targets: BTreeMap::new(),
         })
     }
 
@@ -110,15 +135,22 @@ impl Snapshot<'_> {
     /// Reads a regular file (content and metadata); returns its resolved path.
     pub fn file(&mut self, host_path: &Path) -> Result<PathBuf> {
         let resolved = self.rootfs.resolve(host_path)?;
-        if !self.files.contains_key(&resolved) {
+        let content_missing = self.files.get(&resolved).is_some_and(|f| {
+            f.content.is_none()
+                && f.meta
+                    .is_some_and(|m| m.kind == crate::rootfs::FileKind::File)
+        });
+        if !self.files.contains_key(&resolved) || content_missing {
             let meta = self.rootfs.metadata(&resolved)?;
             let content = match meta {
-                Some(m) if m.kind == crate::rootfs::FileKind::File => self.rootfs.read(&resolved)?,
+                Some(m) if m.kind == crate::rootfs::FileKind::File => {
+                    self.rootfs.read(&resolved)?
+                }
                 Some(_) => {
                     return Err(crate::error::Error::InvalidFile {
                         path: host_path.to_path_buf(),
                         message: "expected a regular file".into(),
-                    })
+                    });
                 }
                 None => None,
             };

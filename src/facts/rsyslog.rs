@@ -66,7 +66,9 @@ fn expand_glob(snap: &mut Snapshot<'_>, pattern: &str) -> Result<Vec<PathBuf>> {
         .rootfs
         .list_dir(dir)?
         .into_iter()
-        .filter(|n| n.starts_with(prefix) && n.ends_with(suffix) && n.len() >= prefix.len() + suffix.len())
+        .filter(|n| {
+            n.starts_with(prefix) && n.ends_with(suffix) && n.len() >= prefix.len() + suffix.len()
+        })
         .map(|n| dir.join(n))
         .collect())
 }

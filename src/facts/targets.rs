@@ -20,7 +20,13 @@ pub const BIN_DIRS: &[&str] = &[
     "/sbin",
 ];
 
-type Resolved = (BTreeMap<Target, Vec<PathBuf>>, BTreeMap<Target, String>);
+/// Existing files per target, why a target is empty, and where absent single-file targets
+/// would be (a fix may create them).
+pub(crate) type Resolved = (
+    BTreeMap<Target, Vec<PathBuf>>,
+    BTreeMap<Target, String>,
+    BTreeMap<Target, PathBuf>,
+);
 
 pub(crate) fn resolve(
     snap: &mut Snapshot<'_>,
@@ -29,6 +35,7 @@ pub(crate) fn resolve(
 ) -> Result<Resolved> {
     let mut found = BTreeMap::new();
     let mut notes = BTreeMap::new();
+    let mut absent = BTreeMap::new();
     let binaries = [
         (Target::Dockerd, "dockerd"),
         (Target::Containerd, "containerd"),
@@ -47,7 +54,10 @@ pub(crate) fn resolve(
             }
         }
         if paths.is_empty() {
-            notes.insert(target.clone(), format!("no {name} binary in {}", BIN_DIRS.join(", ")));
+            notes.insert(
+                target.clone(),
+                format!("no {name} binary in {}", BIN_DIRS.join(", ")),
+            );
         }
         found.insert(target, paths);
     }
@@ -56,11 +66,20 @@ pub(crate) fn resolve(
         (Target::ContainerdRunDir, PathBuf::from("/run/containerd")),
         (Target::DataRoot, daemon.data_root.clone()),
         (Target::ConfigDir, PathBuf::from("/etc/docker")),
-        (Target::ContainerdSock, PathBuf::from("/run/containerd/containerd.sock")),
+        (
+            Target::ContainerdSock,
+            PathBuf::from("/run/containerd/containerd.sock"),
+        ),
         (Target::DefaultDocker, PathBuf::from("/etc/default/docker")),
         (Target::DaemonJson, daemon.config_file.clone()),
-        (Target::ContainerdConfig, PathBuf::from("/etc/containerd/config.toml")),
-        (Target::SysconfigDocker, PathBuf::from("/etc/sysconfig/docker")),
+        (
+            Target::ContainerdConfig,
+            PathBuf::from("/etc/containerd/config.toml"),
+        ),
+        (
+            Target::SysconfigDocker,
+            PathBuf::from("/etc/sysconfig/docker"),
+        ),
         (Target::DockerSock, daemon.api_socket.clone()),
     ];
     for (target, path) in single {
@@ -70,6 +89,7 @@ pub(crate) fn resolve(
             }
             None => {
                 notes.insert(target.clone(), format!("{} does not exist", path.display()));
+                absent.insert(target.clone(), snap.rootfs.resolve(&path)?);
                 found.insert(target, Vec::new());
             }
         }
@@ -79,13 +99,20 @@ pub(crate) fn resolve(
         (Target::DockerServiceUnit, &daemon.service_unit),
         (Target::DockerSocketUnit, &daemon.socket_unit),
     ] {
-        let name = if target == Target::DockerServiceUnit { "docker.service" } else { "docker.socket" };
+        let name = if target == Target::DockerServiceUnit {
+            "docker.service"
+        } else {
+            "docker.socket"
+        };
         match unit {
             Some(path) => {
                 found.insert(target, vec![path.clone()]);
             }
             None => {
-                notes.insert(target.clone(), format!("no {name} unit in the systemd search path"));
+                notes.insert(
+                    target.clone(),
+                    format!("no {name} unit in the systemd search path"),
+                );
                 found.insert(target, Vec::new());
             }
         }
@@ -105,7 +132,10 @@ pub(crate) fn resolve(
     let mut certs = Vec::new();
     collect_certs(snap, Path::new("/etc/docker/certs.d"), 0, &mut certs)?;
     if certs.is_empty() {
-        notes.insert(Target::RegistryCerts, "no registry certificates under /etc/docker/certs.d".into());
+        notes.insert(
+            Target::RegistryCerts,
+            "no registry certificates under /etc/docker/certs.d".into(),
+        );
     }
     found.insert(Target::RegistryCerts, certs);
 
@@ -118,10 +148,18 @@ pub(crate) fn resolve(
             .flags_for_key(key)
             .last()
             .map(|f| f.flag.value.clone())
-            .or_else(|| daemon.json_value(key).and_then(Value::as_str).map(str::to_string));
+            .or_else(|| {
+                daemon
+                    .json_value(key)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            });
         match configured {
             None => {
-                notes.insert(target.clone(), format!("no {key} is configured (TLS not in use)"));
+                notes.insert(
+                    target.clone(),
+                    format!("no {key} is configured (TLS not in use)"),
+                );
                 found.insert(target, Vec::new());
             }
             Some(path) => match snap.meta(Path::new(&path))? {
@@ -135,17 +173,24 @@ pub(crate) fn resolve(
             },
         }
     }
-    Ok((found, notes))
+    Ok((found, notes, absent))
 }
 
 /// Registry certificates: *.crt files under certs.d, one directory per registry.
-fn collect_certs(snap: &mut Snapshot<'_>, dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<()> {
+fn collect_certs(
+    snap: &mut Snapshot<'_>,
+    dir: &Path,
+    depth: usize,
+    out: &mut Vec<PathBuf>,
+) -> Result<()> {
     if depth > 4 {
         return Ok(());
     }
     for name in snap.rootfs.list_dir(dir)? {
         let path = dir.join(&name);
-        let Some(resolved) = snap.meta(&path)? else { continue };
+        let Some(resolved) = snap.meta(&path)? else {
+            continue;
+        };
         let is_dir = snap
             .files
             .get(&resolved)

@@ -21,7 +21,9 @@ fn paths(spec: &AuditSpec, facts: &Facts) -> Vec<String> {
 
 pub fn check(spec: &AuditSpec, facts: &Facts) -> Verdict {
     if !facts.audit.installed {
-        return Verdict::info("auditd is not installed (no /etc/audit); nothing records file changes");
+        return Verdict::info(
+            "auditd is not installed (no /etc/audit); nothing records file changes",
+        );
     }
     let paths = paths(spec, facts);
     if paths.is_empty() {
@@ -73,7 +75,10 @@ pub fn check(spec: &AuditSpec, facts: &Facts) -> Verdict {
             if not_loaded.is_empty() {
                 Verdict::new(Status::Pass, evidence)
             } else if *immutable {
-                evidence.push("loaded at next boot: the kernel's audit rules are locked (-e 2) until reboot".into());
+                evidence.push(
+                    "loaded at next boot: the kernel's audit rules are locked (-e 2) until reboot"
+                        .into(),
+                );
                 Verdict::new(Status::Info, evidence)
             } else {
                 Verdict::new(Status::Warn, evidence)
@@ -82,11 +87,28 @@ pub fn check(spec: &AuditSpec, facts: &Facts) -> Verdict {
     }
 }
 
+/// Whether this item's target is a file the plan so far creates.
+pub fn target_created(spec: &AuditSpec, facts: &Facts, ws: &Workspace) -> bool {
+    facts
+        .absent_targets
+        .get(&spec.target)
+        .and_then(|p| ws.get(p))
+        .is_some_and(|f| f.content.is_some())
+}
+
 pub fn fix(spec: &AuditSpec, facts: &Facts, vars: &Variables, ws: &mut Workspace) -> FixOutcome {
     if !facts.audit.installed {
-        return FixOutcome::blocked("auditd is not installed; install it first (apt-get install auditd)");
+        return FixOutcome::blocked(
+            "auditd is not installed; install it first (apt-get install auditd)",
+        );
     }
-    let paths = paths(spec, facts);
+    let mut paths = paths(spec, facts);
+    // A file this run creates (daemon.json) is watched from the start.
+    if target_created(spec, facts, ws) {
+        if let Some(p) = facts.absent_targets.get(&spec.target) {
+            paths.push(p.display().to_string());
+        }
+    }
     let file: PathBuf = facts.audit.target_file.clone();
     let current = ws.text(&file);
     let covered_now = current
@@ -115,8 +137,16 @@ pub fn fix(spec: &AuditSpec, facts: &Facts, vars: &Variables, ws: &mut Workspace
         ws.write(&file, new_text, RULES_FILE_MODE);
         outcome.actions.insert(ServiceAction::LoadAuditRules);
     }
-    let needs_load = paths.iter().any(|p| facts.audit.loaded_covers(p) == Some(false));
-    let locked = matches!(facts.audit.loaded, LoadedRules::Loaded { immutable: true, .. });
+    let needs_load = paths
+        .iter()
+        .any(|p| facts.audit.loaded_covers(p) == Some(false));
+    let locked = matches!(
+        facts.audit.loaded,
+        LoadedRules::Loaded {
+            immutable: true,
+            ..
+        }
+    );
     if needs_load && !locked {
         outcome.actions.insert(ServiceAction::LoadAuditRules);
     }

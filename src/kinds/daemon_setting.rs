@@ -3,13 +3,13 @@
 
 use serde_json::Value;
 
-use super::{docker_missing, FixOutcome, Verdict};
+use super::{FixOutcome, Verdict, docker_missing};
 use crate::daemon_flags;
 use crate::daemon_json;
 use crate::error::{Error, Result};
 use crate::facts::{Facts, SourcedFlag};
-use crate::playbook::{Apply, DaemonSettingSpec};
 use crate::plan::{ServiceAction, Workspace};
+use crate::playbook::{Apply, DaemonSettingSpec};
 
 /// daemon.json is world-readable on every distribution; it holds no secrets of its own.
 pub const DAEMON_JSON_MODE: u32 = 0o644;
@@ -54,7 +54,10 @@ pub fn configured(facts: &Facts, key: &str, default: &Value) -> (Value, String) 
         );
     }
     match facts.daemon.json_value(key) {
-        Some(v) => (v.clone(), format!("in {}", facts.daemon.config_file.display())),
+        Some(v) => (
+            v.clone(),
+            format!("in {}", facts.daemon.config_file.display()),
+        ),
         None => (default.clone(), "not set: dockerd's default".into()),
     }
 }

@@ -1,7 +1,7 @@
 //! Item kinds. Each module judges one kind of item from the facts (`check`) and plans its fix
 //! on a workspace (`fix`); neither touches the disk.
 
-mod audit;
+pub(crate) mod audit;
 mod daemon_setting;
 mod ownership;
 mod permissions;
@@ -135,12 +135,15 @@ pub fn mode_string(mode: u32) -> String {
 
 /// "root:root", or numbers where the host has no name for an ID.
 pub fn owner_string(facts: &Facts, uid: u32, gid: u32) -> String {
-    format!("{}:{}", facts.accounts.user_name(uid), facts.accounts.group_name(gid))
+    format!(
+        "{}:{}",
+        facts.accounts.user_name(uid),
+        facts.accounts.group_name(gid)
+    )
 }
 
 /// The Docker-daemon items cannot say anything on a host without dockerd.
 fn docker_missing(facts: &Facts) -> Option<Verdict> {
-    (!facts.daemon.installed).then(|| {
-        Verdict::info("dockerd is not installed on this host (no dockerd binary found)")
-    })
+    (!facts.daemon.installed)
+        .then(|| Verdict::info("dockerd is not installed on this host (no dockerd binary found)"))
 }

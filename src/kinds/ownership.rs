@@ -1,6 +1,6 @@
 //! File ownership (CIS 3.x): every file of the target owned by the wanted user and group.
 
-use super::{owner_string, FixOutcome, Status, Verdict};
+use super::{FixOutcome, Status, Verdict, owner_string};
 use crate::facts::Facts;
 use crate::plan::Workspace;
 use crate::playbook::OwnershipSpec;
@@ -20,7 +20,11 @@ fn wanted_ids(spec: &OwnershipSpec, facts: &Facts) -> Result<(u32, u32), String>
 pub fn check(spec: &OwnershipSpec, facts: &Facts) -> Verdict {
     let paths = facts.target(&spec.target);
     if paths.is_empty() {
-        let note = facts.target_notes.get(&spec.target).cloned().unwrap_or_default();
+        let note = facts
+            .target_notes
+            .get(&spec.target)
+            .cloned()
+            .unwrap_or_default();
         return Verdict::info(format!("not present on this host: {note}"));
     }
     let (uid, gid) = match wanted_ids(spec, facts) {
@@ -30,8 +34,14 @@ pub fn check(spec: &OwnershipSpec, facts: &Facts) -> Verdict {
     let mut bad = Vec::new();
     let mut good = Vec::new();
     for path in paths {
-        let Some(meta) = facts.file(path).and_then(|f| f.meta) else { continue };
-        let line = format!("{}: owner {}", path.display(), owner_string(facts, meta.uid, meta.gid));
+        let Some(meta) = facts.file(path).and_then(|f| f.meta) else {
+            continue;
+        };
+        let line = format!(
+            "{}: owner {}",
+            path.display(),
+            owner_string(facts, meta.uid, meta.gid)
+        );
         if (meta.uid, meta.gid) == (uid, gid) {
             good.push(line);
         } else {
@@ -51,7 +61,11 @@ pub fn fix(spec: &OwnershipSpec, facts: &Facts, ws: &mut Workspace) -> FixOutcom
         Err(e) => return FixOutcome::blocked(e),
     };
     for path in facts.target(&spec.target) {
-        if ws.get(path).and_then(|f| f.owner).is_some_and(|o| o != (uid, gid)) {
+        if ws
+            .get(path)
+            .and_then(|f| f.owner)
+            .is_some_and(|o| o != (uid, gid))
+        {
             ws.set_owner(path, uid, gid);
         }
     }

@@ -1,7 +1,7 @@
 //! Permission bits (CIS 3.x): no bit outside the allowed mask. Modes are compared as bits, not
 //! numbers: 0600 is within 0644, 0611 is not.
 
-use super::{mode_string, FixOutcome, Status, Verdict};
+use super::{FixOutcome, Status, Verdict, mode_string};
 use crate::facts::Facts;
 use crate::plan::Workspace;
 use crate::playbook::PermissionsSpec;
@@ -9,16 +9,26 @@ use crate::playbook::PermissionsSpec;
 pub fn check(spec: &PermissionsSpec, facts: &Facts) -> Verdict {
     let paths = facts.target(&spec.target);
     if paths.is_empty() {
-        let note = facts.target_notes.get(&spec.target).cloned().unwrap_or_default();
+        let note = facts
+            .target_notes
+            .get(&spec.target)
+            .cloned()
+            .unwrap_or_default();
         return Verdict::info(format!("not present on this host: {note}"));
     }
     let mut bad = Vec::new();
     let mut good = Vec::new();
     for path in paths {
-        let Some(meta) = facts.file(path).and_then(|f| f.meta) else { continue };
+        let Some(meta) = facts.file(path).and_then(|f| f.meta) else {
+            continue;
+        };
         let extra = meta.mode & !spec.max_mode;
         if extra == 0 {
-            good.push(format!("{}: mode {}", path.display(), mode_string(meta.mode)));
+            good.push(format!(
+                "{}: mode {}",
+                path.display(),
+                mode_string(meta.mode)
+            ));
         } else {
             bad.push(format!(
                 "{}: mode {} allows more than {} (extra bits {})",

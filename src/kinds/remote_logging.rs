@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use super::daemon_setting::{conflict, configured, edit_daemon_json};
-use super::{docker_missing, FixOutcome, Verdict};
+use super::daemon_setting::{configured, conflict, edit_daemon_json};
+use super::{FixOutcome, Verdict, docker_missing};
 use crate::error::Result;
 use crate::facts::Facts;
 use crate::plan::{ServiceAction, Workspace};
@@ -14,7 +14,15 @@ use crate::playbook::RemoteLoggingSpec;
 use crate::rsyslog::{self, ConfFile, Proto};
 
 /// Drivers that ship logs off the host (journald and json-file keep them local).
-const REMOTE_DRIVERS: &[&str] = &["syslog", "gelf", "fluentd", "awslogs", "splunk", "gcplogs", "logentries"];
+const REMOTE_DRIVERS: &[&str] = &[
+    "syslog",
+    "gelf",
+    "fluentd",
+    "awslogs",
+    "splunk",
+    "gcplogs",
+    "logentries",
+];
 /// Options the syslog driver accepts; others (max-size from json-file...) make dockerd refuse it.
 const SYSLOG_OPTS: &[&str] = &[
     "syslog-address",
@@ -41,7 +49,12 @@ fn configured_address(facts: &Facts) -> Option<String> {
         .flags_for_key("log-opts")
         .iter()
         .rev()
-        .find_map(|f| f.flag.value.strip_prefix("syslog-address=").map(str::to_string));
+        .find_map(|f| {
+            f.flag
+                .value
+                .strip_prefix("syslog-address=")
+                .map(str::to_string)
+        });
     from_flag.or_else(|| {
         facts
             .daemon
@@ -73,7 +86,11 @@ fn rsyslog_files(facts: &Facts, ws: &Workspace) -> Vec<ConfFile> {
 }
 
 /// For a local address: whether rsyslog receives on it, with the evidence.
-fn local_listener(facts: &Facts, files: &[ConfFile], address: &str) -> Option<(Proto, u16, Option<String>)> {
+fn local_listener(
+    facts: &Facts,
+    files: &[ConfFile],
+    address: &str,
+) -> Option<(Proto, u16, Option<String>)> {
     let (proto, host, port) = rsyslog::parse_syslog_address(address)?;
     if !rsyslog::is_local_host(&host) {
         return None;
@@ -126,7 +143,10 @@ pub fn check(spec: &RemoteLoggingSpec, facts: &Facts) -> Verdict {
                 ));
             }
             match found {
-                Some(at) => evidence.push(format!("rsyslog receives on {}/{port} ({at})", proto_name(proto))),
+                Some(at) => evidence.push(format!(
+                    "rsyslog receives on {}/{port} ({at})",
+                    proto_name(proto)
+                )),
                 None => {
                     let mut v = Verdict::warn(format!(
                         "syslog-address {address} is on this host but rsyslog's configuration does not receive on {}/{port}",
@@ -160,8 +180,8 @@ pub fn fix(spec: &RemoteLoggingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
     let (driver, _) = configured(facts, "log-driver", &Value::String("json-file".into()));
     let driver = driver.as_str().unwrap_or_default().to_string();
     let address_now = configured_address(facts);
-    let needs_driver = !REMOTE_DRIVERS.contains(&driver.as_str())
-        || (driver == "syslog" && address_now.is_none());
+    let needs_driver =
+        !REMOTE_DRIVERS.contains(&driver.as_str()) || (driver == "syslog" && address_now.is_none());
     let mut outcome = FixOutcome::default();
     let address = if needs_driver {
         if !driver_flags.is_empty() || !opt_flags.is_empty() {
@@ -204,7 +224,12 @@ pub fn fix(spec: &RemoteLoggingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
                     "rsyslog is not installed, so nothing would receive on {address}; install rsyslog first"
                 )));
             }
-            for edit in rsyslog::plan_listen(&files, proto, port, &facts.rsyslog.dropin.display().to_string()) {
+            for edit in rsyslog::plan_listen(
+                &files,
+                proto,
+                port,
+                &facts.rsyslog.dropin.display().to_string(),
+            ) {
                 ws.write(&PathBuf::from(&edit.path), edit.after, RSYSLOG_FILE_MODE);
             }
             outcome.actions.insert(ServiceAction::RestartRsyslog);

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::daemon_setting::configured;
-use super::{docker_missing, Verdict};
+use super::{Verdict, docker_missing};
 use crate::facts::Facts;
 use crate::playbook::StorageDriverSpec;
 
@@ -12,16 +12,18 @@ pub fn check(spec: &StorageDriverSpec, facts: &Facts) -> Verdict {
         return v;
     }
     let (driver, source) = match facts.daemon.engine_info() {
-        Some(info) if !info.storage_driver.is_empty() => {
-            (info.storage_driver.clone(), "the running dockerd".to_string())
-        }
+        Some(info) if !info.storage_driver.is_empty() => (
+            info.storage_driver.clone(),
+            "the running dockerd".to_string(),
+        ),
         _ => {
-            let (value, source) = configured(facts, "storage-driver", &Value::String(String::new()));
+            let (value, source) =
+                configured(facts, "storage-driver", &Value::String(String::new()));
             match value.as_str() {
                 Some("") | None => {
                     return Verdict::pass(
                         "storage-driver is not set: dockerd chooses overlay2 on current kernels",
-                    )
+                    );
                 }
                 Some(d) => (d.to_string(), source),
             }

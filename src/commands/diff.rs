@@ -1,0 +1,113 @@
+//! `diff`: the dry run. Shows what `fix --yes` would change and writes nothing.
+
+use std::collections::BTreeSet;
+
+use crate::assess::{self, Finding};
+use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Result};
+use crate::facts::Facts;
+use crate::kinds::Status;
+use crate::plan::{self, Plan};
+use crate::render;
+use crate::settings::DiffArgs;
+
+use super::Env;
+
+/// The WARN items `fix` would consider: selected, fixable, not waived.
+pub fn candidates(findings: &[Finding]) -> BTreeSet<String> {
+    findings
+        .iter()
+        .filter(|f| f.status == Status::Warn && f.fixable)
+        .map(|f| f.id.clone())
+        .collect()
+}
+
+/// Splits off disruptive items that `--yes` must not apply unless asked for by name.
+pub fn unattended_ids(
+    env: &Env<'_>,
+    ids: &BTreeSet<String>,
+    only: &[String],
+) -> (BTreeSet<String>, Vec<String>) {
+    let playbook = &env.settings.playbook;
+    let mut apply = BTreeSet::new();
+    let mut held = Vec::new();
+    for id in ids {
+        let disruptive = playbook.item(id).is_some_and(|i| i.disruptive.is_some());
+        let named = only.iter().any(|t| t.split(',').any(|p| p.trim() == id))
+            || playbook.enabled.contains(id);
+        if disruptive && !named {
+            held.push(id.clone());
+        } else {
+            apply.insert(id.clone());
+        }
+    }
+    (apply, held)
+}
+
+pub fn print_plan(env: &mut Env<'_>, plan: &Plan, facts: &Facts) -> Result<()> {
+    for item in &plan.items {
+        if item.is_empty() && item.blocked.is_none() {
+            continue;
+        }
+        render::item_plan(
+            env.out,
+            &env.settings.playbook,
+            item,
+            facts,
+            env.settings.paint,
+        )?;
+    }
+    Ok(())
+}
+
+pub fn print_held(env: &mut Env<'_>, held: &[String]) -> Result<()> {
+    for id in held {
+        if let Some(item) = env.settings.playbook.item(id) {
+            writeln!(
+                env.out,
+                "== {id} {} (disruptive: not applied by --yes unless named with --only {id} or enabled in the playbook)\n{}\n",
+                item.title,
+                item.disruptive.as_deref().unwrap_or("")
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub fn services_note(env: &mut Env<'_>, plan: &Plan) -> Result<()> {
+    let actions = plan::collapse(&plan.actions);
+    if actions.is_empty() {
+        return Ok(());
+    }
+    if env.settings.live {
+        writeln!(env.out, "services: {}", render::actions_line(&actions))?;
+    } else {
+        writeln!(
+            env.out,
+            "services: none touched under --root; when this root boots: {}",
+            render::actions_line(&actions)
+        )?;
+    }
+    Ok(())
+}
+
+pub fn run(env: &mut Env<'_>, args: &DiffArgs) -> Result<i32> {
+    let selection = env.selection(&args.selectors)?;
+    let facts = env.gather()?;
+    let findings = env.evaluate(&facts, &selection);
+    env.header("diff (dry run, nothing is written)")?;
+    let (ids, held) = unattended_ids(env, &candidates(&findings), &args.selectors.only);
+    let plan = assess::plan(&env.settings.playbook, &facts, &ids, &selection)?;
+    print_plan(env, &plan, &facts)?;
+    print_held(env, &held)?;
+    services_note(env, &plan)?;
+    if plan.is_empty() {
+        writeln!(env.out, "nothing to change")?;
+        return Ok(EXIT_CLEAN);
+    }
+    writeln!(
+        env.out,
+        "{} file(s) would change; run `docker-harden fix` to apply",
+        plan.changes.len()
+    )?;
+    Ok(EXIT_FINDINGS)
+}

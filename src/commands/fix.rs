@@ -1,0 +1,144 @@
+//! `fix`: apply the selected fixes, interactively or with --yes, as one transaction; then act
+//! on services and check again.
+
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::path::Path;
+
+use crate::assess;
+use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Error, Result};
+use crate::interactive;
+use crate::kinds::Status;
+use crate::plan;
+use crate::services;
+use crate::settings::FixArgs;
+use crate::transaction::{self, RunStatus};
+
+use super::Env;
+use super::diff::{candidates, print_held, print_plan, services_note, unattended_ids};
+
+pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
+    let selection = env.selection(&args.selectors)?;
+    if !args.yes && !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(Error::NoTerminal);
+    }
+    let facts = env.gather()?;
+    let findings = env.evaluate(&facts, &selection);
+    env.header("fix")?;
+    let all = candidates(&findings);
+    let chosen: BTreeSet<String> = if args.yes {
+        let (ids, held) = unattended_ids(env, &all, &args.selectors.only);
+        print_held(env, &held)?;
+        ids
+    } else {
+        interactive::choose(env, &facts, &findings, &all, &selection)?
+    };
+    let plan = assess::plan(&env.settings.playbook, &facts, &chosen, &selection)?;
+    if args.yes {
+        // Unattended runs still show every change they make.
+        print_plan(env, &plan, &facts)?;
+    }
+    if plan.is_empty() {
+        writeln!(env.out, "nothing to change")?;
+        return Ok(exit_code(&findings));
+    }
+
+    let rootfs = &env.settings.rootfs;
+    let _lock = transaction::lock(rootfs)?;
+    let actions = plan::collapse(&plan.actions);
+    let applied_items: Vec<String> = plan
+        .items
+        .iter()
+        .filter(|i| !i.is_empty())
+        .map(|i| i.id.clone())
+        .collect();
+    let mut record = None;
+    if !plan.changes.is_empty() {
+        let items_by_path = |path: &Path| {
+            plan.items
+                .iter()
+                .filter(|i| i.changes.iter().any(|c| c.path == path))
+                .map(|i| i.id.clone())
+                .collect()
+        };
+        let applied = transaction::apply(
+            rootfs,
+            &plan.changes,
+            &items_by_path,
+            applied_items.clone(),
+            actions.clone(),
+        )?;
+        writeln!(
+            env.out,
+            "run {}: changed {} file(s); originals saved in {}/{} (undo with `docker-harden rollback {}`)",
+            applied.run_id,
+            plan.changes.len(),
+            transaction::BACKUPS_DIR,
+            applied.run_id,
+            applied.run_id
+        )?;
+        record = Some(applied);
+    }
+    if env.settings.live {
+        match services::run(&actions, facts.audit.uses_rules_d, env.runner) {
+            Ok(log) => {
+                for line in log {
+                    writeln!(env.out, "{line}")?;
+                }
+            }
+            Err(e) => {
+                if let Some(applied) = &mut record {
+                    transaction::mark(
+                        &applied.run_dir,
+                        &mut applied.manifest,
+                        RunStatus::ServiceFailed,
+                    )?;
+                    writeln!(
+                        env.err,
+                        "the files were written but a service did not come back; undo with `docker-harden rollback {}`",
+                        applied.run_id
+                    )?;
+                }
+                return Err(e);
+            }
+        }
+    } else {
+        services_note(env, &plan)?;
+    }
+
+    // Judge again from fresh facts, and say what changed.
+    let after_facts = env.gather()?;
+    let after = env.evaluate(&after_facts, &selection);
+    writeln!(env.out)?;
+    for (b, a) in findings.iter().zip(after.iter()) {
+        if b.status != a.status {
+            writeln!(
+                env.out,
+                "{} {}: {} -> {}",
+                a.id,
+                a.title,
+                b.status.label(),
+                a.status.label()
+            )?;
+        }
+    }
+    let still: Vec<&str> = after
+        .iter()
+        .filter(|f| f.status == Status::Warn)
+        .map(|f| f.id.as_str())
+        .collect();
+    if still.is_empty() {
+        writeln!(env.out, "every selected item passes or needs no action")?;
+    } else {
+        writeln!(env.out, "still WARN: {}", still.join(", "))?;
+    }
+    Ok(exit_code(&after))
+}
+
+fn exit_code(findings: &[assess::Finding]) -> i32 {
+    if findings.iter().any(|f| f.status == Status::Warn) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    }
+}

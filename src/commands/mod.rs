@@ -1,0 +1,66 @@
+//! The five commands. Each gathers facts once, runs the pure core, and talks to the user.
+
+pub mod check;
+pub mod diff;
+pub mod fix;
+pub mod list;
+pub mod rollback;
+
+use std::io::Write;
+
+use crate::assess::{self, Finding, Selection};
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::facts::{Facts, LiveSources, Sources};
+use crate::runner::Runner;
+use crate::settings::{Selectors, Settings};
+
+/// The outside world a command may touch: the runner and engine seams, and the output streams.
+pub struct Env<'a> {
+    pub settings: &'a Settings,
+    pub runner: &'a dyn Runner,
+    pub engine: &'a dyn Engine,
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+}
+
+impl Env<'_> {
+    pub fn gather(&self) -> Result<Facts> {
+        let sources = Sources {
+            rootfs: self.settings.rootfs.clone(),
+            live: self.settings.live.then_some(LiveSources {
+                runner: self.runner,
+                engine: self.engine,
+            }),
+        };
+        Facts::gather(&sources, &self.settings.playbook)
+    }
+
+    pub fn selection(&self, selectors: &Selectors) -> Result<Selection> {
+        Selection::from_tokens(&self.settings.playbook, &selectors.only, &selectors.skip)
+    }
+
+    pub fn evaluate(&self, facts: &Facts, selection: &Selection) -> Vec<Finding> {
+        assess::evaluate(&self.settings.playbook, facts, selection, today())
+    }
+
+    /// Names the root under --root, so nobody mistakes a fixture for the live host.
+    pub fn header(&mut self, what: &str) -> Result<()> {
+        let settings = self.settings;
+        let place = if settings.live {
+            "this host".to_string()
+        } else {
+            format!("root {}", settings.rootfs.root().display())
+        };
+        writeln!(
+            self.err,
+            "docker-harden {what}: {place}, playbook {} ({})",
+            settings.playbook.name, settings.playbook.source
+        )?;
+        Ok(())
+    }
+}
+
+pub fn today() -> jiff::civil::Date {
+    jiff::ZonedDateTime::now().date()
+}

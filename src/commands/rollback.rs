@@ -1,0 +1,120 @@
+//! `rollback`: list saved runs, or restore one run's files byte for byte and redo its service
+//! actions.
+
+use crate::error::{EXIT_CLEAN, Error, Result};
+use crate::facts::Facts;
+use crate::plan::{FileChange, PlannedFile};
+use crate::render;
+use crate::services;
+use crate::settings::RollbackArgs;
+use crate::transaction;
+
+use super::Env;
+
+pub fn run(env: &mut Env<'_>, args: &RollbackArgs) -> Result<i32> {
+    let rootfs = env.settings.rootfs.clone();
+    if args.list {
+        let runs = transaction::list_runs(&rootfs)?;
+        if runs.is_empty() {
+            writeln!(env.out, "no saved runs")?;
+        } else {
+            writeln!(
+                env.out,
+                "{:<22} {:<30} {:<14} {:<6} FILES",
+                "RUN-ID", "TIME", "STATUS", "ITEMS"
+            )?;
+        }
+        for m in runs {
+            writeln!(
+                env.out,
+                "{:<22} {:<30} {:<14} {:<6} {}",
+                m.run_id,
+                m.created,
+                serde_json::to_value(m.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                m.items.len(),
+                m.files
+                    .iter()
+                    .map(|f| f.path.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )?;
+        }
+        return Ok(EXIT_CLEAN);
+    }
+    let _lock = transaction::lock(&rootfs)?;
+    let (run_dir, mut manifest) = transaction::find_run(&rootfs, args.run_id.as_deref())?;
+    if manifest.status == transaction::RunStatus::RolledBack {
+        return Err(Error::Rollback {
+            run: manifest.run_id.clone(),
+            reason: "it was already rolled back".into(),
+        });
+    }
+    env.header(&format!("rollback of run {}", manifest.run_id))?;
+    let reversals = transaction::plan_rollback(&rootfs, &run_dir, &manifest)?;
+    // Diffs only need the account names; facts of the live host are not gathered for them.
+    let facts_for_names = Facts::names_only(&rootfs)?;
+    let paint = env.settings.paint;
+    let drifted: Vec<_> = reversals.iter().filter(|r| r.drift.is_some()).collect();
+    if !drifted.is_empty() {
+        writeln!(env.out, "changed since run {}:", manifest.run_id)?;
+        for r in &drifted {
+            writeln!(
+                env.out,
+                "{}: {}",
+                r.record.path.display(),
+                r.drift.as_deref().unwrap_or("")
+            )?;
+            let written = transaction::written_copy(&run_dir, &r.record);
+            let since = FileChange {
+                path: r.record.path.clone(),
+                before: PlannedFile {
+                    content: written.or_else(|| r.now.content.clone()),
+                    mode: Some(r.record.mode_after),
+                    owner: Some((r.record.uid_after, r.record.gid_after)),
+                },
+                after: r.now.clone(),
+            };
+            render::file_change(env.out, &since, &facts_for_names, paint)?;
+        }
+        if !args.force {
+            return Err(Error::Rollback {
+                run: manifest.run_id.clone(),
+                reason: format!(
+                    "{} file(s) changed after the run (shown above); use --force to restore them anyway",
+                    drifted.len()
+                ),
+            });
+        }
+    }
+    for r in &reversals {
+        let back = FileChange {
+            path: r.record.path.clone(),
+            before: r.now.clone(),
+            after: r.restore.clone(),
+        };
+        render::file_change(env.out, &back, &facts_for_names, paint)?;
+    }
+    transaction::apply_rollback(&rootfs, &run_dir, &mut manifest, &reversals)?;
+    writeln!(
+        env.out,
+        "rolled back run {}: restored {} file(s)",
+        manifest.run_id,
+        reversals.len()
+    )?;
+    if env.settings.live {
+        let uses_rules_d = rootfs.exists(std::path::Path::new("/etc/audit/rules.d"))?;
+        for line in services::run(&manifest.services, uses_rules_d, env.runner)? {
+            writeln!(env.out, "{line}")?;
+        }
+    } else if !manifest.services.is_empty() {
+        writeln!(
+            env.out,
+            "services: none touched under --root; when this root boots: {}",
+            render::actions_line(&manifest.services)
+        )?;
+    }
+    Ok(EXIT_CLEAN)
+}

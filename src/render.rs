@@ -1,0 +1,248 @@
+//! Everything the user reads: check reports (text, JSON) and diffs of planned changes.
+
+use std::io::Write;
+
+use console::Style;
+use serde::Serialize;
+
+use crate::assess::Finding;
+use crate::facts::Facts;
+use crate::kinds::{Status, mode_string, owner_string};
+use crate::plan::{FileChange, ItemPlan, ServiceAction};
+use crate::playbook::Playbook;
+
+/// Colours on or off, decided once from the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Paint {
+    pub enabled: bool,
+}
+
+impl Paint {
+    fn style(&self, style: Style) -> Style {
+        style.force_styling(self.enabled)
+    }
+    pub fn status(&self, status: Status) -> String {
+        let label = format!("[{}]", status.label());
+        let style = match status {
+            Status::Pass => Style::new().green(),
+            Status::Warn => Style::new().red().bold(),
+            Status::Info => Style::new().blue(),
+            Status::Note => Style::new().cyan(),
+            Status::Waived => Style::new().yellow(),
+        };
+        self.style(style).apply_to(label).to_string()
+    }
+    pub fn bold(&self, text: &str) -> String {
+        self.style(Style::new().bold()).apply_to(text).to_string()
+    }
+    fn added(&self, text: &str) -> String {
+        self.style(Style::new().green()).apply_to(text).to_string()
+    }
+    fn removed(&self, text: &str) -> String {
+        self.style(Style::new().red()).apply_to(text).to_string()
+    }
+    fn hunk(&self, text: &str) -> String {
+        self.style(Style::new().cyan()).apply_to(text).to_string()
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    pub pass: usize,
+    pub warn: usize,
+    pub info: usize,
+    pub note: usize,
+    pub waived: usize,
+}
+
+impl Counts {
+    pub fn of(findings: &[Finding]) -> Counts {
+        let mut c = Counts::default();
+        for f in findings {
+            match f.status {
+                Status::Pass => c.pass += 1,
+                Status::Warn => c.warn += 1,
+                Status::Info => c.info += 1,
+                Status::Note => c.note += 1,
+                Status::Waived => c.waived += 1,
+            }
+        }
+        c
+    }
+}
+
+pub fn check_text(out: &mut dyn Write, findings: &[Finding], paint: Paint) -> std::io::Result<()> {
+    for f in findings {
+        writeln!(out, "{} {} {}", paint.status(f.status), f.id, f.title)?;
+        for e in &f.evidence {
+            writeln!(out, "        {e}")?;
+        }
+    }
+    let c = Counts::of(findings);
+    writeln!(
+        out,
+        "\n{} items: {} PASS, {} WARN, {} INFO, {} NOTE, {} WAIVED",
+        findings.len(),
+        c.pass,
+        c.warn,
+        c.info,
+        c.note,
+        c.waived
+    )
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    schema_version: u32,
+    tool_version: &'static str,
+    playbook: &'a str,
+    benchmark: &'a str,
+    root: String,
+    live: bool,
+    summary: Counts,
+    items: &'a [Finding],
+}
+
+pub fn check_json(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    playbook: &Playbook,
+    facts: &Facts,
+) -> std::io::Result<()> {
+    let report = JsonReport {
+        schema_version: 1,
+        tool_version: env!("CARGO_PKG_VERSION"),
+        playbook: &playbook.name,
+        benchmark: &playbook.benchmark,
+        root: facts.rootfs.root().display().to_string(),
+        live: facts.live,
+        summary: Counts::of(findings),
+        items: findings,
+    };
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    writeln!(out)
+}
+
+/// A unified diff of one file's content, then one line per metadata change.
+pub fn file_change(
+    out: &mut dyn Write,
+    change: &FileChange,
+    facts: &Facts,
+    paint: Paint,
+) -> std::io::Result<()> {
+    let path = change.path.display().to_string();
+    if change.content_changed() {
+        let before = change
+            .before
+            .content
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        let after = change
+            .after
+            .content
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        let old_name = if change.before.content.is_some() {
+            format!("a{path}")
+        } else {
+            "/dev/null".into()
+        };
+        let new_name = if change.after.content.is_some() {
+            format!("b{path}")
+        } else {
+            "/dev/null".into()
+        };
+        let diff = similar::TextDiff::from_lines(before.as_ref(), after.as_ref());
+        let text = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(&old_name, &new_name)
+            .to_string();
+        for line in text.lines() {
+            let painted = if line.starts_with("+++") || line.starts_with("---") {
+                paint.bold(line)
+            } else if line.starts_with('+') {
+                paint.added(line)
+            } else if line.starts_with('-') {
+                paint.removed(line)
+            } else if line.starts_with("@@") {
+                paint.hunk(line)
+            } else {
+                line.to_string()
+            };
+            writeln!(out, "{painted}")?;
+        }
+        if !after.is_empty() && !after.ends_with('\n') {
+            writeln!(out, "\\ No newline at end of file")?;
+        }
+        if change.created() {
+            if let (Some(mode), Some((uid, gid))) = (change.after.mode, change.after.owner) {
+                writeln!(
+                    out,
+                    "{path}: new file, mode {}, owner {}",
+                    mode_string(mode),
+                    owner_string(facts, uid, gid)
+                )?;
+            }
+        }
+    }
+    if !change.created() {
+        if let (Some(b), Some(a)) = (change.before.mode, change.after.mode) {
+            if a != b {
+                writeln!(
+                    out,
+                    "{path}: mode {} -> {}",
+                    paint.removed(&mode_string(b)),
+                    paint.added(&mode_string(a))
+                )?;
+            }
+        }
+        if let (Some(b), Some(a)) = (change.before.owner, change.after.owner) {
+            if a != b {
+                writeln!(
+                    out,
+                    "{path}: owner {} -> {}",
+                    paint.removed(&format!("{}:{}", b.0, b.1)),
+                    paint.added(&owner_string(facts, a.0, a.1))
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn actions_line(actions: &[ServiceAction]) -> String {
+    actions
+        .iter()
+        .map(|a| a.describe())
+        .collect::<Vec<_>>()
+        .join(", then ")
+}
+
+/// One item's planned fix: header, diffs, services.
+pub fn item_plan(
+    out: &mut dyn Write,
+    playbook: &Playbook,
+    plan: &ItemPlan,
+    facts: &Facts,
+    paint: Paint,
+) -> std::io::Result<()> {
+    let title = playbook
+        .item(&plan.id)
+        .map(|i| i.title.as_str())
+        .unwrap_or("");
+    writeln!(out, "{}", paint.bold(&format!("== {} {title}", plan.id)))?;
+    if let Some(reason) = &plan.blocked {
+        writeln!(out, "not fixed automatically: {reason}")?;
+    }
+    for change in &plan.changes {
+        file_change(out, change, facts, paint)?;
+    }
+    let actions: Vec<ServiceAction> = plan.actions.iter().copied().collect();
+    if !actions.is_empty() {
+        writeln!(out, "afterwards: {}", actions_line(&actions))?;
+    }
+    writeln!(out)
+}

@@ -1,0 +1,150 @@
+//! Command-line flags, parsed once and validated into the settings every command uses.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::Result;
+use crate::playbook::Playbook;
+use crate::render::Paint;
+use crate::rootfs::RootFs;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "docker-harden",
+    version,
+    about = "Audit a Docker host against the CIS Docker Benchmark and fix what can be fixed, safely",
+    long_about = "Audit a Docker host against the CIS Docker Benchmark (v1.6.0) and fix what can be \
+fixed on the host: audit watches, daemon.json settings, rsyslog reception, file owners and modes.\n\n\
+Every change is shown as a unified diff before it is applied, originals are saved for rollback, \
+and writes are atomic. Exit codes: 0 clean, 1 findings (WARN items or pending changes), 2 error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Operate on a root filesystem mounted at DIR (an image, a chroot, a test fixture).
+    /// Nothing outside DIR is read or written, no service is restarted, no audit rule is
+    /// loaded, and the Docker API is not consulted.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Use this playbook instead of the built-in default (it can `include: default`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub playbook: Option<PathBuf>,
+    /// When to colour the output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// The Docker API socket to ask (default: the daemon's configured -H unix socket, else
+    /// /var/run/docker.sock).
+    #[arg(long, global = true, env = "DOCKER_HOST", value_name = "ADDRESS")]
+    pub docker_host: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal, unless NO_COLOR is set.
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Judge every item and print one line each with its evidence (exit 1 when any is WARN).
+    Check(CheckArgs),
+    /// Show, without writing anything, the diff that `fix --yes` would apply.
+    Diff(DiffArgs),
+    /// Fix the WARN items: ask about each one on a terminal, or apply all with --yes.
+    Fix(FixArgs),
+    /// Undo a fix run from its saved backups (the latest, or RUN-ID).
+    Rollback(RollbackArgs),
+    /// List every item of the playbook: ID, legacy ID, title, fixable or report-only.
+    List,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct Selectors {
+    /// Only these items: v1.6.0 IDs (1.1.3), legacy IDs (1.5) or sections (2, 1.1); comma-separated or repeated.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Leave out these items (same forms as --only).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub skip: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub selectors: Selectors,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub selectors: Selectors,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub selectors: Selectors,
+    /// Apply every selected fix without asking. Disruptive fixes (userns-remap) still need to
+    /// be named with --only or enabled in the playbook.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The run to undo (default: the latest run not yet rolled back).
+    #[arg(value_name = "RUN-ID")]
+    pub run_id: Option<String>,
+    /// List the saved runs instead.
+    #[arg(long, conflicts_with_all = ["run_id", "force"])]
+    pub list: bool,
+    /// Restore even files that changed after the run (their later changes are lost).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// What every command runs with, validated.
+pub struct Settings {
+    pub rootfs: RootFs,
+    /// False under --root.
+    pub live: bool,
+    pub playbook: Playbook,
+    pub paint: Paint,
+}
+
+impl Settings {
+    pub fn from_cli(cli: &Cli) -> Result<Settings> {
+        let (rootfs, live) = match &cli.root {
+            Some(dir) => (RootFs::new(dir)?, false),
+            None => (RootFs::host(), true),
+        };
+        let playbook = Playbook::load(cli.playbook.as_deref())?;
+        let colour = match cli.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        };
+        Ok(Settings {
+            rootfs,
+            live,
+            playbook,
+            paint: Paint { enabled: colour },
+        })
+    }
+}
