@@ -217,7 +217,11 @@ pub fn apply(
 ) -> Result<Applied> {
     // The files must still be what the plan was made from (an interactive session can last).
     for change in changes {
-        let now = disk_state(rootfs, &change.path)?;
+        let mut now = disk_state(rootfs, &change.path)?;
+        if change.before.content.is_none() && !change.content_changed() {
+            // A metadata-only change (chmod of a binary or socket): its content is not ours.
+            now.content = None;
+        }
         if now != change.before {
             return Err(Error::InvalidFile {
                 path: change.path.clone(),
@@ -452,7 +456,9 @@ pub fn plan_rollback(
             owner: record.uid.zip(record.gid),
         };
         let mut drift = Vec::new();
-        if now.content.as_deref().map(sha256) != record.sha256_after {
+        let metadata_only =
+            record.sha256_before.is_none() && record.sha256_after.is_none() && record.existed;
+        if !metadata_only && now.content.as_deref().map(sha256) != record.sha256_after {
             drift.push("content changed".to_string());
         }
         if now.mode != Some(record.mode_after) && now.mode.is_some() {

@@ -1,0 +1,321 @@
+//! A fluent test builder: lay out a host's root filesystem, run the docker-harden binary on it
+//! with --root, and assert on the files afterwards. Nothing here touches the real host.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_docker-harden");
+
+pub struct Host {
+    pub dir: tempfile::TempDir,
+}
+
+/// What a run printed and how it exited.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn code(&self, want: i32) -> &Run {
+        assert_eq!(
+            self.code, want,
+            "exit code {} (want {want})\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+    pub fn stdout_has(&self, text: &str) -> &Run {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+    pub fn stderr_has(&self, text: &str) -> &Run {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// One entry of a tree snapshot: type, mode, owner and content (or link target).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub kind: &'static str,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub data: Vec<u8>,
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+            fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+}
+
+impl Host {
+    pub fn empty() -> Host {
+        Host {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// A checked-in fixture tree from tests/fixtures/NAME, owned by root, files 0644, dirs 0755.
+    pub fn fixture(name: &str) -> Host {
+        let host = Host::empty();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        copy_tree(&src, host.dir.path());
+        host
+    }
+
+    /// Debian 12 with docker.io: merged /usr, dockerd and runc in /usr/sbin, unit reads
+    /// /etc/default/docker, rules.d in use, no daemon.json yet.
+    pub fn debian12() -> Host {
+        Host::fixture("debian12")
+            .symlink("/bin", "usr/bin")
+            .symlink("/sbin", "usr/sbin")
+            .symlink("/lib", "usr/lib")
+            .symlink("/var/run", "/run")
+            .dir("/etc/docker", 0o755)
+            .dir("/var/lib/docker", 0o710)
+            .dir("/run", 0o755)
+            .mode("/etc/audit/rules.d/audit.rules", 0o640)
+            .mode("/etc/audit/audit.rules", 0o640)
+            .executables(&[
+                "/usr/sbin/dockerd",
+                "/usr/sbin/runc",
+                "/usr/bin/containerd",
+                "/usr/bin/containerd-shim",
+                "/usr/bin/containerd-shim-runc-v1",
+                "/usr/bin/containerd-shim-runc-v2",
+                "/usr/bin/docker",
+            ])
+    }
+
+    /// Ubuntu 22.04 with Docker CE: binaries in /usr/bin, a daemon.json with json-file log
+    /// options (4-space indent) owned by a user and world-writable, a registry certificate,
+    /// live sockets with loose modes.
+    pub fn ubuntu2204() -> Host {
+        Host::fixture("ubuntu2204")
+            .symlink("/var/run", "/run")
+            .dir("/var/lib/docker", 0o710)
+            .dir("/run/containerd", 0o711)
+            .mode("/etc/audit/rules.d/audit.rules", 0o640)
+            .mode("/etc/docker/daemon.json", 0o666)
+            .owner("/etc/docker/daemon.json", 1000, 1000)
+            .socket("/run/docker.sock", 0o666, 0, 999)
+            .socket("/run/containerd/containerd.sock", 0o660, 0, 0)
+            .executables(&[
+                "/usr/bin/dockerd",
+                "/usr/bin/runc",
+                "/usr/bin/containerd",
+                "/usr/bin/containerd-shim",
+                "/usr/bin/containerd-shim-runc-v1",
+                "/usr/bin/containerd-shim-runc-v2",
+                "/usr/bin/docker",
+            ])
+    }
+
+    /// A RHEL-family host: /etc/sysconfig/docker OPTIONS, no rules.d (audit.rules ends with
+    /// `-e 2`), rsyslog with RainerScript include, a tab-indented daemon.json.
+    pub fn rhel9() -> Host {
+        Host::fixture("rhel9")
+            .dir("/var/lib/docker", 0o710)
+            .mode("/etc/audit/audit.rules", 0o600)
+            .executables(&[
+                "/usr/bin/dockerd",
+                "/usr/bin/runc",
+                "/usr/bin/containerd",
+                "/usr/bin/containerd-shim-runc-v2",
+                "/usr/bin/docker",
+            ])
+    }
+
+    pub fn path(&self, host_path: &str) -> PathBuf {
+        self.dir.path().join(host_path.trim_start_matches('/'))
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn file(self, host_path: &str, content: &str) -> Host {
+        let p = self.path(host_path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, content).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+        self
+    }
+
+    pub fn bytes(self, host_path: &str, content: &[u8]) -> Host {
+        let p = self.path(host_path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, content).unwrap();
+        self
+    }
+
+    pub fn remove(self, host_path: &str) -> Host {
+        let p = self.path(host_path);
+        if p.is_dir() {
+            fs::remove_dir_all(p).unwrap();
+        } else {
+            fs::remove_file(p).unwrap();
+        }
+        self
+    }
+
+    pub fn dir(self, host_path: &str, mode: u32) -> Host {
+        let p = self.path(host_path);
+        fs::create_dir_all(&p).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(mode)).unwrap();
+        self
+    }
+
+    pub fn mode(self, host_path: &str, mode: u32) -> Host {
+        fs::set_permissions(self.path(host_path), fs::Permissions::from_mode(mode)).unwrap();
+        self
+    }
+
+    pub fn owner(self, host_path: &str, uid: u32, gid: u32) -> Host {
+        std::os::unix::fs::lchown(self.path(host_path), Some(uid), Some(gid)).unwrap();
+        self
+    }
+
+    pub fn symlink(self, host_path: &str, target: &str) -> Host {
+        let p = self.path(host_path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        symlink(target, &p).unwrap();
+        self
+    }
+
+    /// A Unix socket file, as a running daemon leaves it.
+    pub fn socket(self, host_path: &str, mode: u32, uid: u32, gid: u32) -> Host {
+        let p = self.path(host_path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        drop(std::os::unix::net::UnixListener::bind(&p).unwrap());
+        self.mode(host_path, mode).owner(host_path, uid, gid)
+    }
+
+    pub fn executables(self, paths: &[&str]) -> Host {
+        paths.iter().fold(self, |h, p| h.mode(p, 0o755))
+    }
+
+    pub fn read(&self, host_path: &str) -> String {
+        fs::read_to_string(self.path(host_path)).unwrap_or_else(|e| panic!("{host_path}: {e}"))
+    }
+
+    pub fn exists(&self, host_path: &str) -> bool {
+        self.path(host_path).symlink_metadata().is_ok()
+    }
+
+    pub fn meta(&self, host_path: &str) -> (u32, u32, u32) {
+        let m = fs::symlink_metadata(self.path(host_path)).unwrap();
+        (m.mode() & 0o7777, m.uid(), m.gid())
+    }
+
+    /// Every entry under the root except docker-harden's own state directory.
+    pub fn snapshot(&self) -> BTreeMap<String, Entry> {
+        let mut out = BTreeMap::new();
+        walk(self.root(), self.root(), &mut out);
+        out.retain(|k, _| !k.starts_with("/var/lib/docker-harden"));
+        out
+    }
+
+    /// Runs the binary on this root with colours off.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .arg("--root")
+            .arg(self.root())
+            .env("NO_COLOR", "1")
+            .env_remove("DOCKER_HOST");
+        let out = cmd.output().expect("run docker-harden");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Stdout with the temporary root replaced, for snapshots.
+    pub fn redact(&self, text: &str) -> String {
+        text.replace(&self.root().display().to_string(), "[ROOT]")
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Entry>) {
+    let mut entries: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap()).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let meta = fs::symlink_metadata(&path).unwrap();
+        let rel = format!("/{}", path.strip_prefix(root).unwrap().display());
+        let ft = meta.file_type();
+        let (kind, data) = if ft.is_symlink() {
+            (
+                "link",
+                fs::read_link(&path)
+                    .unwrap()
+                    .into_os_string()
+                    .into_encoded_bytes(),
+            )
+        } else if ft.is_dir() {
+            ("dir", Vec::new())
+        } else if ft.is_file() {
+            ("file", fs::read(&path).unwrap())
+        } else {
+            ("other", Vec::new())
+        };
+        out.insert(
+            rel,
+            Entry {
+                kind,
+                mode: meta.mode() & 0o7777,
+                uid: meta.uid(),
+                gid: meta.gid(),
+                data,
+            },
+        );
+        if ft.is_dir() {
+            walk(root, &path, out);
+        }
+    }
+}
+
+/// Paths whose entries differ between two snapshots.
+pub fn changed(before: &BTreeMap<String, Entry>, after: &BTreeMap<String, Entry>) -> Vec<String> {
+    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| before.get(*k) != after.get(*k))
+        .cloned()
+        .collect()
+}

@@ -1,0 +1,270 @@
+//! The whole life of a fix on three kinds of host: diff, fix --yes, check, fix again, rollback.
+
+mod common;
+
+use common::{Host, changed};
+
+/// Items `fix --yes` leaves alone on purpose: disruptive (needs --only) or report-only.
+const LEFT_OUT: &[&str] = &["2.9", "2.6"];
+
+fn warn_ids(host: &Host) -> Vec<String> {
+    let run = host.run(&["check", "--format", "json"]);
+    run.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] == "WARN")
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn full_cycle(host: Host) {
+    let original = host.snapshot();
+
+    // The dry run writes nothing at all, not even docker-harden's state directory.
+    host.run(&["diff"]).code(1).stdout_has("would change");
+    assert!(changed(&original, &host.snapshot()).is_empty());
+    assert!(!host.exists("/var/lib/docker-harden"));
+
+    host.run(&["fix", "--yes"])
+        .code(1)
+        .stdout_has("still WARN: 2.9");
+    let fixed = host.snapshot();
+    assert!(!changed(&original, &fixed).is_empty());
+
+    // check after fix: every fixable item passes, except the ones left out on purpose.
+    let warns = warn_ids(&host);
+    assert!(
+        warns.iter().all(|w| LEFT_OUT.contains(&w.as_str())),
+        "still WARN: {warns:?}"
+    );
+
+    // fix again changes nothing and asks for no service action.
+    let again = host.run(&["fix", "--yes"]);
+    again.code(1).stdout_has("nothing to change");
+    assert!(!again.stdout.contains("services:"), "{}", again.stdout);
+    assert!(changed(&fixed, &host.snapshot()).is_empty());
+
+    // rollback: every file byte-identical, modes and owners restored.
+    host.run(&["rollback"])
+        .code(0)
+        .stdout_has("rolled back run");
+    let back = host.snapshot();
+    assert_eq!(changed(&original, &back), Vec::<String>::new());
+    host.run(&["rollback", "--list"])
+        .code(0)
+        .stdout_has("rolled-back");
+}
+
+#[test]
+fn debian12_docker_io() {
+    full_cycle(Host::debian12());
+}
+
+#[test]
+fn ubuntu2204_docker_ce() {
+    full_cycle(Host::ubuntu2204());
+}
+
+#[test]
+fn rhel9_sysconfig_no_rules_d() {
+    full_cycle(Host::rhel9());
+}
+
+#[test]
+fn debian12_writes_expected_files() {
+    let host = Host::debian12();
+    host.run(&["fix", "--yes"]).code(1);
+    // daemon.json created 0644 root:root with the keys, in the fixers' order.
+    let json: serde_json::Value =
+        serde_json::from_str(&host.read("/etc/docker/daemon.json")).unwrap();
+    assert_eq!(json["icc"], false);
+    assert_eq!(json["log-driver"], "syslog");
+    assert_eq!(json["log-opts"]["syslog-address"], "tcp://127.0.0.1:514");
+    assert_eq!(json["no-new-privileges"], true);
+    assert_eq!(json["live-restore"], true);
+    assert_eq!(json["userland-proxy"], false);
+    assert!(
+        json.get("userns-remap").is_none(),
+        "disruptive 2.9 needs --only"
+    );
+    assert_eq!(host.meta("/etc/docker/daemon.json"), (0o644, 0, 0));
+    // Audit watches in our own rules.d file; the real dockerd path (Debian: /usr/sbin).
+    let rules = host.read("/etc/audit/rules.d/50-docker-harden.rules");
+    assert!(
+        rules.contains("-w /usr/sbin/dockerd -p wa -k docker"),
+        "{rules}"
+    );
+    assert!(
+        rules.contains("-w /usr/sbin/runc -p wa -k docker"),
+        "{rules}"
+    );
+    assert!(
+        rules.contains("-w /etc/docker/daemon.json -p wa -k docker"),
+        "{rules}"
+    );
+    assert_eq!(
+        host.meta("/etc/audit/rules.d/50-docker-harden.rules").0,
+        0o640
+    );
+    // The generated audit.rules is left to augenrules.
+    assert_eq!(
+        host.read("/etc/audit/audit.rules"),
+        host.read("/etc/audit/rules.d/audit.rules")
+    );
+    // rsyslog: the distribution's commented lines are uncommented, nothing is added.
+    let conf = host.read("/etc/rsyslog.conf");
+    assert!(
+        conf.contains("\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\")\n"),
+        "{conf}"
+    );
+    assert!(conf.contains("#module(load=\"imudp\")"));
+    assert!(!host.exists("/etc/rsyslog.d/60-docker-harden.conf"));
+}
+
+#[test]
+fn ubuntu_keeps_other_keys_indent_and_fixes_ownership() {
+    let host = Host::ubuntu2204();
+    host.run(&["fix", "--yes"]).code(1);
+    let text = host.read("/etc/docker/daemon.json");
+    assert!(
+        text.starts_with("{\n    \"log-driver\": \"syslog\",\n    \"log-opts\": {\n"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // json-file's options would stop the syslog driver; tag is valid for both and stays.
+    assert!(json["log-opts"].get("max-size").is_none());
+    assert_eq!(json["log-opts"]["tag"], "{{.Name}}");
+    assert_eq!(json["default-address-pools"][0]["size"], 24);
+    assert_eq!(host.meta("/etc/docker/daemon.json"), (0o644, 0, 0));
+    assert_eq!(host.meta("/run/docker.sock"), (0o660, 0, 999));
+    assert_eq!(
+        host.meta("/etc/docker/certs.d/registry.example.com:5000/ca.crt")
+            .0,
+        0o444
+    );
+    // Audit binaries in /usr/bin, containerd's config watched.
+    let rules = host.read("/etc/audit/rules.d/50-docker-harden.rules");
+    assert!(rules.contains("-w /usr/bin/dockerd -p wa -k docker"));
+    assert!(rules.contains("-w /etc/containerd/config.toml -p wa -k docker"));
+    assert!(rules.contains("-w /run/containerd/containerd.sock -p wa -k docker"));
+}
+
+#[test]
+fn rhel_appends_before_immutable_flag_and_uncomments_rsyslog() {
+    let host = Host::rhel9();
+    host.run(&["fix", "--yes"]).code(1);
+    let rules = host.read("/etc/audit/audit.rules");
+    let watch = rules
+        .find("-w /usr/bin/dockerd -p wa -k docker")
+        .expect("watch added");
+    let lock = rules.find("\n-e 2").expect("lock kept");
+    assert!(watch < lock, "watches must come before -e 2:\n{rules}");
+    assert!(rules.contains("-w /etc/sysconfig/docker -p wa -k docker"));
+    let conf = host.read("/etc/rsyslog.conf");
+    assert!(conf.contains("\nmodule(load=\"imtcp\") # needs to be done just once\ninput(type=\"imtcp\" port=\"514\")\n"), "{conf}");
+    assert_eq!(
+        host.read("/etc/docker/daemon.json").lines().nth(1),
+        Some("\t\"storage-driver\": \"overlay2\",")
+    );
+}
+
+#[test]
+fn disruptive_item_applies_only_when_named() {
+    let host = Host::debian12();
+    host.run(&["fix", "--yes", "--only", "2"]).code(1);
+    assert!(
+        !host
+            .read("/etc/docker/daemon.json")
+            .contains("userns-remap")
+    );
+    host.run(&["fix", "--yes", "--only", "2.9"]).code(0);
+    assert!(
+        host.read("/etc/docker/daemon.json")
+            .contains("\"userns-remap\": \"default\"")
+    );
+}
+
+#[test]
+fn selectors_accept_legacy_ids_and_sections() {
+    let host = Host::debian12();
+    // Legacy 2.1 is v1.6.0's 2.2 only when 2.1 does not exist... but 2.1 exists in v1.6.0
+    // (and is not in this playbook), so it is refused rather than misread.
+    host.run(&["check", "--only", "2.1"])
+        .code(2)
+        .stderr_has("has no check");
+    let run = host.run(&["check", "--only", "1.5,3", "--format", "json"]);
+    let ids: Vec<String> = run.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids[0], "1.1.3");
+    assert!(ids[1..].iter().all(|i| i.starts_with("3.")));
+    host.run(&["check", "--only", "nope"])
+        .code(2)
+        .stderr_has("unknown item ID");
+}
+
+#[test]
+fn waivers_report_waived_until_expiry() {
+    let host = Host::debian12()
+        .file(
+            "/pb/current.yml",
+            "include: default\nwaivers:\n  - id: \"2.16\"\n    reason: the legacy app needs hairpin via proxy\n    expires: 2999-12-31\n",
+        )
+        .file(
+            "/pb/expired.yml",
+            "include: default\nwaivers:\n  - id: \"2.16\"\n    reason: old exception\n    expires: 2000-01-01\n",
+        );
+    let current = host.path("/pb/current.yml");
+    let run = host.run(&[
+        "check",
+        "--only",
+        "2.16",
+        "--playbook",
+        current.to_str().unwrap(),
+    ]);
+    run.code(0)
+        .stdout_has("[WAIVED] 2.16")
+        .stdout_has("waived until 2999-12-31: the legacy app needs hairpin via proxy");
+    // A waived item is not fixed.
+    host.run(&[
+        "fix",
+        "--yes",
+        "--only",
+        "2.16",
+        "--playbook",
+        current.to_str().unwrap(),
+    ])
+    .code(0)
+    .stdout_has("nothing to change");
+    let expired = host.path("/pb/expired.yml");
+    host.run(&[
+        "check",
+        "--only",
+        "2.16",
+        "--playbook",
+        expired.to_str().unwrap(),
+    ])
+    .code(1)
+    .stdout_has("[WARN] 2.16")
+    .stdout_has("waiver expired on 2000-01-01");
+}
+
+#[test]
+fn flag_on_execstart_blocks_the_json_fix() {
+    let host = Host::rhel9().file(
+        "/etc/sysconfig/docker",
+        "OPTIONS=\"--selinux-enabled --icc true --log-driver=journald\"\n",
+    );
+    // `--icc true` is the boolean-flag trap: icc=true plus a stray argument.
+    let check = host.run(&["check", "--only", "2.2,2.13"]);
+    check
+        .code(1)
+        .stdout_has("icc is true (--icc on ExecStart in /usr/lib/systemd/system/docker.service)");
+    let fix = host.run(&["fix", "--yes", "--only", "2.2,2.13"]);
+    fix.code(1).stdout_has("not fixed automatically");
+    assert!(!host.read("/etc/docker/daemon.json").contains("icc"));
+}
