@@ -68,20 +68,20 @@ pub fn evaluate(
             let verdict = kinds::check(item, facts, &playbook.variables);
             let mut status = verdict.status;
             let mut evidence = verdict.evidence;
-            if status == Status::Warn {
-                if let Some(waiver) = playbook.waivers.get(&item.id) {
-                    if today <= waiver.expires {
-                        status = Status::Waived;
-                        evidence.insert(
-                            0,
-                            format!("waived until {}: {}", waiver.expires, waiver.reason),
-                        );
-                    } else {
-                        evidence.insert(
-                            0,
-                            format!("waiver expired on {}: {}", waiver.expires, waiver.reason),
-                        );
-                    }
+            if status == Status::Warn
+                && let Some(waiver) = playbook.waivers.get(&item.id)
+            {
+                if today <= waiver.expires {
+                    status = Status::Waived;
+                    evidence.insert(
+                        0,
+                        format!("waived until {}: {}", waiver.expires, waiver.reason),
+                    );
+                } else {
+                    evidence.insert(
+                        0,
+                        format!("waiver expired on {}: {}", waiver.expires, waiver.reason),
+                    );
                 }
             }
             Finding {
@@ -118,12 +118,11 @@ pub fn plan(
         .iter()
         .filter(|i| !ids.contains(&i.id) && selection.includes(&i.id))
     {
-        if let Kind::Audit(spec) = &item.kind {
-            if kinds::audit::target_created(spec, facts, &ws)
-                && !playbook.waivers.contains_key(&item.id)
-            {
-                followups.push(item);
-            }
+        if let Kind::Audit(spec) = &item.kind
+            && kinds::audit::target_created(spec, facts, &ws)
+            && !playbook.waivers.contains_key(&item.id)
+        {
+            followups.push(item);
         }
     }
     for item in followups {

@@ -613,12 +613,13 @@ mod tests {
     #[test]
     fn operator_playbook_overrides_default() {
         let (_d, path) = write(
-            "include: default\nvariables:\n  userns_remap: dockremap\n  extra_audit_paths: [/opt/bin/dctl]\nskip: [\"3\"]\nenable: [\"2.8\"]\nwaivers:\n  - id: \"2.16\"\n    reason: needed by the legacy app\n    expires: 2099-01-31\n",
+            "include: default\nvariables:\n  userns_remap: dockremap\n  extra_audit_paths: [/opt/bin/dctl]\nskip: [\"3\", \"1.5\"]\nenable: [\"2.9\"]\nwaivers:\n  - id: \"2.16\"\n    reason: needed by the legacy app\n    expires: 2099-01-31\n",
         );
         let p = Playbook::load(Some(&path)).unwrap();
         assert!(p.item("3.1").is_none());
         assert!(p.item("extra.audit").is_some());
-        assert!(p.enabled.contains("2.9"), "legacy 2.8 is 2.9");
+        assert!(p.enabled.contains("2.9"));
+        assert!(p.item("1.1.3").is_none(), "legacy 1.5 is 1.1.3");
         assert_eq!(p.waivers["2.16"].reason, "needed by the legacy app");
         match &p.item("2.9").unwrap().kind {
             Kind::DaemonSetting(d) => assert_eq!(d.want, Value::String("dockremap".into())),

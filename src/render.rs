@@ -177,37 +177,37 @@ pub fn file_change(
         if !after.is_empty() && !after.ends_with('\n') {
             writeln!(out, "\\ No newline at end of file")?;
         }
-        if change.created() {
-            if let (Some(mode), Some((uid, gid))) = (change.after.mode, change.after.owner) {
-                writeln!(
-                    out,
-                    "{path}: new file, mode {}, owner {}",
-                    mode_string(mode),
-                    owner_string(facts, uid, gid)
-                )?;
-            }
+        if change.created()
+            && let (Some(mode), Some((uid, gid))) = (change.after.mode, change.after.owner)
+        {
+            writeln!(
+                out,
+                "{path}: new file, mode {}, owner {}",
+                mode_string(mode),
+                owner_string(facts, uid, gid)
+            )?;
         }
     }
     if !change.created() {
-        if let (Some(b), Some(a)) = (change.before.mode, change.after.mode) {
-            if a != b {
-                writeln!(
-                    out,
-                    "{path}: mode {} -> {}",
-                    paint.removed(&mode_string(b)),
-                    paint.added(&mode_string(a))
-                )?;
-            }
+        if let (Some(b), Some(a)) = (change.before.mode, change.after.mode)
+            && a != b
+        {
+            writeln!(
+                out,
+                "{path}: mode {} -> {}",
+                paint.removed(&mode_string(b)),
+                paint.added(&mode_string(a))
+            )?;
         }
-        if let (Some(b), Some(a)) = (change.before.owner, change.after.owner) {
-            if a != b {
-                writeln!(
-                    out,
-                    "{path}: owner {} -> {}",
-                    paint.removed(&format!("{}:{}", b.0, b.1)),
-                    paint.added(&owner_string(facts, a.0, a.1))
-                )?;
-            }
+        if let (Some(b), Some(a)) = (change.before.owner, change.after.owner)
+            && a != b
+        {
+            writeln!(
+                out,
+                "{path}: owner {} -> {}",
+                paint.removed(&format!("{}:{}", b.0, b.1)),
+                paint.added(&owner_string(facts, a.0, a.1))
+            )?;
         }
     }
     Ok(())

@@ -439,16 +439,16 @@ pub fn plan_rollback(
             })?),
             None => None,
         };
-        if let (Some(bytes), Some(want)) = (&restore_content, &record.sha256_before) {
-            if sha256(bytes) != *want {
-                return Err(Error::Rollback {
-                    run: manifest.run_id.clone(),
-                    reason: format!(
-                        "the saved copy of {} is damaged (checksum mismatch)",
-                        record.path.display()
-                    ),
-                });
-            }
+        if let (Some(bytes), Some(want)) = (&restore_content, &record.sha256_before)
+            && sha256(bytes) != *want
+        {
+            return Err(Error::Rollback {
+                run: manifest.run_id.clone(),
+                reason: format!(
+                    "the saved copy of {} is damaged (checksum mismatch)",
+                    record.path.display()
+                ),
+            });
         }
         let restore = PlannedFile {
             content: restore_content,
@@ -471,13 +471,13 @@ pub fn plan_rollback(
         if now.mode.is_none() {
             drift.push("file was removed".into());
         }
-        if let Some(owner) = now.owner {
-            if owner != (record.uid_after, record.gid_after) {
-                drift.push(format!(
-                    "owner is {}:{}, the run set {}:{}",
-                    owner.0, owner.1, record.uid_after, record.gid_after
-                ));
-            }
+        if let Some(owner) = now.owner
+            && owner != (record.uid_after, record.gid_after)
+        {
+            drift.push(format!(
+                "owner is {}:{}, the run set {}:{}",
+                owner.0, owner.1, record.uid_after, record.gid_after
+            ));
         }
         out.push(Reversal {
             record: record.clone(),

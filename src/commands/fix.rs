@@ -19,7 +19,8 @@ use super::diff::{candidates, print_held, print_plan, services_note, unattended_
 
 pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
     let selection = env.selection(&args.selectors)?;
-    if !args.yes && !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !(args.yes || terminal) {
         return Err(Error::NoTerminal);
     }
     let facts = env.gather()?;

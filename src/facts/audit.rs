@@ -72,8 +72,7 @@ pub(crate) fn gather(
     let installed = snap.meta(Path::new(AUDIT_DIR))?.is_some();
     let uses_rules_d = snap.meta(Path::new(RULES_D))?.is_some();
     let mut persistent = Vec::new();
-    let target_file;
-    if uses_rules_d {
+    let target_file = if uses_rules_d {
         let names = snap.rootfs.list_dir(Path::new(RULES_D))?;
         for name in names.iter().filter(|n| n.ends_with(".rules")) {
             let path = PathBuf::from(RULES_D).join(name);
@@ -85,7 +84,7 @@ pub(crate) fn gather(
                 );
             }
         }
-        target_file = snap.file(Path::new(OWN_RULES_FILE))?;
+        snap.file(Path::new(OWN_RULES_FILE))?
     } else {
         let (resolved, text) = snap.text(Path::new(AUDIT_RULES))?;
         if let Some(text) = text {
@@ -95,8 +94,8 @@ pub(crate) fn gather(
                     .map(|(_, w)| (resolved.clone(), w)),
             );
         }
-        target_file = resolved;
-    }
+        resolved
+    };
     let loaded = match live {
         None => LoadedRules::NotConsulted,
         Some(live) => read_loaded(live),

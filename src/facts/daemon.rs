@@ -191,10 +191,10 @@ pub(crate) fn find_unit(
 fn find_binary(snap: &mut Snapshot<'_>, name: &str) -> Result<Vec<PathBuf>> {
     let mut found: Vec<PathBuf> = Vec::new();
     for dir in super::targets::BIN_DIRS {
-        if let Some(resolved) = snap.meta(&PathBuf::from(dir).join(name))? {
-            if !found.contains(&resolved) {
-                found.push(resolved);
-            }
+        if let Some(resolved) = snap.meta(&PathBuf::from(dir).join(name))?
+            && !found.contains(&resolved)
+        {
+            found.push(resolved);
         }
     }
     Ok(found)

@@ -47,10 +47,10 @@ pub(crate) fn resolve(
     for (target, name) in binaries {
         let mut paths = Vec::new();
         for dir in BIN_DIRS {
-            if let Some(resolved) = snap.meta(&Path::new(dir).join(name))? {
-                if !paths.contains(&resolved) {
-                    paths.push(resolved);
-                }
+            if let Some(resolved) = snap.meta(&Path::new(dir).join(name))?
+                && !paths.contains(&resolved)
+            {
+                paths.push(resolved);
             }
         }
         if paths.is_empty() {

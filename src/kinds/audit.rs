@@ -104,10 +104,10 @@ pub fn fix(spec: &AuditSpec, facts: &Facts, vars: &Variables, ws: &mut Workspace
     }
     let mut paths = paths(spec, facts);
     // A file this run creates (daemon.json) is watched from the start.
-    if target_created(spec, facts, ws) {
-        if let Some(p) = facts.absent_targets.get(&spec.target) {
-            paths.push(p.display().to_string());
-        }
+    if target_created(spec, facts, ws)
+        && let Some(p) = facts.absent_targets.get(&spec.target)
+    {
+        paths.push(p.display().to_string());
     }
     let file: PathBuf = facts.audit.target_file.clone();
     let current = ws.text(&file);

@@ -49,10 +49,10 @@ pub fn check(spec: &PermissionsSpec, facts: &Facts) -> Verdict {
 /// Clears only the disallowed bits, so a stricter mode the operator chose stays as it is.
 pub fn fix(spec: &PermissionsSpec, facts: &Facts, ws: &mut Workspace) -> FixOutcome {
     for path in facts.target(&spec.target) {
-        if let Some(mode) = ws.get(path).and_then(|f| f.mode) {
-            if mode & !spec.max_mode != 0 {
-                ws.set_mode(path, mode & spec.max_mode);
-            }
+        if let Some(mode) = ws.get(path).and_then(|f| f.mode)
+            && mode & !spec.max_mode != 0
+        {
+            ws.set_mode(path, mode & spec.max_mode);
         }
     }
     FixOutcome::default()

@@ -77,10 +77,10 @@ fn rsyslog_files(facts: &Facts, ws: &Workspace) -> Vec<ConfFile> {
         })
         .collect();
     let dropin = facts.rsyslog.dropin.display().to_string();
-    if let Some(text) = ws.text(&facts.rsyslog.dropin) {
-        if !files.iter().any(|f| f.path == dropin) {
-            files.push(ConfFile { path: dropin, text });
-        }
+    if let Some(text) = ws.text(&facts.rsyslog.dropin)
+        && !files.iter().any(|f| f.path == dropin)
+    {
+        files.push(ConfFile { path: dropin, text });
     }
     files
 }
@@ -158,15 +158,15 @@ pub fn check(spec: &RemoteLoggingSpec, facts: &Facts) -> Verdict {
             }
         }
     }
-    if let Some(info) = facts.daemon.engine_info() {
-        if info.logging_driver != driver {
-            let mut v = Verdict::pending(format!(
-                "the running dockerd logs with {} but the configuration says {driver}: pending restart",
-                info.logging_driver
-            ));
-            v.evidence.extend(evidence);
-            return v;
-        }
+    if let Some(info) = facts.daemon.engine_info()
+        && info.logging_driver != driver
+    {
+        let mut v = Verdict::pending(format!(
+            "the running dockerd logs with {} but the configuration says {driver}: pending restart",
+            info.logging_driver
+        ));
+        v.evidence.extend(evidence);
+        return v;
     }
     super::Verdict::new(super::Status::Pass, evidence)
 }
@@ -237,12 +237,12 @@ pub fn fix(spec: &RemoteLoggingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
             outcome.actions.insert(ServiceAction::RestartDocker);
         }
     }
-    if outcome.actions.is_empty() && facts.live {
-        if let Some(info) = facts.daemon.engine_info() {
-            if info.logging_driver != driver {
-                outcome.actions.insert(ServiceAction::RestartDocker);
-            }
-        }
+    if outcome.actions.is_empty()
+        && facts.live
+        && let Some(info) = facts.daemon.engine_info()
+        && info.logging_driver != driver
+    {
+        outcome.actions.insert(ServiceAction::RestartDocker);
     }
     Ok(outcome)
 }

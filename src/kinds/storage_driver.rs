@@ -29,7 +29,7 @@ pub fn check(spec: &StorageDriverSpec, facts: &Facts) -> Verdict {
             }
         }
     };
-    if spec.forbidden.iter().any(|f| *f == driver) {
+    if spec.forbidden.contains(&driver) {
         Verdict::warn(format!(
             "storage driver is {driver} ({source}); move to overlay2 by hand (images must be pulled or rebuilt)"
         ))
