@@ -65,7 +65,7 @@ pub fn evaluate(
         .iter()
         .filter(|item| selection.includes(&item.id))
         .map(|item| {
-            let verdict = kinds::check(item, facts, &playbook.variables);
+            let verdict = kinds::check(item, facts);
             let mut status = verdict.status;
             let mut evidence = verdict.evidence;
             if status == Status::Warn

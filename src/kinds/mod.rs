@@ -96,7 +96,7 @@ impl FixOutcome {
     }
 }
 
-pub fn check(item: &Item, facts: &Facts, vars: &Variables) -> Verdict {
+pub fn check(item: &Item, facts: &Facts) -> Verdict {
     match &item.kind {
         Kind::Audit(spec) => audit::check(spec, facts),
         Kind::DaemonSetting(spec) => daemon_setting::check(spec, facts),
@@ -105,7 +105,6 @@ pub fn check(item: &Item, facts: &Facts, vars: &Variables) -> Verdict {
         Kind::Ownership(spec) => ownership::check(spec, facts),
         Kind::Permissions(spec) => permissions::check(spec, facts),
     }
-    .with_vars(vars)
 }
 
 pub fn fix(item: &Item, facts: &Facts, vars: &Variables, ws: &mut Workspace) -> Result<FixOutcome> {
@@ -118,13 +117,6 @@ pub fn fix(item: &Item, facts: &Facts, vars: &Variables, ws: &mut Workspace) -> 
         )),
         Kind::Ownership(spec) => Ok(ownership::fix(spec, facts, ws)),
         Kind::Permissions(spec) => Ok(permissions::fix(spec, facts, ws)),
-    }
-}
-
-impl Verdict {
-    // Variables do not change verdicts today; the hook keeps `check`'s signature stable.
-    fn with_vars(self, _vars: &Variables) -> Verdict {
-        self
     }
 }
 

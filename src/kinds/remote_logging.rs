@@ -86,11 +86,7 @@ fn rsyslog_files(facts: &Facts, ws: &Workspace) -> Vec<ConfFile> {
 }
 
 /// For a local address: whether rsyslog receives on it, with the evidence.
-fn local_listener(
-    facts: &Facts,
-    files: &[ConfFile],
-    address: &str,
-) -> Option<(Proto, u16, Option<String>)> {
+fn local_listener(files: &[ConfFile], address: &str) -> Option<(Proto, u16, Option<String>)> {
     let (proto, host, port) = rsyslog::parse_syslog_address(address)?;
     if !rsyslog::is_local_host(&host) {
         return None;
@@ -98,7 +94,6 @@ fn local_listener(
     let found = rsyslog::input_declared(files, proto, port)
         .filter(|_| rsyslog::listens(files, proto, port))
         .map(|f| format!("{}:{}", f.path, f.line));
-    let _ = facts;
     Some((proto, port, found))
 }
 
@@ -136,7 +131,7 @@ pub fn check(spec: &RemoteLoggingSpec, facts: &Facts) -> Verdict {
         };
         evidence.push(format!("syslog-address is {address}"));
         let files: Vec<ConfFile> = facts.rsyslog.files.clone();
-        if let Some((proto, port, found)) = local_listener(facts, &files, &address) {
+        if let Some((proto, port, found)) = local_listener(&files, &address) {
             if !facts.rsyslog.installed {
                 return Verdict::warn(format!(
                     "syslog-address {address} is on this host but rsyslog is not installed: containers will fail to start"
@@ -218,7 +213,7 @@ pub fn fix(spec: &RemoteLoggingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
 
     if let Some(address) = address {
         let files = rsyslog_files(facts, ws);
-        if let Some((proto, port, None)) = local_listener(facts, &files, &address) {
+        if let Some((proto, port, None)) = local_listener(&files, &address) {
             if !facts.rsyslog.installed {
                 return Ok(FixOutcome::blocked(format!(
                     "rsyslog is not installed, so nothing would receive on {address}; install rsyslog first"
