@@ -7,17 +7,6 @@ use common::{Host, changed};
 /// Items `fix --yes` leaves alone on purpose: disruptive (needs --only) or report-only.
 const LEFT_OUT: &[&str] = &["2.9", "2.6"];
 
-fn warn_ids(host: &Host) -> Vec<String> {
-    let run = host.run(&["check", "--format", "json"]);
-    run.json()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["status"] == "WARN")
-        .map(|i| i["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn full_cycle(host: Host) {
     let original = host.snapshot();
 
@@ -33,7 +22,7 @@ fn full_cycle(host: Host) {
     assert!(!changed(&original, &fixed).is_empty());
 
     // check after fix: every fixable item passes, except the ones left out on purpose.
-    let warns = warn_ids(&host);
+    let warns = host.run(&["check", "--format", "json"]).warn_ids();
     assert!(
         warns.iter().all(|w| LEFT_OUT.contains(&w.as_str())),
         "still WARN: {warns:?}"

@@ -101,9 +101,16 @@ impl DaemonFacts {
         }
     }
 
-    /// Flags that set daemon.json `key` at the next start.
+    /// Flags that set daemon.json `key`: those the unit (or init defaults) will pass at the
+    /// next start, else those the running dockerd was started with (a hand-started daemon, or
+    /// a unit edited but not reloaded). Either way, writing the key to daemon.json as well
+    /// would stop dockerd.
     pub fn flags_for_key(&self, key: &str) -> Vec<&SourcedFlag> {
-        flags_for(&self.configured_flags, key)
+        let configured = flags_for(&self.configured_flags, key);
+        if configured.is_empty() {
+            return self.running_flags_for_key(key);
+        }
+        configured
     }
 
     /// Flags the running dockerd was started with that set `key`.

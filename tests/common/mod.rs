@@ -48,9 +48,54 @@ impl Run {
         );
         self
     }
+    pub fn stdout_lacks(&self, text: &str) -> &Run {
+        assert!(
+            !self.stdout.contains(text),
+            "stdout has {text:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
+    }
+
+    /// One item of a `check --format json` report.
+    pub fn item(&self, id: &str) -> serde_json::Value {
+        self.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap_or_else(|| panic!("no item {id} in\n{}", self.stdout))
+            .clone()
+    }
+
+    pub fn status(&self, id: &str) -> String {
+        self.item(id)["status"].as_str().unwrap().to_string()
+    }
+
+    pub fn evidence(&self, id: &str) -> String {
+        self.item(id)["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// IDs of the WARN items of a `check --format json` report.
+    pub fn warn_ids(&self) -> Vec<String> {
+        self.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["status"] == "WARN")
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
     }
 }
 

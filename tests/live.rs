@@ -1,0 +1,832 @@
+//! Live-host behaviour, driven through the library with `live: true` over a fixture root: the
+//! runner and engine seams are scripted, /proc is faked under the root, and nothing here runs a
+//! real command or asks a real dockerd.
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::{Host, Run, changed};
+use docker_harden::cli::dispatch;
+use docker_harden::commands::Env;
+use docker_harden::engine::{Engine, EngineInfo, FixedEngine};
+use docker_harden::playbook::Playbook;
+use docker_harden::render::Paint;
+use docker_harden::rootfs::RootFs;
+use docker_harden::runner::{CommandOutput, RecordingRunner};
+use docker_harden::settings::{
+    CheckArgs, Command, DiffArgs, FixArgs, Format, RollbackArgs, Selectors, Settings,
+};
+use serde_json::Value;
+
+const AUDIT_STATUS_ENABLED: &str =
+    "enabled 1\nfailure 1\npid 612\nrate_limit 0\nbacklog_limit 8192\nlost 0\nbacklog 0\n";
+const AUDIT_STATUS_LOCKED: &str =
+    "enabled 2\nfailure 1\npid 612\nrate_limit 0\nbacklog_limit 8192\nlost 0\nbacklog 0\n";
+const OWN_RULES: &str = "/etc/audit/rules.d/50-docker-harden.rules";
+const DOCKERD_PID: u32 = 4242;
+/// A fixed, whole-second time for daemon.json's mtime (2023-11-14T22:13:20Z).
+const JSON_MTIME: u64 = 1_700_000_000;
+
+fn settings_over(host: &Host, live: bool) -> Settings {
+    Settings {
+        rootfs: RootFs::new(host.root()).unwrap(),
+        live,
+        playbook: Playbook::default_playbook().unwrap(),
+        paint: Paint { enabled: false },
+    }
+}
+
+fn run(
+    settings: &Settings,
+    runner: &RecordingRunner,
+    engine: &dyn Engine,
+    command: &Command,
+) -> Run {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let result = {
+        let mut env = Env {
+            settings,
+            runner,
+            engine,
+            out: &mut out,
+            err: &mut err,
+        };
+        dispatch(&mut env, command)
+    };
+    let code = match result {
+        Ok(code) => code,
+        Err(e) => {
+            writeln!(err, "docker-harden: error: {e}").unwrap();
+            e.exit_code()
+        }
+    };
+    Run {
+        code,
+        stdout: String::from_utf8(out).unwrap(),
+        stderr: String::from_utf8(err).unwrap(),
+    }
+}
+
+fn selectors(only: &[&str]) -> Selectors {
+    Selectors {
+        only: only.iter().map(|s| s.to_string()).collect(),
+        skip: Vec::new(),
+    }
+}
+
+fn check(only: &[&str]) -> Command {
+    Command::Check(CheckArgs {
+        selectors: selectors(only),
+        format: Format::Json,
+    })
+}
+
+fn check_text(only: &[&str]) -> Command {
+    Command::Check(CheckArgs {
+        selectors: selectors(only),
+        format: Format::Text,
+    })
+}
+
+fn diff(only: &[&str]) -> Command {
+    Command::Diff(DiffArgs {
+        selectors: selectors(only),
+    })
+}
+
+fn fix_yes(only: &[&str]) -> Command {
+    Command::Fix(FixArgs {
+        selectors: selectors(only),
+        yes: true,
+    })
+}
+
+fn ok(stdout: &str) -> Result<CommandOutput, String> {
+    Ok(CommandOutput::ok(stdout))
+}
+
+/// auditctl answering with these loaded rules and this status.
+fn auditctl(list: &str, status: &str) -> RecordingRunner {
+    RecordingRunner::new()
+        .answer("auditctl -l", ok(list))
+        .answer("auditctl -s", ok(status))
+}
+
+/// The calls that act on the host (everything but auditctl's read-only -l and -s).
+fn service_calls(runner: &RecordingRunner) -> Vec<String> {
+    runner
+        .calls()
+        .into_iter()
+        .filter(|c| !(c == "auditctl -l" || c == "auditctl -s"))
+        .collect()
+}
+
+fn engine(logging_driver: &str, live_restore: bool) -> FixedEngine {
+    FixedEngine(Ok(EngineInfo {
+        server_version: "24.0.7".into(),
+        api_version: "1.41".into(),
+        logging_driver: logging_driver.into(),
+        live_restore,
+        storage_driver: "overlay2".into(),
+        docker_root_dir: "/var/lib/docker".into(),
+        security_options: vec!["name=seccomp,profile=builtin".into()],
+        swarm_active: false,
+    }))
+}
+
+fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+fn clock_ticks() -> u64 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .filter(|t| *t > 0)
+        .map(|t| t as u64)
+        .unwrap_or(100)
+}
+
+/// A fake /proc under the root: pid 1 (systemd) and, with `argv`, a dockerd at DOCKERD_PID
+/// started at `started` (whole seconds since the epoch). The machine booted a day before.
+fn fake_proc(host: Host, argv: Option<&[&str]>, started: u64) -> Host {
+    let uptime = 86_400;
+    let btime = started - uptime;
+    let ticks = uptime * clock_ticks();
+    let stat_line = |pid: u32, comm: &str, start: u64| {
+        format!(
+            "{pid} ({comm}) S 1 {pid} {pid} 0 -1 4194560 28871 541220 113 2207 1204 977 6107 \
+             3185 20 0 24 0 {start} 2409205760 19453 18446744073709551615 1 1 0 0 0 0 \
+             1006254591 4096 1260 0 0 0 17 3 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+        )
+    };
+    let mut host = host
+        .file(
+            "/proc/stat",
+            &format!(
+                "cpu  10132153 290696 3084719 46828483 16683 0 25195 0 0 0\n\
+                 intr 1462898 0 9 0 0 0\nctxt 115315133\nbtime {btime}\n\
+                 processes 86031\nprocs_running 1\nprocs_blocked 0\n"
+            ),
+        )
+        .file("/proc/1/comm", "systemd\n")
+        .bytes("/proc/1/cmdline", b"/sbin/init\0splash\0")
+        .file("/proc/1/stat", &stat_line(1, "systemd", 3));
+    if let Some(argv) = argv {
+        let mut cmdline = Vec::new();
+        for arg in argv {
+            cmdline.extend_from_slice(arg.as_bytes());
+            cmdline.push(0);
+        }
+        let pid = DOCKERD_PID;
+        host = host
+            .file(&format!("/proc/{pid}/comm"), "dockerd\n")
+            .bytes(&format!("/proc/{pid}/cmdline"), &cmdline)
+            .file(
+                &format!("/proc/{pid}/stat"),
+                &stat_line(pid, "dockerd", ticks),
+            );
+    }
+    host
+}
+
+/// Debian's dockerd as its unit starts it.
+const DEBIAN_DOCKERD: &[&str] = &["/usr/sbin/dockerd", "-H", "fd://"];
+/// RHEL's dockerd with /etc/sysconfig/docker's OPTIONS.
+const RHEL_DOCKERD: &[&str] = &[
+    "/usr/bin/dockerd",
+    "--host=fd://",
+    "--selinux-enabled",
+    "--default-ulimit",
+    "nofile=1024:1024",
+];
+
+fn set_mtime(host: &Host, host_path: &str, secs: u64) {
+    let file = fs::File::options()
+        .write(true)
+        .open(host.path(host_path))
+        .unwrap();
+    file.set_modified(UNIX_EPOCH + Duration::from_secs(secs))
+        .unwrap();
+}
+
+fn mtime_secs(host: &Host, host_path: &str) -> u64 {
+    unix_secs(
+        fs::metadata(host.path(host_path))
+            .unwrap()
+            .modified()
+            .unwrap(),
+    )
+}
+
+/// The watches in our rules file, as `auditctl -l` lists them once loaded.
+fn loaded_listing(host: &Host) -> String {
+    host.read(OWN_RULES)
+        .lines()
+        .filter(|l| l.starts_with("-w "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// A daemon.json with `content`, last modified at JSON_MTIME.
+fn with_daemon_json(host: Host, content: &str) -> Host {
+    let host = host.file("/etc/docker/daemon.json", content);
+    set_mtime(&host, "/etc/docker/daemon.json", JSON_MTIME);
+    host
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Services after `fix --yes`
+
+#[test]
+fn debian_fix_loads_rules_then_restarts_rsyslog_then_docker_once_each() {
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let settings = settings_over(&host, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let run = run(
+        &settings,
+        &runner,
+        &engine("json-file", false),
+        &fix_yes(&[]),
+    );
+    run.code(1)
+        // live-restore asks for a reload, which the docker restart covers.
+        .stdout_has("afterwards: reload dockerd (SIGHUP)")
+        .stdout_has("ran `augenrules --load`")
+        .stdout_has("ran `systemctl restart rsyslog`")
+        .stdout_has("ran `systemctl restart docker`");
+    assert_eq!(
+        service_calls(&runner),
+        [
+            "augenrules --load",
+            "systemctl restart rsyslog",
+            "systemctl restart docker"
+        ],
+        "all calls: {:?}",
+        runner.calls()
+    );
+    assert!(host.exists(OWN_RULES));
+    // Every path went under the root: the fixture's daemon.json was created there.
+    assert!(
+        host.read("/etc/docker/daemon.json")
+            .contains("\"icc\": false")
+    );
+}
+
+#[test]
+fn rhel_with_locked_audit_rules_loads_nothing_and_says_next_boot() {
+    let host = fake_proc(Host::rhel9(), Some(RHEL_DOCKERD), JSON_MTIME - 3600);
+    let settings = settings_over(&host, true);
+    let loaded = "-w /etc/passwd -p wa -k identity\n\
+                  -a always,exit -F arch=b64 -S adjtimex,settimeofday -F key=time-change\n";
+    let runner = auditctl(loaded, AUDIT_STATUS_LOCKED);
+    let run = run(
+        &settings,
+        &runner,
+        &engine("journald", false),
+        &fix_yes(&[]),
+    );
+    run.code(1).stdout_has("loaded at next boot");
+    let calls = service_calls(&runner);
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.starts_with("augenrules") || c.starts_with("auditctl")),
+        "a locked kernel must not be asked to load rules: {calls:?}"
+    );
+    assert_eq!(
+        calls,
+        ["systemctl restart rsyslog", "systemctl restart docker"]
+    );
+    // The rules are written persistently all the same, before the lock.
+    let rules = host.read("/etc/audit/audit.rules");
+    assert!(
+        rules.contains("-w /usr/bin/dockerd -p wa -k docker"),
+        "{rules}"
+    );
+
+    // check then says INFO: in the file, loaded at next boot.
+    let runner = auditctl(loaded, AUDIT_STATUS_LOCKED);
+    let after = run_check(&settings, &runner, &engine("syslog", true), &["1.1.3"]);
+    assert_eq!(after.status("1.1.3"), "INFO", "{}", after.stdout);
+    assert!(after.evidence("1.1.3").contains("locked (-e 2)"));
+}
+
+fn run_check(
+    settings: &Settings,
+    runner: &RecordingRunner,
+    engine: &dyn Engine,
+    only: &[&str],
+) -> Run {
+    run(settings, runner, engine, &check(only))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Idempotence on the live path
+
+#[test]
+fn second_live_fix_changes_nothing_and_touches_no_service() {
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let settings = settings_over(&host, true);
+    let first = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    run(
+        &settings,
+        &first,
+        &engine("json-file", false),
+        &fix_yes(&[]),
+    )
+    .code(1);
+    assert!(!service_calls(&first).is_empty());
+
+    // The kernel now has every watch written, dockerd restarted after daemon.json was written
+    // and reports the new settings.
+    let listing = loaded_listing(&host);
+    assert!(listing.lines().count() >= 5, "{listing}");
+    let restarted = mtime_secs(&host, "/etc/docker/daemon.json") + 60;
+    let host = fake_proc(host, Some(DEBIAN_DOCKERD), restarted);
+    let engine = engine("syslog", true);
+
+    let runner = auditctl(&listing, AUDIT_STATUS_ENABLED);
+    let check = run_check(&settings, &runner, &engine, &[]);
+    assert_eq!(check.warn_ids(), ["2.9"], "{}", check.stdout);
+
+    let before = host.snapshot();
+    let runner = auditctl(&listing, AUDIT_STATUS_ENABLED);
+    let again = run(&settings, &runner, &engine, &fix_yes(&[]));
+    again
+        .code(1)
+        .stdout_has("nothing to change")
+        .stdout_lacks("services:")
+        .stdout_lacks("ran `");
+    assert_eq!(service_calls(&runner), Vec::<String>::new());
+    assert_eq!(changed(&before, &host.snapshot()), Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Audit items on the live host
+
+fn debian_with_dockerd_watch() -> Host {
+    Host::debian12()
+        .file(OWN_RULES, "-w /usr/sbin/dockerd -p wa -k docker\n")
+        .mode(OWN_RULES, 0o640)
+}
+
+#[test]
+fn persistent_watch_not_loaded_warns_and_fix_only_loads() {
+    let host = debian_with_dockerd_watch();
+    let settings = settings_over(&host, true);
+    let engine = engine("json-file", false);
+
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let check = run_check(&settings, &runner, &engine, &["1.1.3"]);
+    check.code(1);
+    assert_eq!(check.status("1.1.3"), "WARN");
+    let evidence = check.evidence("1.1.3");
+    assert!(
+        evidence.contains(
+            "/usr/sbin/dockerd: watched in /etc/audit/rules.d/50-docker-harden.rules, not loaded"
+        ),
+        "{evidence}"
+    );
+
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let diff = run(&settings, &runner, &engine, &diff(&["1.1.3"]));
+    diff.code(1)
+        .stdout_has("afterwards: load the audit rules into the kernel")
+        .stdout_has("0 file(s) would change")
+        .stdout_lacks("+++ ");
+    assert_eq!(
+        service_calls(&runner),
+        Vec::<String>::new(),
+        "diff acts on nothing"
+    );
+
+    let before = host.snapshot();
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let fix = run(&settings, &runner, &engine, &fix_yes(&["1.1.3"]));
+    fix.stdout_has("ran `augenrules --load`")
+        .stdout_lacks("changed ");
+    assert_eq!(service_calls(&runner), ["augenrules --load"]);
+    assert_eq!(changed(&before, &host.snapshot()), Vec::<String>::new());
+    assert!(
+        !host.exists("/var/lib/docker-harden/backups"),
+        "no file, no backup run"
+    );
+}
+
+#[test]
+fn persistent_and_loaded_watch_passes() {
+    let host = debian_with_dockerd_watch();
+    let settings = settings_over(&host, true);
+    let engine = engine("json-file", false);
+    let runner = auditctl(
+        "-w /usr/sbin/dockerd -p wa -k docker\n",
+        AUDIT_STATUS_ENABLED,
+    );
+    let check = run_check(&settings, &runner, &engine, &["1.1.3"]);
+    check.code(0);
+    assert_eq!(check.status("1.1.3"), "PASS");
+    assert!(check.evidence("1.1.3").ends_with(", loaded"));
+
+    let runner = auditctl(
+        "-w /usr/sbin/dockerd -p wa -k docker\n",
+        AUDIT_STATUS_ENABLED,
+    );
+    run(&settings, &runner, &engine, &fix_yes(&["1.1.3"])).stdout_has("nothing to change");
+    assert_eq!(service_calls(&runner), Vec::<String>::new());
+}
+
+#[test]
+fn auditctl_missing_makes_audit_items_info_not_a_crash() {
+    let host = debian_with_dockerd_watch();
+    let settings = settings_over(&host, true);
+    let runner = RecordingRunner::new().answer("auditctl", Err("not found".into()));
+    let check = run_check(&settings, &runner, &engine("json-file", false), &["1.1"]);
+    assert_ne!(check.code, 2, "{}", check.stderr);
+    assert_eq!(check.status("1.1.3"), "INFO");
+    assert!(
+        check
+            .evidence("1.1.3")
+            .contains("loaded rules unknown: not found"),
+        "{}",
+        check.evidence("1.1.3")
+    );
+    // The text report too, and it ran.
+    let runner = RecordingRunner::new().answer("auditctl", Err("not found".into()));
+    let text = run(
+        &settings,
+        &runner,
+        &engine("json-file", false),
+        &check_text(&["1.1.3"]),
+    );
+    text.code(0)
+        .stdout_has("[INFO] 1.1.3")
+        .stdout_has("loaded rules unknown: not found");
+
+    // auditctl starts but is refused: the same, with its message.
+    let runner = RecordingRunner::new().answer(
+        "auditctl",
+        Ok(CommandOutput::failed(
+            "You must be root to run this program.\n",
+        )),
+    );
+    let check = run_check(&settings, &runner, &engine("json-file", false), &["1.1.3"]);
+    check.code(0);
+    assert!(
+        check
+            .evidence("1.1.3")
+            .contains("auditctl -l failed: You must be root"),
+        "{}",
+        check.evidence("1.1.3")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Pending restart
+
+#[test]
+fn daemon_json_newer_than_running_dockerd_is_pending_restart() {
+    let stale = fake_proc(
+        with_daemon_json(Host::debian12(), "{\n  \"icc\": false\n}\n"),
+        Some(DEBIAN_DOCKERD),
+        JSON_MTIME - 3600,
+    );
+    let settings = settings_over(&stale, true);
+    let engine = engine("json-file", false);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let check = run_check(&settings, &runner, &engine, &["2.2"]);
+    check.code(1);
+    assert_eq!(check.status("2.2"), "WARN");
+    assert_eq!(check.item("2.2")["pending_restart"], true);
+    assert!(
+        check.evidence("2.2").contains("pending restart"),
+        "{}",
+        check.evidence("2.2")
+    );
+
+    // fix restarts docker and writes nothing.
+    let before = stale.snapshot();
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    run(&settings, &runner, &engine, &fix_yes(&["2.2"]))
+        .stdout_has("ran `systemctl restart docker`");
+    assert_eq!(service_calls(&runner), ["systemctl restart docker"]);
+    assert_eq!(changed(&before, &stale.snapshot()), Vec::<String>::new());
+
+    // The same file with dockerd started after it was written.
+    let fresh = fake_proc(
+        with_daemon_json(Host::debian12(), "{\n  \"icc\": false\n}\n"),
+        Some(DEBIAN_DOCKERD),
+        JSON_MTIME + 3600,
+    );
+    let settings = settings_over(&fresh, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let check = run_check(&settings, &runner, &engine, &["2.2"]);
+    check.code(0);
+    assert_eq!(check.status("2.2"), "PASS");
+    assert!(check.item("2.2").get("pending_restart").is_none());
+    assert!(!check.evidence("2.2").contains("pending"));
+}
+
+#[test]
+fn live_restore_configured_but_not_reported_by_engine_is_pending() {
+    let host = fake_proc(
+        with_daemon_json(Host::debian12(), "{\n  \"live-restore\": true\n}\n"),
+        Some(DEBIAN_DOCKERD),
+        // dockerd started after the file: only the engine can tell.
+        JSON_MTIME + 3600,
+    );
+    let settings = settings_over(&host, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let check = run_check(&settings, &runner, &engine("json-file", false), &["2.15"]);
+    check.code(1);
+    assert_eq!(check.status("2.15"), "WARN");
+    assert!(
+        check.evidence("2.15").contains("pending restart"),
+        "{}",
+        check.evidence("2.15")
+    );
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let check = run_check(&settings, &runner, &engine("json-file", true), &["2.15"]);
+    check.code(0);
+    assert_eq!(check.status("2.15"), "PASS");
+}
+
+#[test]
+fn log_driver_configured_but_engine_logs_elsewhere_is_pending() {
+    let host = fake_proc(
+        with_daemon_json(
+            Host::debian12().file(
+                "/etc/rsyslog.d/60-docker-harden.conf",
+                "module(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\")\n",
+            ),
+            "{\n  \"log-driver\": \"syslog\",\n  \"log-opts\": {\n    \"syslog-address\": \"tcp://127.0.0.1:514\"\n  }\n}\n",
+        ),
+        Some(DEBIAN_DOCKERD),
+        JSON_MTIME + 3600,
+    );
+    let settings = settings_over(&host, true);
+    let stale = engine("json-file", true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let check = run_check(&settings, &runner, &stale, &["2.13"]);
+    assert_eq!(check.status("2.13"), "WARN");
+    assert_eq!(check.item("2.13")["pending_restart"], true);
+    assert!(
+        check
+            .evidence("2.13")
+            .contains("the running dockerd logs with json-file"),
+        "{}",
+        check.evidence("2.13")
+    );
+
+    // fix restarts docker only; rsyslog already receives, no file changes.
+    let before = host.snapshot();
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    run(&settings, &runner, &stale, &fix_yes(&["2.13"]));
+    assert_eq!(service_calls(&runner), ["systemctl restart docker"]);
+    assert_eq!(changed(&before, &host.snapshot()), Vec::<String>::new());
+
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let check = run_check(&settings, &runner, &engine("syslog", true), &["2.13"]);
+    check.code(0);
+    assert_eq!(check.status("2.13"), "PASS", "{}", check.evidence("2.13"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. The running dockerd's flags
+
+#[test]
+fn running_dockerd_icc_flag_counts() {
+    let host = fake_proc(
+        Host::debian12(),
+        Some(&["/usr/sbin/dockerd", "-H", "fd://", "--icc=false"]),
+        JSON_MTIME,
+    );
+    let settings = settings_over(&host, true);
+    let engine = engine("json-file", false);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let check = run_check(&settings, &runner, &engine, &["2.2"]);
+    let evidence = check.evidence("2.2");
+    assert!(
+        evidence.contains("--icc=false") && evidence.contains("running dockerd (pid 4242)"),
+        "{}: {evidence}",
+        check.status("2.2")
+    );
+    assert_eq!(check.status("2.2"), "PASS", "{evidence}");
+    // Writing icc to daemon.json as well would stop dockerd at its next start with this
+    // command line.
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    run(&settings, &runner, &engine, &fix_yes(&["2.2"]));
+    assert!(!host.exists("/etc/docker/daemon.json"));
+    assert_eq!(service_calls(&runner), Vec::<String>::new());
+}
+
+#[test]
+fn running_dockerd_config_file_flag_picks_the_file() {
+    let host = fake_proc(
+        Host::debian12()
+            .file("/etc/docker/daemon.json", "{\n  \"icc\": true\n}\n")
+            .file("/etc/docker/custom.json", "{\n  \"icc\": false\n}\n"),
+        Some(&[
+            "/usr/sbin/dockerd",
+            "-H",
+            "fd://",
+            "--config-file",
+            "/etc/docker/custom.json",
+        ]),
+        unix_secs(SystemTime::now()) + 3600,
+    );
+    let settings = settings_over(&host, true);
+    let engine = engine("json-file", false);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let check = run_check(&settings, &runner, &engine, &["2.2", "1.1.11"]);
+    assert_eq!(check.status("2.2"), "PASS", "{}", check.stdout);
+    assert!(
+        check.evidence("2.2").contains("in /etc/docker/custom.json"),
+        "{}",
+        check.evidence("2.2")
+    );
+    // The audit item watches the file in use.
+    assert!(
+        check
+            .evidence("1.1.11")
+            .contains("/etc/docker/custom.json: no persistent audit watch"),
+        "{}",
+        check.evidence("1.1.11")
+    );
+
+    // A fix edits that file and leaves /etc/docker/daemon.json alone.
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    run(&settings, &runner, &engine, &fix_yes(&["2.14"]))
+        .stdout_has("ran `systemctl restart docker`");
+    let custom: Value = serde_json::from_str(&host.read("/etc/docker/custom.json")).unwrap();
+    assert_eq!(custom["no-new-privileges"], true);
+    assert_eq!(custom["icc"], false);
+    assert_eq!(
+        host.read("/etc/docker/daemon.json"),
+        "{\n  \"icc\": true\n}\n"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. No Docker API, no dockerd
+
+#[test]
+fn unreachable_api_and_no_dockerd_still_checks() {
+    let host = Host::debian12();
+    let settings = settings_over(&host, true);
+    let engine = FixedEngine(Err("no Docker API socket at /var/run/docker.sock".into()));
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let check = run(&settings, &runner, &engine, &check_text(&[]));
+    assert!(
+        check.code == 0 || check.code == 1,
+        "exit {}\n{}",
+        check.code,
+        check.stderr
+    );
+    check.stdout_has("[WARN] 2.2").stdout_has("icc is true");
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let json = run_check(&settings, &runner, &engine, &["2.2", "2.15", "2.6"]);
+    assert_eq!(json.code, 1, "{}", json.stderr);
+    // Judged from the configuration alone; nothing claims a pending restart.
+    assert_eq!(json.item("2.15")["pending_restart"], Value::Null);
+    assert_eq!(json.status("2.6"), "PASS");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Not live: no runner, no engine, no /proc
+
+/// An engine that counts how often it is asked.
+struct CountingEngine(Mutex<Vec<String>>);
+
+impl Engine for CountingEngine {
+    fn info(&self, socket: &str) -> Result<EngineInfo, String> {
+        self.0.lock().unwrap().push(socket.to_string());
+        Ok(EngineInfo {
+            logging_driver: "json-file".into(),
+            ..EngineInfo::default()
+        })
+    }
+}
+
+#[test]
+fn not_live_calls_nothing() {
+    // daemon.json newer than a "running" dockerd: only a live run would read /proc.
+    let host = fake_proc(
+        with_daemon_json(Host::debian12(), "{\n  \"icc\": false\n}\n"),
+        Some(DEBIAN_DOCKERD),
+        JSON_MTIME - 3600,
+    );
+    let settings = settings_over(&host, false);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let engine = CountingEngine(Mutex::new(Vec::new()));
+
+    let check = run(&settings, &runner, &engine, &check(&[]));
+    check.code(1);
+    assert_eq!(check.status("2.2"), "PASS", "{}", check.evidence("2.2"));
+    assert_eq!(check.status("1.1.3"), "WARN");
+    assert!(!check.evidence("1.1.3").contains("loaded"));
+    assert_eq!(check.json()["live"], false);
+
+    run(&settings, &runner, &engine, &diff(&[])).code(1);
+    let fix = run(&settings, &runner, &engine, &fix_yes(&[]));
+    fix.code(1)
+        .stdout_has("services: none touched under --root")
+        .stdout_lacks("ran `");
+    assert!(host.exists(OWN_RULES), "the fix did write");
+    assert_eq!(runner.calls(), Vec::<String>::new());
+    assert_eq!(*engine.0.lock().unwrap(), Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Services that fail, and rollback on the live host
+
+fn rollback(list: bool) -> Command {
+    Command::Rollback(RollbackArgs {
+        run_id: None,
+        list,
+        force: false,
+    })
+}
+
+#[test]
+fn failed_restart_is_an_error_and_rollback_redoes_the_services() {
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let original = host.snapshot();
+    let settings = settings_over(&host, true);
+    let engine = engine("json-file", false);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED).answer(
+        "systemctl restart docker",
+        Ok(CommandOutput::failed(
+            "Job for docker.service failed because the control process exited with error code.\n",
+        )),
+    );
+    let fix = run(&settings, &runner, &engine, &fix_yes(&[]));
+    fix.code(2);
+    assert!(
+        fix.stderr
+            .contains("a service did not come back; undo with `docker-harden rollback")
+            && fix
+                .stderr
+                .contains("`systemctl restart docker` failed: Job for docker.service failed"),
+        "{}",
+        fix.stderr
+    );
+    // It stopped at the failure: nothing was judged again afterwards.
+    assert_eq!(
+        service_calls(&runner),
+        [
+            "augenrules --load",
+            "systemctl restart rsyslog",
+            "systemctl restart docker"
+        ]
+    );
+    fix.stdout_lacks("still WARN");
+
+    let runner = RecordingRunner::new();
+    let list = run(&settings, &runner, &engine, &rollback(true));
+    list.code(0).stdout_has("service-failed");
+    assert_eq!(
+        runner.calls(),
+        Vec::<String>::new(),
+        "listing acts on nothing"
+    );
+
+    // Rollback restores the files, then loads the rules and restarts the services again.
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let back = run(&settings, &runner, &engine, &rollback(false));
+    back.code(0)
+        .stdout_has("rolled back run")
+        .stdout_has("ran `systemctl restart docker`");
+    assert_eq!(
+        service_calls(&runner),
+        [
+            "augenrules --load",
+            "systemctl restart rsyslog",
+            "systemctl restart docker"
+        ]
+    );
+    assert_eq!(changed(&original, &host.snapshot()), Vec::<String>::new());
+}
+
+#[test]
+fn rhel_unlocked_loads_audit_rules_with_auditctl() {
+    let host = fake_proc(Host::rhel9(), Some(RHEL_DOCKERD), JSON_MTIME - 3600);
+    let settings = settings_over(&host, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    run(
+        &settings,
+        &runner,
+        &engine("journald", false),
+        &fix_yes(&["1.1.3"]),
+    )
+    .stdout_has("ran `auditctl -R /etc/audit/audit.rules`");
+    assert_eq!(
+        service_calls(&runner),
+        ["auditctl -R /etc/audit/audit.rules"]
+    );
+}
