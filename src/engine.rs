@@ -14,6 +14,8 @@ pub struct EngineInfo {
     pub docker_root_dir: String,
     pub security_options: Vec<String>,
     pub swarm_active: bool,
+    /// Containers running now (a restart without live restore stops them).
+    pub containers_running: u64,
 }
 
 impl EngineInfo {
@@ -78,6 +80,10 @@ impl BollardEngine {
             docker_root_dir: info.docker_root_dir.unwrap_or_default(),
             security_options: info.security_options.unwrap_or_default(),
             swarm_active,
+            containers_running: info
+                .containers_running
+                .map(|n| n.max(0) as u64)
+                .unwrap_or(0),
         })
     }
 }

@@ -52,6 +52,17 @@ pub enum Error {
     Rollback { run: String, reason: String },
     #[error("`{command}` failed: {message}")]
     Command { command: String, message: String },
+    #[error("dockerd did not come back: {message}")]
+    DockerDown { message: String },
+    #[error(
+        "{cause}\ndocker-harden restored the files of run {run} and {restarted}.\nThe last lines of dockerd's journal:\n{journal}"
+    )]
+    RolledBack {
+        cause: String,
+        run: String,
+        restarted: String,
+        journal: String,
+    },
     #[error("{0}")]
     Usage(String),
     #[error("interactive prompt failed: {0}")]

@@ -33,12 +33,34 @@ impl CommandOutput {
 pub trait Runner: Send + Sync {
     /// Runs `program` with `args`. `Err` means it could not be started at all (not installed).
     fn run(&self, program: &str, args: &[&str]) -> Result<CommandOutput, String>;
+
+    /// Whether something accepts TCP connections at `host:port` (is rsyslog listening where
+    /// Docker's syslog driver will connect?).
+    fn tcp_accepts(&self, host: &str, port: u16) -> bool;
+
+    /// Waits between health probes (tests answer at once).
+    fn pause(&self, duration: std::time::Duration);
 }
 
 /// Runs real commands on the live host.
 pub struct SystemRunner;
 
 impl Runner for SystemRunner {
+    fn tcp_accepts(&self, host: &str, port: u16) -> bool {
+        use std::net::ToSocketAddrs;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let Ok(addrs) = (host, port).to_socket_addrs() else {
+            return false;
+        };
+        addrs.into_iter().any(|addr| {
+            std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)).is_ok()
+        })
+    }
+
+    fn pause(&self, duration: std::time::Duration) {
+        std::thread::sleep(duration);
+    }
+
     fn run(&self, program: &str, args: &[&str]) -> Result<CommandOutput, String> {
         let output = Command::new(program)
             .args(args)
@@ -78,6 +100,14 @@ impl RecordingRunner {
 }
 
 impl Runner for RecordingRunner {
+    /// Recorded as `tcp-connect HOST:PORT`; refused when a `tcp-connect` answer says failure.
+    fn tcp_accepts(&self, host: &str, port: u16) -> bool {
+        let answer = self.run("tcp-connect", &[&format!("{host}:{port}")]);
+        matches!(answer, Ok(out) if out.success)
+    }
+
+    fn pause(&self, _duration: std::time::Duration) {}
+
     fn run(&self, program: &str, args: &[&str]) -> Result<CommandOutput, String> {
         let line = std::iter::once(program)
             .chain(args.iter().copied())

@@ -1,26 +1,87 @@
 //! Acting on services after the files are written, through the runner seam, each once and in
-//! dependency order.
+//! dependency order: audit rules, rsyslog (then its listener must accept connections, or every
+//! container with the syslog driver fails to start), docker (then a bounded health check).
 
+use std::time::Duration;
+
+use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::health::{self, Expected};
 use crate::plan::ServiceAction;
 use crate::runner::Runner;
+
+/// How long rsyslog gets to open its listener after a restart.
+const SYSLOG_WAIT_SECS: u64 = 10;
+
+pub struct Context<'a> {
+    pub uses_rules_d: bool,
+    /// A local syslog listener dockerd's syslog driver will connect to.
+    pub syslog: Option<(String, u16)>,
+    pub docker_socket: String,
+    /// What `docker info` must show after docker restarts or reloads.
+    pub expected: Expected,
+    pub health_timeout: Duration,
+    pub progress: &'a dyn Fn(&str),
+}
 
 /// Runs the actions in order; returns one line per action saying what happened.
 pub fn run(
     actions: &[ServiceAction],
-    uses_rules_d: bool,
+    ctx: &Context<'_>,
     runner: &dyn Runner,
+    engine: &dyn Engine,
 ) -> Result<Vec<String>> {
     let mut log = Vec::new();
     for action in actions {
         match action {
-            ServiceAction::LoadAuditRules => log.push(load_audit_rules(uses_rules_d, runner)?),
-            ServiceAction::RestartRsyslog => log.push(systemctl(runner, "restart", "rsyslog")?),
-            ServiceAction::ReloadDocker => log.push(systemctl(runner, "reload", "docker")?),
-            ServiceAction::RestartDocker => log.push(systemctl(runner, "restart", "docker")?),
+            ServiceAction::LoadAuditRules => log.push(load_audit_rules(ctx.uses_rules_d, runner)?),
+            ServiceAction::RestartRsyslog => {
+                log.push(systemctl(runner, "restart", "rsyslog")?);
+                if let Some((host, port)) = &ctx.syslog {
+                    log.push(wait_for_syslog(runner, host, *port)?);
+                }
+            }
+            ServiceAction::ReloadDocker | ServiceAction::RestartDocker => {
+                let verb = if *action == ServiceAction::ReloadDocker {
+                    "reload"
+                } else {
+                    "restart"
+                };
+                log.push(systemctl(runner, verb, "docker")?);
+                let info = health::wait_for_docker(
+                    runner,
+                    engine,
+                    &ctx.docker_socket,
+                    &ctx.expected,
+                    ctx.health_timeout,
+                    ctx.progress,
+                )
+                .map_err(|message| Error::DockerDown { message })?;
+                log.push(format!(
+                    "dockerd {} is healthy: live restore {}, logging driver {}",
+                    info.server_version,
+                    if info.live_restore { "on" } else { "off" },
+                    info.logging_driver
+                ));
+            }
         }
     }
     Ok(log)
+}
+
+fn wait_for_syslog(runner: &dyn Runner, host: &str, port: u16) -> Result<String> {
+    for _ in 0..SYSLOG_WAIT_SECS {
+        if runner.tcp_accepts(host, port) {
+            return Ok(format!("rsyslog accepts connections on {host}:{port}"));
+        }
+        runner.pause(Duration::from_secs(1));
+    }
+    Err(Error::Command {
+        command: format!("connect to {host}:{port}"),
+        message: format!(
+            "rsyslog does not accept connections on {host}:{port} after its restart; docker was not restarted, because containers with the syslog log driver would fail to start"
+        ),
+    })
 }
 
 fn command(runner: &dyn Runner, program: &str, args: &[&str]) -> Result<String> {

@@ -101,6 +101,13 @@ pub struct FixArgs {
     /// be named with --only or enabled in the playbook.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// How long to wait for dockerd to come back healthy after a restart before restoring the
+    /// previous configuration.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub health_timeout: u64,
+    /// Test-only: apply fixes that pre-flight refuses (to prove the automatic rollback).
+    #[arg(long, hide = true)]
+    pub skip_preflight: bool,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +121,9 @@ pub struct RollbackArgs {
     /// Restore even files that changed after the run (their later changes are lost).
     #[arg(long)]
     pub force: bool,
+    /// How long to wait for dockerd to come back healthy after the restart.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub health_timeout: u64,
 }
 
 /// What every command runs with, validated.

@@ -29,8 +29,6 @@ pub enum RunStatus {
     /// Writing started; a crash leaves this, and rollback still works from the record.
     Applying,
     Applied,
-    /// Files were written but a service action failed.
-    ServiceFailed,
     RolledBack,
 }
 
@@ -67,6 +65,9 @@ pub struct Manifest {
     pub created_dirs: Vec<PathBuf>,
     #[serde(default)]
     pub rolled_back: Option<String>,
+    /// Why the run was rolled back, when docker-harden did it by itself.
+    #[serde(default)]
+    pub rollback_reason: Option<String>,
 }
 
 /// Held for the whole of a writing run.
@@ -286,6 +287,7 @@ pub fn apply(
         files: records,
         created_dirs: Vec::new(),
         rolled_back: None,
+        rollback_reason: None,
     };
     save_manifest(&run_dir, &manifest)?;
 

@@ -40,6 +40,37 @@ fn settings_over(host: &Host, live: bool) -> Settings {
     }
 }
 
+/// A fake dockerd that answers like `before` until it is restarted or reloaded through the
+/// runner, and afterwards with what daemon.json then says (a restart that went well).
+struct Restarting<'a> {
+    before: &'a dyn Engine,
+    runner: &'a RecordingRunner,
+    daemon_json: std::path::PathBuf,
+}
+
+impl Engine for Restarting<'_> {
+    fn info(&self, socket: &str) -> Result<EngineInfo, String> {
+        let mut info = self.before.info(socket)?;
+        let restarted = self
+            .runner
+            .calls()
+            .iter()
+            .any(|c| c == "systemctl restart docker" || c == "systemctl reload docker");
+        if restarted {
+            let json: Value = fs::read_to_string(&self.daemon_json)
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or(Value::Null);
+            info.live_restore = json["live-restore"].as_bool().unwrap_or(false);
+            info.logging_driver = json["log-driver"]
+                .as_str()
+                .unwrap_or("json-file")
+                .to_string();
+        }
+        Ok(info)
+    }
+}
+
 fn run(
     settings: &Settings,
     runner: &RecordingRunner,
@@ -48,11 +79,16 @@ fn run(
 ) -> Run {
     let mut out = Vec::new();
     let mut err = Vec::new();
+    let engine = Restarting {
+        before: engine,
+        runner,
+        daemon_json: settings.rootfs.root().join("etc/docker/daemon.json"),
+    };
     let result = {
         let mut env = Env {
             settings,
             runner,
-            engine,
+            engine: &engine,
             out: &mut out,
             err: &mut err,
         };
@@ -103,6 +139,8 @@ fn fix_yes(only: &[&str]) -> Command {
     Command::Fix(FixArgs {
         selectors: selectors(only),
         yes: true,
+        health_timeout: 0,
+        skip_preflight: false,
     })
 }
 
@@ -115,14 +153,22 @@ fn auditctl(list: &str, status: &str) -> RecordingRunner {
     RecordingRunner::new()
         .answer("auditctl -l", ok(list))
         .answer("auditctl -s", ok(status))
+        .answer("systemctl is-active docker", ok("active\n"))
 }
 
-/// The calls that act on the host (everything but auditctl's read-only -l and -s).
+/// The calls that act on the host (not the read-only probes: auditctl -l and -s, the health
+/// check's `systemctl is-active`, the syslog listener probe, the journal).
 fn service_calls(runner: &RecordingRunner) -> Vec<String> {
     runner
         .calls()
         .into_iter()
-        .filter(|c| !(c == "auditctl -l" || c == "auditctl -s"))
+        .filter(|c| {
+            !(c == "auditctl -l"
+                || c == "auditctl -s"
+                || c.starts_with("systemctl is-active")
+                || c.starts_with("tcp-connect")
+                || c.starts_with("journalctl"))
+        })
         .collect()
 }
 
@@ -136,6 +182,7 @@ fn engine(logging_driver: &str, live_restore: bool) -> FixedEngine {
         docker_root_dir: "/var/lib/docker".into(),
         security_options: vec!["name=seccomp,profile=builtin".into()],
         swarm_active: false,
+        containers_running: 0,
     }))
 }
 
@@ -750,67 +797,215 @@ fn rollback(list: bool) -> Command {
         run_id: None,
         list,
         force: false,
+        health_timeout: 0,
     })
 }
 
 #[test]
-fn failed_restart_is_an_error_and_rollback_redoes_the_services() {
+fn failed_restart_rolls_back_by_itself_and_shows_the_journal() {
     let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
     let original = host.snapshot();
     let settings = settings_over(&host, true);
     let engine = engine("json-file", false);
-    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED).answer(
-        "systemctl restart docker",
-        Ok(CommandOutput::failed(
-            "Job for docker.service failed because the control process exited with error code.\n",
-        )),
-    );
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED)
+        .answer(
+            "systemctl restart docker",
+            Ok(CommandOutput::failed(
+                "Job for docker.service failed because the control process exited with error code.\n",
+            )),
+        )
+        .answer("journalctl -u docker", ok("dockerd[4242]: failed to start daemon: sabotage\n"));
     let fix = run(&settings, &runner, &engine, &fix_yes(&[]));
     fix.code(2);
-    assert!(
-        fix.stderr
-            .contains("a service did not come back; undo with `docker-harden rollback")
-            && fix
-                .stderr
-                .contains("`systemctl restart docker` failed: Job for docker.service failed"),
-        "{}",
-        fix.stderr
-    );
-    // It stopped at the failure: nothing was judged again afterwards.
+    for text in [
+        "`systemctl restart docker` failed: Job for docker.service failed",
+        "docker-harden restored the files of run",
+        "dockerd[4242]: failed to start daemon: sabotage",
+    ] {
+        assert!(fix.stderr.contains(text), "lacks {text:?}:\n{}", fix.stderr);
+    }
+    // Nothing is left half applied: every file is as it was.
+    assert_eq!(changed(&original, &host.snapshot()), Vec::<String>::new());
+    // The services ran, failed, and ran again on the old configuration.
     assert_eq!(
         service_calls(&runner),
         [
+            "augenrules --load",
+            "systemctl restart rsyslog",
+            "systemctl restart docker",
             "augenrules --load",
             "systemctl restart rsyslog",
             "systemctl restart docker"
         ]
     );
     fix.stdout_lacks("still WARN");
+    let list = run(&settings, &RecordingRunner::new(), &engine, &rollback(true));
+    list.code(0).stdout_has("rolled-back");
+    run(
+        &settings,
+        &RecordingRunner::new(),
+        &engine,
+        &rollback(false),
+    )
+    .code(2)
+    .stderr_has("no saved run to roll back");
+}
 
-    let runner = RecordingRunner::new();
-    let list = run(&settings, &runner, &engine, &rollback(true));
-    list.code(0).stdout_has("service-failed");
-    assert_eq!(
-        runner.calls(),
-        Vec::<String>::new(),
-        "listing acts on nothing"
+#[test]
+fn unhealthy_daemon_after_restart_rolls_back() {
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let original = host.snapshot();
+    let settings = settings_over(&host, true);
+    let engine = engine("json-file", false);
+    // The restart "works" but the unit never becomes active.
+    let runner = RecordingRunner::new()
+        .answer("auditctl -l", ok("No rules\n"))
+        .answer("auditctl -s", ok(AUDIT_STATUS_ENABLED))
+        .answer(
+            "systemctl is-active docker",
+            Ok(CommandOutput {
+                success: false,
+                stdout: "failed\n".into(),
+                stderr: String::new(),
+            }),
+        );
+    let fix = run(&settings, &runner, &engine, &fix_yes(&["2.15"]));
+    fix.code(2)
+        .stderr_has("docker.service is failed")
+        .stderr_has("restored the files of run");
+    assert_eq!(changed(&original, &host.snapshot()), Vec::<String>::new());
+}
+
+#[test]
+fn syslog_listener_must_accept_before_docker_restarts() {
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let original = host.snapshot();
+    let settings = settings_over(&host, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED).answer(
+        "tcp-connect 127.0.0.1:514",
+        Ok(CommandOutput::failed("refused")),
     );
-
-    // Rollback restores the files, then loads the rules and restarts the services again.
-    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
-    let back = run(&settings, &runner, &engine, &rollback(false));
-    back.code(0)
-        .stdout_has("rolled back run")
-        .stdout_has("ran `systemctl restart docker`");
+    let fix = run(
+        &settings,
+        &runner,
+        &engine("json-file", false),
+        &fix_yes(&["2.13"]),
+    );
+    fix.code(2)
+        .stderr_has("rsyslog does not accept connections on 127.0.0.1:514");
+    let calls = service_calls(&runner);
     assert_eq!(
-        service_calls(&runner),
-        [
-            "augenrules --load",
-            "systemctl restart rsyslog",
-            "systemctl restart docker"
-        ]
+        calls.first().map(String::as_str),
+        Some("systemctl restart rsyslog")
+    );
+    assert!(
+        !calls[..2].contains(&"systemctl restart docker".to_string()),
+        "{calls:?}"
     );
     assert_eq!(changed(&original, &host.snapshot()), Vec::<String>::new());
+}
+
+#[test]
+fn preflight_refuses_icc_without_iptables() {
+    let host = fake_proc(
+        Host::debian12().file(
+            "/etc/systemd/system/docker.service.d/override.conf",
+            "[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd -H fd:// --iptables=false\n",
+        ),
+        Some(&["/usr/sbin/dockerd", "-H", "fd://", "--iptables=false"]),
+        JSON_MTIME - 3600,
+    );
+    let original = host.snapshot();
+    let settings = settings_over(&host, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let fix = run(
+        &settings,
+        &runner,
+        &engine("json-file", false),
+        &fix_yes(&["2.2"]),
+    );
+    fix.stdout_has("2.2")
+        .stdout_has("refused by pre-flight: icc=false needs iptables, but iptables is off (--iptables=false on ExecStart in /etc/systemd/system/docker.service.d/override.conf)")
+        .stdout_has("nothing to change");
+    assert_eq!(changed(&original, &host.snapshot()), Vec::<String>::new());
+    assert_eq!(service_calls(&runner), Vec::<String>::new());
+
+    // The hidden test-only bypass applies it; dockerd would then fail, and is rolled back.
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED).answer(
+        "systemctl restart docker",
+        Ok(CommandOutput::failed("failed")),
+    );
+    let mut args = fix_yes(&["2.2"]);
+    if let Command::Fix(a) = &mut args {
+        a.skip_preflight = true;
+    }
+    run(&settings, &runner, &engine("json-file", false), &args)
+        .code(2)
+        .stderr_has("restored the files of run");
+    assert_eq!(changed(&original, &host.snapshot()), Vec::<String>::new());
+}
+
+#[test]
+fn preflight_refuses_live_restore_in_swarm_mode() {
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let settings = settings_over(&host, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let swarm = FixedEngine(Ok(EngineInfo {
+        swarm_active: true,
+        server_version: "20.10.24".into(),
+        logging_driver: "json-file".into(),
+        ..EngineInfo::default()
+    }));
+    run(&settings, &runner, &swarm, &fix_yes(&["2.15"])).stdout_has(
+        "refused by pre-flight: live-restore cannot be used while this node is in swarm mode",
+    );
+    assert!(!host.exists("/etc/docker/daemon.json"));
+}
+
+#[test]
+fn preflight_refuses_a_daemon_json_that_20_10_would_reject() {
+    let host = fake_proc(
+        Host::debian12().file(
+            "/etc/docker/daemon.json",
+            "{\n  \"hosts\": [\"unix:///run/docker.sock\"],\n  \"no-such-key\": 1\n}\n",
+        ),
+        Some(DEBIAN_DOCKERD),
+        JSON_MTIME - 3600,
+    );
+    let settings = settings_over(&host, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let old = FixedEngine(Ok(EngineInfo {
+        server_version: "20.10.24+dfsg1".into(),
+        logging_driver: "json-file".into(),
+        ..EngineInfo::default()
+    }));
+    let fix = run(&settings, &runner, &old, &fix_yes(&["2.16"]));
+    fix.stdout_has("`hosts` is in daemon.json and -H fd:// is on ExecStart")
+        .stdout_has("dockerd 20.10 does not know and refuses to start with: no-such-key");
+    assert!(
+        !host
+            .read("/etc/docker/daemon.json")
+            .contains("userland-proxy")
+    );
+}
+
+#[test]
+fn restart_without_live_restore_says_how_many_containers_stop() {
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let settings = settings_over(&host, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let busy = FixedEngine(Ok(EngineInfo {
+        containers_running: 7,
+        server_version: "20.10.24".into(),
+        logging_driver: "json-file".into(),
+        ..EngineInfo::default()
+    }));
+    // (The fake process table keeps dockerd's old start time, so 2.16 stays pending: exit 1.)
+    run(&settings, &runner, &busy, &fix_yes(&["2.16"]))
+        .code(1)
+        .stdout_has(
+            "restarting docker stops 7 running container(s): live restore is not active yet",
+        );
 }
 
 #[test]

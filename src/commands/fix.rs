@@ -1,21 +1,57 @@
 //! `fix`: apply the selected fixes, interactively or with --yes, as one transaction; then act
-//! on services and check again.
+//! on services with health checks, roll back by itself if dockerd does not come back, and
+//! check again.
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::Path;
 
-use crate::assess;
+use crate::assess::{self, Finding, Selection};
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Error, Result};
+use crate::facts::Facts;
 use crate::interactive;
 use crate::kinds::Status;
-use crate::plan;
-use crate::services;
+use crate::plan::{self, Plan};
+use crate::preflight;
 use crate::settings::FixArgs;
-use crate::transaction::{self, RunStatus};
+use crate::transaction;
 
 use super::Env;
+use super::apply;
 use super::diff::{candidates, print_held, print_plan, services_note, unattended_ids};
+
+/// Plans `ids`, dropping (and reporting) the items pre-flight refuses, until the plan is safe.
+fn safe_plan(
+    env: &mut Env<'_>,
+    facts: &Facts,
+    selection: &Selection,
+    mut ids: BTreeSet<String>,
+    skip_preflight: bool,
+) -> Result<(Plan, BTreeSet<String>)> {
+    loop {
+        let plan = assess::plan(&env.settings.playbook, facts, &ids, selection)?;
+        if skip_preflight {
+            return Ok((plan, ids));
+        }
+        let refused = preflight::check(facts, &plan).refused;
+        if refused.is_empty() {
+            return Ok((plan, ids));
+        }
+        for (id, reason) in &refused {
+            let title = env
+                .settings
+                .playbook
+                .item(id)
+                .map(|i| i.title.as_str())
+                .unwrap_or("");
+            writeln!(
+                env.out,
+                "== {id} {title}: refused by pre-flight: {reason}\n"
+            )?;
+            ids.remove(id);
+        }
+    }
+}
 
 pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
     let selection = env.selection(&args.selectors)?;
@@ -26,15 +62,21 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
     let facts = env.gather()?;
     let findings = env.evaluate(&facts, &selection);
     env.header("fix")?;
-    let all = candidates(&findings);
+    let (_, safe) = safe_plan(
+        env,
+        &facts,
+        &selection,
+        candidates(&findings),
+        args.skip_preflight,
+    )?;
     let chosen: BTreeSet<String> = if args.yes {
-        let (ids, held) = unattended_ids(env, &all, &args.selectors.only);
+        let (ids, held) = unattended_ids(env, &safe, &args.selectors.only);
         print_held(env, &held)?;
         ids
     } else {
-        interactive::choose(env, &facts, &findings, &all, &selection)?
+        interactive::choose(env, &facts, &findings, &safe, &selection)?
     };
-    let plan = assess::plan(&env.settings.playbook, &facts, &chosen, &selection)?;
+    let (plan, _) = safe_plan(env, &facts, &selection, chosen, args.skip_preflight)?;
     if args.yes {
         // Unattended runs still show every change they make.
         print_plan(env, &plan, &facts)?;
@@ -47,6 +89,14 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
     let rootfs = &env.settings.rootfs;
     let _lock = transaction::lock(rootfs)?;
     let actions = plan::collapse(&plan.actions);
+    if env.settings.live
+        && let Some(n) = apply::containers_stopped_by_restart(&facts, &actions)
+    {
+        writeln!(
+            env.out,
+            "restarting docker stops {n} running container(s): live restore is not active yet"
+        )?;
+    }
     let applied_items: Vec<String> = plan
         .items
         .iter()
@@ -81,26 +131,24 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
         record = Some(applied);
     }
     if env.settings.live {
-        match services::run(&actions, facts.audit.uses_rules_d, env.runner) {
+        match apply::run_services(env, &facts, &actions, args.health_timeout) {
             Ok(log) => {
                 for line in log {
                     writeln!(env.out, "{line}")?;
                 }
             }
-            Err(e) => {
-                if let Some(applied) = &mut record {
-                    transaction::mark(
-                        &applied.run_dir,
-                        &mut applied.manifest,
-                        RunStatus::ServiceFailed,
-                    )?;
-                    writeln!(
-                        env.err,
-                        "the files were written but a service did not come back; undo with `docker-harden rollback {}`",
-                        applied.run_id
-                    )?;
-                }
-                return Err(e);
+            Err(cause) => {
+                return Err(match &mut record {
+                    Some(applied) => apply::roll_back_automatically(
+                        env,
+                        &facts,
+                        applied,
+                        &actions,
+                        args.health_timeout,
+                        cause,
+                    ),
+                    None => cause,
+                });
             }
         }
     } else {
@@ -136,7 +184,7 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
     Ok(exit_code(&after))
 }
 
-fn exit_code(findings: &[assess::Finding]) -> i32 {
+fn exit_code(findings: &[Finding]) -> i32 {
     if findings.iter().any(|f| f.status == Status::Warn) {
         EXIT_FINDINGS
     } else {

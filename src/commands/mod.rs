@@ -1,5 +1,6 @@
 //! The five commands. Each gathers facts once, runs the pure core, and talks to the user.
 
+pub mod apply;
 pub mod check;
 pub mod diff;
 pub mod fix;

@@ -5,7 +5,6 @@ use crate::error::{EXIT_CLEAN, Error, Result};
 use crate::facts::Facts;
 use crate::plan::{FileChange, PlannedFile};
 use crate::render;
-use crate::services;
 use crate::settings::RollbackArgs;
 use crate::transaction;
 
@@ -105,8 +104,11 @@ pub fn run(env: &mut Env<'_>, args: &RollbackArgs) -> Result<i32> {
         reversals.len()
     )?;
     if env.settings.live {
-        let uses_rules_d = rootfs.exists(std::path::Path::new("/etc/audit/rules.d"))?;
-        for line in services::run(&manifest.services, uses_rules_d, env.runner)? {
+        // Facts of the restored host tell the services what to expect.
+        let facts = env.gather()?;
+        for line in
+            super::apply::run_services(env, &facts, &manifest.services, args.health_timeout)?
+        {
             writeln!(env.out, "{line}")?;
         }
     } else if !manifest.services.is_empty() {

@@ -1,0 +1,123 @@
+//! After dockerd restarts: wait, with a bound, until the unit is active, the API answers and the
+//! new settings are in effect.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use crate::engine::{Engine, EngineInfo};
+use crate::runner::Runner;
+
+/// What `docker info` must show once the planned daemon.json is in effect.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expected {
+    pub live_restore: Option<bool>,
+    pub logging_driver: Option<String>,
+    pub userns: Option<bool>,
+}
+
+impl Expected {
+    /// From the daemon.json dockerd will read (settings given as flags are left to dockerd).
+    pub fn from_json(json: &Map<String, Value>) -> Expected {
+        Expected {
+            live_restore: json.get("live-restore").and_then(Value::as_bool),
+            logging_driver: json
+                .get("log-driver")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            userns: json
+                .get("userns-remap")
+                .and_then(Value::as_str)
+                .map(|v| !v.is_empty()),
+        }
+    }
+
+    /// What differs between the running daemon and this expectation.
+    pub fn mismatches(&self, info: &EngineInfo) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(want) = self.live_restore
+            && info.live_restore != want
+        {
+            out.push(format!(
+                "live restore is {}, want {want}",
+                info.live_restore
+            ));
+        }
+        if let Some(want) = &self.logging_driver
+            && &info.logging_driver != want
+        {
+            out.push(format!(
+                "logging driver is {}, want {want}",
+                info.logging_driver
+            ));
+        }
+        if let Some(want) = self.userns
+            && info.userns_enabled() != want
+        {
+            out.push(format!(
+                "user namespaces are {}, want {}",
+                on_off(info.userns_enabled()),
+                on_off(want)
+            ));
+        }
+        out
+    }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
+}
+
+/// Polls until dockerd is healthy with the expected settings, or `timeout` passes. `progress`
+/// hears what is being waited for (a spinner on a terminal).
+pub fn wait_for_docker(
+    runner: &dyn Runner,
+    engine: &dyn Engine,
+    socket: &str,
+    expected: &Expected,
+    timeout: Duration,
+    progress: &dyn Fn(&str),
+) -> Result<EngineInfo, String> {
+    let start = Instant::now();
+    loop {
+        let state = runner
+            .run("systemctl", &["is-active", "docker"])
+            .map(|o| o.stdout.trim().to_string())
+            .unwrap_or_else(|e| e);
+        let last = if state == "active" {
+            match engine.info(socket) {
+                Ok(info) => {
+                    let wrong = expected.mismatches(&info);
+                    if wrong.is_empty() {
+                        return Ok(info);
+                    }
+                    format!("dockerd is up but {}", wrong.join(", "))
+                }
+                Err(e) => format!("the unit is active but the API does not answer: {e}"),
+            }
+        } else {
+            format!("docker.service is {state}")
+        };
+        progress(&last);
+        if start.elapsed() >= timeout {
+            return Err(format!(
+                "dockerd was not healthy within {}s: {last}",
+                timeout.as_secs()
+            ));
+        }
+        runner.pause(Duration::from_secs(1));
+        // Tests answer without pausing; count their polls so the loop still ends.
+        if start.elapsed() < Duration::from_millis(1) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+/// The last lines dockerd wrote to the journal, for the operator to see why it failed.
+pub fn journal_tail(runner: &dyn Runner) -> String {
+    match runner.run("journalctl", &["-u", "docker", "-n", "20", "--no-pager"]) {
+        Ok(out) if out.success => out.stdout,
+        Ok(out) => format!("(journalctl failed: {})", out.stderr.trim()),
+        Err(e) => format!("(no journal: {e})"),
+    }
+}

@@ -1,0 +1,264 @@
+//! Pre-flight: before anything is written, refuse the fixes that would leave dockerd unable to
+//! start. dockerd refuses a setting given both as a flag and in daemon.json, icc=false without
+//! iptables, live-restore in swarm mode, and (20.10) any daemon.json key it does not know.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use crate::daemon_flags;
+use crate::daemon_json;
+use crate::facts::Facts;
+use crate::plan::{ItemPlan, Plan};
+
+/// Keys docker-harden writes, with the first dockerd release that reads each from daemon.json.
+const WRITTEN_KEYS_SINCE: &[(&str, (u32, u32))] = &[
+    ("icc", (1, 10)),
+    ("log-level", (1, 10)),
+    ("log-driver", (1, 10)),
+    ("log-opts", (1, 10)),
+    ("userns-remap", (1, 10)),
+    ("userland-proxy", (1, 10)),
+    ("live-restore", (1, 12)),
+    ("no-new-privileges", (17, 6)),
+];
+
+/// Keys dockerd 20.10 accepts in daemon.json (its configuration struct's JSON names). 20.10
+/// refuses to start on any other key.
+const KNOWN_KEYS_20_10: &[&str] = &[
+    "allow-nondistributable-artifacts",
+    "api-cors-header",
+    "authorization-plugins",
+    "bip",
+    "bridge",
+    "builder",
+    "cgroup-parent",
+    "cluster-advertise",
+    "cluster-store",
+    "cluster-store-opts",
+    "containerd",
+    "containerd-namespace",
+    "containerd-plugin-namespace",
+    "cpu-rt-period",
+    "cpu-rt-runtime",
+    "data-root",
+    "debug",
+    "default-address-pools",
+    "default-cgroupns-mode",
+    "default-gateway",
+    "default-gateway-v6",
+    "default-ipc-mode",
+    "default-runtime",
+    "default-shm-size",
+    "default-ulimits",
+    "dns",
+    "dns-opts",
+    "dns-search",
+    "exec-opts",
+    "exec-root",
+    "experimental",
+    "features",
+    "fixed-cidr",
+    "fixed-cidr-v6",
+    "graph",
+    "group",
+    "host-gateway-ip",
+    "hosts",
+    "icc",
+    "init",
+    "init-path",
+    "insecure-registries",
+    "ip",
+    "ip-forward",
+    "ip-masq",
+    "ip6tables",
+    "iptables",
+    "ipv6",
+    "labels",
+    "live-restore",
+    "log-driver",
+    "log-level",
+    "log-opts",
+    "max-concurrent-downloads",
+    "max-concurrent-uploads",
+    "max-download-attempts",
+    "metrics-addr",
+    "mtu",
+    "network-control-plane-mtu",
+    "no-new-privileges",
+    "node-generic-resources",
+    "oom-score-adjust",
+    "pidfile",
+    "raw-logs",
+    "registry-mirrors",
+    "rootless",
+    "runtimes",
+    "seccomp-profile",
+    "selinux-enabled",
+    "shutdown-timeout",
+    "storage-driver",
+    "storage-opts",
+    "swarm-default-advertise-addr",
+    "swarm-raft-election-tick",
+    "swarm-raft-heartbeat-tick",
+    "tls",
+    "tlscacert",
+    "tlscert",
+    "tlskey",
+    "tlsverify",
+    "userland-proxy",
+    "userland-proxy-path",
+    "userns-remap",
+];
+
+/// Why items cannot be applied safely; the rest of the plan can go ahead.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preflight {
+    pub refused: BTreeMap<String, String>,
+}
+
+fn json_of(text: Option<&[u8]>) -> Map<String, Value> {
+    text.and_then(|t| daemon_json::parse(&String::from_utf8_lossy(t)).ok())
+        .unwrap_or_default()
+}
+
+/// daemon.json keys an item's part of the plan adds or changes.
+fn keys_changed(item: &ItemPlan, facts: &Facts) -> BTreeSet<String> {
+    let path = &facts.daemon.config_file_resolved;
+    let Some(change) = item.changes.iter().find(|c| &c.path == path) else {
+        return BTreeSet::new();
+    };
+    let before = json_of(change.before.content.as_deref());
+    let after = json_of(change.after.content.as_deref());
+    after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+fn parse_version(version: &str) -> Option<(u32, u32)> {
+    let mut parts = version
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty());
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+/// iptables as dockerd will run with it, and where that comes from.
+fn iptables(facts: &Facts) -> (bool, String) {
+    if let Some(flag) = facts.daemon.flags_for_key("iptables").last() {
+        let on = daemon_flags::parse_bool(&flag.flag.value).unwrap_or(true);
+        return (on, format!("{} on {}", flag.flag.raw, flag.source));
+    }
+    match facts.daemon.json_value("iptables").and_then(Value::as_bool) {
+        Some(on) => (
+            on,
+            format!(
+                "\"iptables\": {on} in {}",
+                facts.daemon.config_file.display()
+            ),
+        ),
+        None => (true, "the default".into()),
+    }
+}
+
+pub fn check(facts: &Facts, plan: &Plan) -> Preflight {
+    let mut refused = BTreeMap::new();
+    let final_json = plan
+        .changes
+        .iter()
+        .find(|c| c.path == facts.daemon.config_file_resolved)
+        .map(|c| json_of(c.after.content.as_deref()));
+    let engine = facts.daemon.engine_info();
+    let version = engine.and_then(|e| parse_version(&e.server_version));
+
+    // Keys already in conflict in the file as planned: restarting dockerd would fail whatever
+    // the item, so no item that writes daemon.json may go ahead.
+    let mut conflicts = Vec::new();
+    if let Some(json) = &final_json {
+        for key in json.keys() {
+            for flag in facts.daemon.flags_for_key(key) {
+                conflicts.push(format!(
+                    "`{key}` is in daemon.json and {} is on {}",
+                    flag.flag.raw, flag.source
+                ));
+            }
+        }
+    }
+    let unknown: Vec<String> = match (&final_json, version) {
+        (Some(json), Some((20, 10))) => json
+            .keys()
+            .filter(|k| !KNOWN_KEYS_20_10.contains(&k.as_str()))
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    };
+
+    for item in &plan.items {
+        let keys = keys_changed(item, facts);
+        if keys.is_empty() {
+            continue;
+        }
+        let mut reasons = Vec::new();
+        if !conflicts.is_empty() {
+            reasons.push(format!(
+                "dockerd would not start: {} (a setting given twice); move or remove the flag first",
+                conflicts.join("; ")
+            ));
+        }
+        if keys.contains("icc")
+            && final_json.as_ref().and_then(|j| j.get("icc")) == Some(&Value::Bool(false))
+        {
+            let (on, source) = iptables(facts);
+            if !on {
+                reasons.push(format!(
+                    "icc=false needs iptables, but iptables is off ({source}); dockerd would refuse to start"
+                ));
+            }
+        }
+        if keys.contains("live-restore") && engine.is_some_and(|e| e.swarm_active) {
+            reasons.push("live-restore cannot be used while this node is in swarm mode; dockerd would refuse to start".into());
+        }
+        if let (Some((major, minor)), Some(server)) = (version, engine) {
+            for key in &keys {
+                if let Some((_, since)) = WRITTEN_KEYS_SINCE.iter().find(|(k, _)| k == key)
+                    && (major, minor) < *since
+                {
+                    reasons.push(format!(
+                        "dockerd {} does not know `{key}` (needs {}.{} or newer)",
+                        server.server_version, since.0, since.1
+                    ));
+                }
+            }
+        }
+        if !unknown.is_empty() {
+            reasons.push(format!(
+                "daemon.json would hold key(s) dockerd 20.10 does not know and refuses to start with: {}",
+                unknown.join(", ")
+            ));
+        }
+        if !reasons.is_empty() {
+            refused.insert(item.id.clone(), reasons.join("; "));
+        }
+    }
+    Preflight { refused }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert_eq!(parse_version("20.10.24+dfsg1"), Some((20, 10)));
+        assert_eq!(parse_version("28.2.2"), Some((28, 2)));
+        assert_eq!(parse_version("dev"), None);
+    }
+
+    #[test]
+    fn written_keys_are_known_to_20_10() {
+        for (key, _) in WRITTEN_KEYS_SINCE {
+            assert!(KNOWN_KEYS_20_10.contains(key), "{key}");
+        }
+    }
+}
