@@ -758,6 +758,27 @@ fn unescape_specifiers(s: &str) -> String {
     s.replace("%%", "%")
 }
 
+/// The effective `ExecStart=` value as written (prefixes and `$VAR`s kept), with the file
+/// that sets it: what a drop-in replacing it must start from.
+pub fn raw_exec_start(main: &UnitFile, dropins: &[UnitFile]) -> Option<(String, String)> {
+    let mut exec = None;
+    for a in service_assignments(main, dropins) {
+        match a.key.as_str() {
+            "ExecStart" if a.value.is_empty() => exec = None,
+            "ExecStart" if systemd_words(&a.value).is_none() => {}
+            "ExecStart" => exec = Some((a.value.clone(), a.path.to_string())),
+            _ => {}
+        }
+    }
+    exec
+}
+
+/// Splits a unit's command line into words the way systemd does (quotes, escapes); `None` for
+/// an unterminated quote.
+pub fn unit_words(value: &str) -> Option<Vec<String>> {
+    systemd_words(value)
+}
+
 /// The command systemd would start for this service, with the semantics of
 /// the `[Service]` section of the main unit followed by the drop-ins (in the
 /// order given, which must be systemd's order):

@@ -17,6 +17,8 @@ use crate::facts::Facts;
 pub enum ServiceAction {
     LoadAuditRules,
     RestartRsyslog,
+    /// systemd re-reads unit files (our ExecStart drop-in); docker must then restart.
+    DaemonReload,
     ReloadDocker,
     RestartDocker,
 }
@@ -26,6 +28,7 @@ impl ServiceAction {
         match self {
             ServiceAction::LoadAuditRules => "load the audit rules into the kernel",
             ServiceAction::RestartRsyslog => "restart rsyslog",
+            ServiceAction::DaemonReload => "reload systemd's unit files",
             ServiceAction::ReloadDocker => "reload dockerd (SIGHUP)",
             ServiceAction::RestartDocker => "restart docker",
         }

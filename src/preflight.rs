@@ -8,7 +8,10 @@ use serde_json::{Map, Value};
 
 use crate::daemon_flags;
 use crate::daemon_json;
+use std::path::Path;
+
 use crate::facts::Facts;
+use crate::kinds::flag_move;
 use crate::plan::{ItemPlan, Plan};
 
 /// Keys docker-harden writes, with the first dockerd release that reads each from daemon.json.
@@ -144,13 +147,61 @@ fn parse_version(version: &str) -> Option<(u32, u32)> {
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
-/// iptables as dockerd will run with it, and where that comes from.
-fn iptables(facts: &Facts) -> (bool, String) {
-    if let Some(flag) = facts.daemon.flags_for_key("iptables").last() {
-        let on = daemon_flags::parse_bool(&flag.flag.value).unwrap_or(true);
-        return (on, format!("{} on {}", flag.flag.raw, flag.source));
+/// Flags (with where they come from) dockerd will start with once the plan is applied.
+fn planned_flags(facts: &Facts, plan: &Plan) -> Vec<(daemon_flags::Flag, String)> {
+    let text_of = |p: &Path| -> Option<String> {
+        match plan.changes.iter().find(|c| c.path == p) {
+            Some(c) => c
+                .after
+                .content
+                .as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
+            None => facts.text(p),
+        }
+    };
+    if facts.daemon.service_unit.is_none() && facts.daemon.configured_flags.is_empty() {
+        // A daemon started by hand: its command line is all there is.
+        return facts
+            .daemon
+            .running
+            .iter()
+            .flat_map(|r| r.flags.iter())
+            .map(|f| (f.flag.clone(), f.source.to_string()))
+            .collect();
     }
-    match facts.daemon.json_value("iptables").and_then(Value::as_bool) {
+    let source = match &facts.daemon.service_unit {
+        Some(_) => "dockerd's command line as planned".to_string(),
+        None => "the init defaults file".to_string(),
+    };
+    let original: Vec<&crate::facts::SourcedFlag> = facts.daemon.configured_flags.iter().collect();
+    flag_move::flags_at_next_start(facts, &text_of)
+        .into_iter()
+        .map(|flag| {
+            // Name the file where the flag was found, when it was there before the plan.
+            let from = original
+                .iter()
+                .find(|o| o.flag == flag)
+                .map(|o| o.source.to_string())
+                .unwrap_or_else(|| source.clone());
+            (flag, from)
+        })
+        .collect()
+}
+
+/// iptables as dockerd will run with it, and where that comes from.
+fn iptables(
+    facts: &Facts,
+    flags: &[(daemon_flags::Flag, String)],
+    json: Option<&Map<String, Value>>,
+) -> (bool, String) {
+    if let Some((flag, source)) = flags.iter().rev().find(|(f, _)| f.name == "iptables") {
+        let on = daemon_flags::parse_bool(&flag.value).unwrap_or(true);
+        return (on, format!("{} on {source}", flag.raw));
+    }
+    match json
+        .and_then(|j| j.get("iptables"))
+        .and_then(Value::as_bool)
+    {
         Some(on) => (
             on,
             format!(
@@ -172,15 +223,19 @@ pub fn check(facts: &Facts, plan: &Plan) -> Preflight {
     let engine = facts.daemon.engine_info();
     let version = engine.and_then(|e| parse_version(&e.server_version));
 
-    // Keys already in conflict in the file as planned: restarting dockerd would fail whatever
-    // the item, so no item that writes daemon.json may go ahead.
+    // Keys in conflict in the file as planned: restarting dockerd would fail whatever the item,
+    // so no item that writes daemon.json may go ahead.
+    let flags = planned_flags(facts, plan);
     let mut conflicts = Vec::new();
     if let Some(json) = &final_json {
         for key in json.keys() {
-            for flag in facts.daemon.flags_for_key(key) {
+            for (flag, source) in flags
+                .iter()
+                .filter(|(f, _)| daemon_flags::json_key(&f.name) == Some(key.as_str()))
+            {
                 conflicts.push(format!(
-                    "`{key}` is in daemon.json and {} is on {}",
-                    flag.flag.raw, flag.source
+                    "`{key}` is in daemon.json and {} is on {source}",
+                    flag.raw
                 ));
             }
         }
@@ -209,7 +264,7 @@ pub fn check(facts: &Facts, plan: &Plan) -> Preflight {
         if keys.contains("icc")
             && final_json.as_ref().and_then(|j| j.get("icc")) == Some(&Value::Bool(false))
         {
-            let (on, source) = iptables(facts);
+            let (on, source) = iptables(facts, &flags, final_json.as_ref());
             if !on {
                 reasons.push(format!(
                     "icc=false needs iptables, but iptables is off ({source}); dockerd would refuse to start"

@@ -41,6 +41,7 @@ pub fn run(
                     log.push(wait_for_syslog(runner, host, *port)?);
                 }
             }
+            ServiceAction::DaemonReload => log.push(systemctl(runner, "daemon-reload", "")?),
             ServiceAction::ReloadDocker | ServiceAction::RestartDocker => {
                 let verb = if *action == ServiceAction::ReloadDocker {
                     "reload"
@@ -105,7 +106,8 @@ fn command(runner: &dyn Runner, program: &str, args: &[&str]) -> Result<String> 
 }
 
 fn systemctl(runner: &dyn Runner, verb: &str, unit: &str) -> Result<String> {
-    command(runner, "systemctl", &[verb, unit]).map(|line| format!("ran `{line}`"))
+    let args: Vec<&str> = [verb, unit].into_iter().filter(|a| !a.is_empty()).collect();
+    command(runner, "systemctl", &args).map(|line| format!("ran `{line}`"))
 }
 
 fn load_audit_rules(uses_rules_d: bool, runner: &dyn Runner) -> Result<String> {

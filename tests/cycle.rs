@@ -243,17 +243,57 @@ fn waivers_report_waived_until_expiry() {
 }
 
 #[test]
-fn flag_on_execstart_blocks_the_json_fix() {
+fn flags_in_sysconfig_options_move_to_daemon_json() {
     let host = Host::rhel9().file(
         "/etc/sysconfig/docker",
-        "OPTIONS=\"--selinux-enabled --icc true --log-driver=journald\"\n",
+        "# /etc/sysconfig/docker\nOPTIONS=\"--selinux-enabled --icc=true --log-driver=journald --log-opt tag=app\"\n",
     );
-    // `--icc true` is the boolean-flag trap: icc=true plus a stray argument.
-    let check = host.run(&["check", "--only", "2.2,2.13"]);
-    check
-        .code(1)
-        .stdout_has("icc is true (--icc on ExecStart in /usr/lib/systemd/system/docker.service)");
-    let fix = host.run(&["fix", "--yes", "--only", "2.2,2.13"]);
-    fix.code(1).stdout_has("not fixed automatically");
-    assert!(!host.read("/etc/docker/daemon.json").contains("icc"));
+    let original = host.snapshot();
+    host.run(&["check", "--only", "2.2"]).code(1).stdout_has(
+        "icc is true (--icc=true on ExecStart in /usr/lib/systemd/system/docker.service)",
+    );
+    host.run(&["fix", "--yes", "--only", "2.2,2.13"]).code(0);
+    assert_eq!(
+        host.read("/etc/sysconfig/docker"),
+        "# /etc/sysconfig/docker\nOPTIONS=\"--selinux-enabled\"\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&host.read("/etc/docker/daemon.json")).unwrap();
+    assert_eq!(json["icc"], false);
+    assert_eq!(json["log-driver"], "syslog");
+    assert_eq!(
+        json["log-opts"]["tag"], "app",
+        "a syslog-valid --log-opt moves along"
+    );
+    host.run(&["rollback"]).code(0);
+    assert!(changed(&original, &host.snapshot()).is_empty());
+}
+
+#[test]
+fn flag_in_execstart_moves_through_a_drop_in() {
+    let host = Host::debian12().file(
+        "/etc/systemd/system/docker.service.d/override.conf",
+        "[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd -H fd:// --live-restore=false $DOCKER_OPTS\n",
+    );
+    let diff = host.run(&["diff", "--only", "2.15"]);
+    diff.code(1)
+        .stdout_has("+++ b/etc/systemd/system/docker.service.d/zz-docker-harden.conf")
+        .stdout_has("+ExecStart=/usr/sbin/dockerd -H fd:// $DOCKER_OPTS")
+        .stdout_has("reload systemd's unit files, then restart docker");
+    host.run(&["fix", "--yes", "--only", "2.15"]).code(0);
+    assert!(
+        host.read("/etc/docker/daemon.json")
+            .contains("\"live-restore\": true")
+    );
+    assert_eq!(
+        host.read("/etc/systemd/system/docker.service.d/override.conf"),
+        "[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd -H fd:// --live-restore=false $DOCKER_OPTS\n",
+        "the operator's drop-in is left as it is"
+    );
+    host.run(&["check", "--only", "2.15"])
+        .code(0)
+        .stdout_has("live-restore is true (in /etc/docker/daemon.json)");
+    host.run(&["fix", "--yes", "--only", "2.15"])
+        .code(0)
+        .stdout_has("nothing to change");
 }

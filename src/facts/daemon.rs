@@ -67,6 +67,10 @@ pub struct DaemonFacts {
     /// Whether a dockerd binary exists under the root.
     pub installed: bool,
     pub service_unit: Option<PathBuf>,
+    /// docker.service's drop-ins, in the order systemd applies them (resolved paths).
+    pub service_dropins: Vec<PathBuf>,
+    /// Environment files the unit reads that exist (their variables reach ExecStart).
+    pub env_files: Vec<PathBuf>,
     pub socket_unit: Option<PathBuf>,
     /// Flags dockerd gets at its next start.
     pub configured_flags: Vec<SourcedFlag>,
@@ -88,6 +92,8 @@ impl DaemonFacts {
         DaemonFacts {
             installed: false,
             service_unit: None,
+            service_dropins: Vec::new(),
+            env_files: Vec::new(),
             socket_unit: None,
             configured_flags: Vec::new(),
             running: None,
@@ -216,12 +222,14 @@ pub(crate) fn gather(
     let socket_unit = find_unit(snap, "docker.socket")?.map(|(u, _)| PathBuf::from(u.path));
 
     let mut configured_flags = Vec::new();
+    let mut env_file_paths = Vec::new();
     match &service {
         Some((main, dropins)) => {
             let mut env_files = HashMap::new();
             for (path, _optional) in daemon_flags::environment_files(main, dropins) {
-                if let (_, Some(text)) = snap.text(Path::new(&path))? {
+                if let (resolved, Some(text)) = snap.text(Path::new(&path))? {
                     env_files.insert(path, text);
+                    env_file_paths.push(resolved);
                 }
             }
             if let Some(exec) = daemon_flags::effective_exec_start(main, dropins, &env_files) {
@@ -340,6 +348,11 @@ pub(crate) fn gather(
 
     Ok(DaemonFacts {
         installed,
+        service_dropins: service
+            .as_ref()
+            .map(|(_, d)| d.iter().map(|u| PathBuf::from(&u.path)).collect())
+            .unwrap_or_default(),
+        env_files: env_file_paths,
         service_unit: service.map(|(u, _)| PathBuf::from(u.path)),
         socket_unit,
         configured_flags,

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{FixOutcome, Verdict, docker_missing};
+use super::{FixOutcome, Verdict, docker_missing, flag_move};
 use crate::daemon_flags;
 use crate::daemon_json;
 use crate::error::{Error, Result};
@@ -162,11 +162,25 @@ pub fn fix(spec: &DaemonSettingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
     let flags = facts.daemon.flags_for_key(&spec.key);
     let (value, _) = configured(facts, &spec.key, &spec.default);
     if !flags.is_empty() && (!compliant(spec, &value) || conflict(facts, &spec.key).is_some()) {
-        return Ok(FixOutcome::blocked(format!(
-            "{} is set by {}; writing it to daemon.json as well would stop dockerd from starting. Remove the flag there, then run fix again",
-            spec.key,
-            flag_list(&flags)
-        )));
+        // dockerd refuses a setting given twice: take it off the command line first.
+        let moved = match flag_move::plan(facts, ws, &spec.key) {
+            Ok(action) => action,
+            Err(reason) => return Ok(FixOutcome::blocked(reason)),
+        };
+        let left = facts
+            .daemon
+            .json_value(&spec.key)
+            .cloned()
+            .unwrap_or_else(|| spec.default.clone());
+        if !compliant(spec, &left) {
+            let (key, want) = (spec.key.clone(), spec.want.clone());
+            edit_daemon_json(facts, ws, |map| {
+                map.insert(key, want);
+            })?;
+        }
+        let mut outcome = FixOutcome::action(ServiceAction::RestartDocker);
+        outcome.actions.extend(moved);
+        return Ok(outcome);
     }
     if !compliant(spec, &value) {
         let (key, want) = (spec.key.clone(), spec.want.clone());

@@ -3,6 +3,7 @@
 
 pub(crate) mod audit;
 mod daemon_setting;
+pub mod flag_move;
 mod ownership;
 mod permissions;
 mod remote_logging;

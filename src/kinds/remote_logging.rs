@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde_json::{Map, Value};
 
 use super::daemon_setting::{configured, conflict, edit_daemon_json};
-use super::{FixOutcome, Verdict, docker_missing};
+use super::{FixOutcome, Verdict, docker_missing, flag_move};
 use crate::error::Result;
 use crate::facts::Facts;
 use crate::plan::{ServiceAction, Workspace};
@@ -170,7 +170,6 @@ pub fn fix(spec: &RemoteLoggingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
     if !facts.daemon.installed {
         return Ok(FixOutcome::blocked("dockerd is not installed"));
     }
-    let driver_flags = facts.daemon.flags_for_key("log-driver");
     let opt_flags = facts.daemon.flags_for_key("log-opts");
     let (driver, _) = configured(facts, "log-driver", &Value::String("json-file".into()));
     let driver = driver.as_str().unwrap_or_default().to_string();
@@ -179,16 +178,18 @@ pub fn fix(spec: &RemoteLoggingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
         !REMOTE_DRIVERS.contains(&driver.as_str()) || (driver == "syslog" && address_now.is_none());
     let mut outcome = FixOutcome::default();
     let address = if needs_driver {
-        if !driver_flags.is_empty() || !opt_flags.is_empty() {
-            let raw: Vec<String> = driver_flags
-                .iter()
-                .chain(opt_flags.iter())
-                .map(|f| format!("{} ({})", f.flag.raw, f.source))
-                .collect();
-            return Ok(FixOutcome::blocked(format!(
-                "logging is configured by {}; writing daemon.json as well would stop dockerd from starting. Remove the flags there, then run fix again",
-                raw.join(", ")
-            )));
+        // Options given as --log-opt flags that the syslog driver accepts move into log-opts.
+        let moved_opts: Vec<(String, String)> = opt_flags
+            .iter()
+            .filter_map(|f| f.flag.value.split_once('='))
+            .filter(|(k, _)| SYSLOG_OPTS.contains(k))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for key in ["log-driver", "log-opts"] {
+            match flag_move::plan(facts, ws, key) {
+                Ok(action) => outcome.actions.extend(action),
+                Err(reason) => return Ok(FixOutcome::blocked(reason)),
+            }
         }
         let address = spec.address.clone();
         let addr = address.clone();
@@ -200,6 +201,9 @@ pub fn fix(spec: &RemoteLoggingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
                 .cloned()
                 .unwrap_or_default();
             opts.retain(|k, _| SYSLOG_OPTS.contains(&k.as_str()));
+            for (k, v) in moved_opts {
+                opts.insert(k, Value::String(v));
+            }
             opts.insert("syslog-address".into(), Value::String(addr));
             map.insert("log-opts".into(), Value::Object(opts));
         })?;
