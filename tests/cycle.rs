@@ -297,3 +297,33 @@ fn flag_in_execstart_moves_through_a_drop_in() {
         .code(0)
         .stdout_has("nothing to change");
 }
+
+#[test]
+fn userns_remap_gets_subordinate_ids() {
+    let host = Host::debian12().file("/etc/subuid", "admin:100000:65536\n");
+    let original = host.snapshot();
+    host.run(&["fix", "--yes", "--only", "2.9"]).code(0);
+    assert_eq!(
+        host.read("/etc/subuid"),
+        "admin:100000:65536\ndockremap:165536:65536\n"
+    );
+    assert_eq!(host.read("/etc/subgid"), "dockremap:100000:65536\n");
+    host.run(&["fix", "--yes", "--only", "2.9"])
+        .code(0)
+        .stdout_has("nothing to change");
+    host.run(&["rollback"]).code(0);
+    assert!(changed(&original, &host.snapshot()).is_empty());
+    // A named user must exist.
+    let pb = host.path("/pb.yml");
+    std::fs::write(&pb, "include: default\nvariables:\n  userns_remap: ghost\n").unwrap();
+    host.run(&[
+        "fix",
+        "--yes",
+        "--only",
+        "2.9",
+        "--playbook",
+        pb.to_str().unwrap(),
+    ])
+    .code(1)
+    .stdout_has("userns-remap names user ghost, who does not exist");
+}

@@ -57,6 +57,8 @@ pub struct Facts {
     pub target_notes: BTreeMap<Target, String>,
     /// Where a single-file target that does not exist would be (resolved).
     pub absent_targets: BTreeMap<Target, PathBuf>,
+    /// /etc/subuid and /etc/subgid (resolved), for userns-remap.
+    pub userns_files: (PathBuf, PathBuf),
 }
 
 impl Facts {
@@ -72,8 +74,13 @@ impl Facts {
         let rsyslog = rsyslog::gather(&mut snap)?;
         let (targets, target_notes, absent_targets) =
             targets::resolve(&mut snap, &daemon, &playbook.variables)?;
+        let userns_files = (
+            snap.file(Path::new(crate::kinds::userns::SUBUID))?,
+            snap.file(Path::new(crate::kinds::userns::SUBGID))?,
+        );
         let files = snap.files;
         Ok(Facts {
+            userns_files,
             rootfs,
             live: sources.live.is_some(),
             files,
@@ -105,6 +112,7 @@ impl Facts {
             targets: BTreeMap::new(),
             target_notes: BTreeMap::new(),
             absent_targets: BTreeMap::new(),
+            userns_files: crate::kinds::userns::paths(),
         })
     }
 

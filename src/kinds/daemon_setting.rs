@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{FixOutcome, Verdict, docker_missing, flag_move};
+use super::{FixOutcome, Verdict, docker_missing, flag_move, userns};
 use crate::daemon_flags;
 use crate::daemon_json;
 use crate::error::{Error, Result};
@@ -183,6 +183,12 @@ pub fn fix(spec: &DaemonSettingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
         return Ok(outcome);
     }
     if !compliant(spec, &value) {
+        if spec.key == "userns-remap" {
+            // dockerd refuses to start without subordinate IDs for the remapped user.
+            if let Err(reason) = userns::plan(facts, ws, spec.want.as_str().unwrap_or("default")) {
+                return Ok(FixOutcome::blocked(reason));
+            }
+        }
         let (key, want) = (spec.key.clone(), spec.want.clone());
         edit_daemon_json(facts, ws, |map| {
             map.insert(key, want);

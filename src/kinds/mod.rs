@@ -8,6 +8,7 @@ mod ownership;
 mod permissions;
 mod remote_logging;
 mod storage_driver;
+pub(crate) mod userns;
 
 use std::collections::BTreeSet;
 
