@@ -104,6 +104,16 @@ pub fn choose(
             )?;
         }
         render::item_plan(env.out, &playbook, part, facts, paint)?;
+        if facts.live {
+            let actions = crate::plan::collapse(&part.actions);
+            if let Some(n) = crate::commands::apply::containers_stopped_by_restart(facts, &actions)
+            {
+                writeln!(
+                    env.out,
+                    "restarting docker stops {n} running container(s): live restore is not active yet"
+                )?;
+            }
+        }
         env.out.flush()?;
         loop {
             let prompt = if item.disruptive.is_some() {
