@@ -918,6 +918,13 @@ fn preflight_refuses_icc_without_iptables() {
     let original = host.snapshot();
     let settings = settings_over(&host, true);
     let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    // The dry run shows the same refusal.
+    let diff = Command::Diff(DiffArgs {
+        selectors: selectors(&["2.2"]),
+    });
+    run(&settings, &runner, &engine("json-file", false), &diff)
+        .code(0)
+        .stdout_has("refused by pre-flight: icc=false needs iptables");
     let fix = run(
         &settings,
         &runner,

@@ -2,11 +2,12 @@
 
 use std::collections::BTreeSet;
 
-use crate::assess::{self, Finding};
+use crate::assess::{self, Finding, Selection};
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Result};
 use crate::facts::Facts;
 use crate::kinds::Status;
 use crate::plan::{self, Plan};
+use crate::preflight;
 use crate::render;
 use crate::settings::DiffArgs;
 
@@ -41,6 +42,39 @@ pub fn unattended_ids(
         }
     }
     (apply, held)
+}
+
+/// Plans `ids`, dropping (and reporting) the items pre-flight refuses, until the plan is safe.
+pub fn safe_plan(
+    env: &mut Env<'_>,
+    facts: &Facts,
+    selection: &Selection,
+    mut ids: BTreeSet<String>,
+    skip_preflight: bool,
+) -> Result<(Plan, BTreeSet<String>)> {
+    loop {
+        let plan = assess::plan(&env.settings.playbook, facts, &ids, selection)?;
+        if skip_preflight {
+            return Ok((plan, ids));
+        }
+        let refused = preflight::check(facts, &plan).refused;
+        if refused.is_empty() {
+            return Ok((plan, ids));
+        }
+        for (id, reason) in &refused {
+            let title = env
+                .settings
+                .playbook
+                .item(id)
+                .map(|i| i.title.as_str())
+                .unwrap_or("");
+            writeln!(
+                env.out,
+                "== {id} {title}: refused by pre-flight: {reason}\n"
+            )?;
+            ids.remove(id);
+        }
+    }
 }
 
 pub fn print_plan(env: &mut Env<'_>, plan: &Plan, facts: &Facts) -> Result<()> {
@@ -96,7 +130,7 @@ pub fn run(env: &mut Env<'_>, args: &DiffArgs) -> Result<i32> {
     let findings = env.evaluate(&facts, &selection);
     env.header("diff (dry run, nothing is written)")?;
     let (ids, held) = unattended_ids(env, &candidates(&findings), &args.selectors.only);
-    let plan = assess::plan(&env.settings.playbook, &facts, &ids, &selection)?;
+    let (plan, _) = safe_plan(env, &facts, &selection, ids, false)?;
     print_plan(env, &plan, &facts)?;
     print_held(env, &held)?;
     services_note(env, &plan)?;

@@ -6,52 +6,17 @@ use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::Path;
 
-use crate::assess::{self, Finding, Selection};
+use crate::assess::Finding;
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Error, Result};
-use crate::facts::Facts;
 use crate::interactive;
 use crate::kinds::Status;
-use crate::plan::{self, Plan};
-use crate::preflight;
+use crate::plan;
 use crate::settings::FixArgs;
 use crate::transaction;
 
 use super::Env;
 use super::apply;
-use super::diff::{candidates, print_held, print_plan, services_note, unattended_ids};
-
-/// Plans `ids`, dropping (and reporting) the items pre-flight refuses, until the plan is safe.
-fn safe_plan(
-    env: &mut Env<'_>,
-    facts: &Facts,
-    selection: &Selection,
-    mut ids: BTreeSet<String>,
-    skip_preflight: bool,
-) -> Result<(Plan, BTreeSet<String>)> {
-    loop {
-        let plan = assess::plan(&env.settings.playbook, facts, &ids, selection)?;
-        if skip_preflight {
-            return Ok((plan, ids));
-        }
-        let refused = preflight::check(facts, &plan).refused;
-        if refused.is_empty() {
-            return Ok((plan, ids));
-        }
-        for (id, reason) in &refused {
-            let title = env
-                .settings
-                .playbook
-                .item(id)
-                .map(|i| i.title.as_str())
-                .unwrap_or("");
-            writeln!(
-                env.out,
-                "== {id} {title}: refused by pre-flight: {reason}\n"
-            )?;
-            ids.remove(id);
-        }
-    }
-}
+use super::diff::{candidates, print_held, print_plan, safe_plan, services_note, unattended_ids};
 
 pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
     let selection = env.selection(&args.selectors)?;
