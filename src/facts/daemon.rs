@@ -420,11 +420,36 @@ fn process_start_ns(rootfs: &crate::rootfs::RootFs, pid: u32) -> Option<i128> {
         .trim()
         .parse()
         .ok()?;
+    let btime_ns = precise_boot_ns(btime * 1_000_000_000);
     let ticks_per_sec: i128 = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
         .ok()
         .flatten()
         .map(i128::from)
         .filter(|t| *t > 0)
         .unwrap_or(100);
-    Some(btime * 1_000_000_000 + start_ticks * 1_000_000_000 / ticks_per_sec)
+    Some(btime_ns + start_ticks * 1_000_000_000 / ticks_per_sec)
+}
+
+/// `btime` is whole seconds, so a file written a fraction of a second before dockerd started
+/// could look newer than the process. The clocks give the boot time to the nanosecond; use it
+/// when it agrees with `btime` (it will not for a process table that is not this machine's).
+fn precise_boot_ns(btime_ns: i128) -> i128 {
+    use nix::time::{ClockId, clock_gettime};
+    let ns = |t: nix::sys::time::TimeSpec| {
+        i128::from(t.tv_sec()) * 1_000_000_000 + i128::from(t.tv_nsec())
+    };
+    match (
+        clock_gettime(ClockId::CLOCK_REALTIME),
+        clock_gettime(ClockId::CLOCK_BOOTTIME),
+    ) {
+        (Ok(real), Ok(boot)) => {
+            let precise = ns(real) - ns(boot);
+            if (precise - btime_ns).abs() < 2_000_000_000 {
+                precise
+            } else {
+                btime_ns
+            }
+        }
+        _ => btime_ns,
+    }
 }
