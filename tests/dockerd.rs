@@ -714,21 +714,7 @@ fn daemon_json_written_just_before_dockerd_started_is_not_pending() {
     let run = check(&sandbox, &["2.14"]);
     // The running dockerd does use the setting.
     sandbox.import_busybox();
-    let status = sandbox.docker_ok(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "dh-busybox",
-        "/bin/busybox",
-        "grep",
-        "NoNewPrivs",
-        "/proc/self/status",
-    ]);
-    assert_eq!(
-        status.split_whitespace().collect::<Vec<_>>(),
-        ["NoNewPrivs:", "1"]
-    );
+    assert_no_new_privs(&sandbox, &[]);
     let (status, evidence) = item(&run, "2.14");
     assert_eq!(status, "PASS", "{evidence}");
     assert!(!evidence.contains("pending"), "{evidence}");
@@ -785,23 +771,7 @@ fn daemon_json_written_by_fix_for_a_fresh_host_is_accepted_by_dockerd() {
     // dockerd 20.10 does not list no-new-privileges in `docker info`; a container shows it
     // (--log-driver none: nothing listens for syslog in the namespace).
     sandbox.import_busybox();
-    let status = sandbox.docker_ok(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "--log-driver",
-        "none",
-        "dh-busybox",
-        "/bin/busybox",
-        "grep",
-        "NoNewPrivs",
-        "/proc/self/status",
-    ]);
-    assert_eq!(
-        status.split_whitespace().collect::<Vec<_>>(),
-        ["NoNewPrivs:", "1"]
-    );
+    assert_no_new_privs(&sandbox, &["--log-driver", "none"]);
     // userland-proxy and icc are not in `docker info`; docker-harden reads them from the file
     // the running dockerd was given, and the API for what it reports.
     let run = check(&sandbox, &["2.2", "2.3", "2.14", "2.15", "2.16"]);
@@ -851,4 +821,22 @@ fn busybox_from_scratch_runs_on_the_private_dockerd() {
     assert_eq!(out, "ok\n");
     let left = sandbox.docker_ok(&["ps", "-a", "-q"]);
     assert_eq!(left, "", "--rm left containers behind");
+}
+
+/// A container started now has no_new_privs set by the daemon-wide default.
+fn assert_no_new_privs(sandbox: &Sandbox, extra: &[&str]) {
+    let mut args = vec!["run", "--rm", "--network", "none"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&[
+        "dh-busybox",
+        "/bin/busybox",
+        "grep",
+        "NoNewPrivs",
+        "/proc/self/status",
+    ]);
+    let status = sandbox.docker_ok(&args);
+    assert_eq!(
+        status.split_whitespace().collect::<Vec<_>>(),
+        ["NoNewPrivs:", "1"]
+    );
 }
