@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::audit_rules::Watch;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::health::{self, Expected};
@@ -13,8 +14,18 @@ use crate::runner::Runner;
 /// How long rsyslog gets to open its listener after a restart.
 const SYSLOG_WAIT_SECS: u64 = 10;
 
+/// Watches to add to or remove from the kernel's loaded rules, so they match the persistent
+/// ones. Done watch by watch with auditctl: reloading everything (augenrules --load) would also
+/// rewrite /etc/audit/audit.rules and leave audit.rules.prev behind, which no rollback could
+/// undo byte for byte.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditSync {
+    pub load: Vec<Watch>,
+    pub unload: Vec<Watch>,
+}
+
 pub struct Context<'a> {
-    pub uses_rules_d: bool,
+    pub audit: AuditSync,
     /// A local syslog listener dockerd's syslog driver will connect to.
     pub syslog: Option<(String, u16)>,
     pub docker_socket: String,
@@ -34,7 +45,13 @@ pub fn run(
     let mut log = Vec::new();
     for action in actions {
         match action {
-            ServiceAction::LoadAuditRules => log.push(load_audit_rules(ctx.uses_rules_d, runner)?),
+            // Watches are worth having at next boot even when the kernel refuses them now, so a
+            // failure here is reported, not fatal.
+            ServiceAction::LoadAuditRules => {
+                log.push(sync_audit_rules(&ctx.audit, runner).unwrap_or_else(|e| {
+                    format!("audit rules not loaded now ({e}); they load at next boot")
+                }))
+            }
             ServiceAction::RestartRsyslog => {
                 log.push(systemctl(runner, "restart", "rsyslog")?);
                 if let Some((host, port)) = &ctx.syslog {
@@ -110,7 +127,18 @@ fn systemctl(runner: &dyn Runner, verb: &str, unit: &str) -> Result<String> {
     command(runner, "systemctl", &args).map(|line| format!("ran `{line}`"))
 }
 
-fn load_audit_rules(uses_rules_d: bool, runner: &dyn Runner) -> Result<String> {
+fn watch_args(flag: &str, w: &Watch) -> Vec<String> {
+    let mut args = vec![flag.to_string(), w.path.clone()];
+    if !w.perms.is_empty() {
+        args.extend(["-p".to_string(), w.perms.clone()]);
+    }
+    if let Some(key) = &w.key {
+        args.extend(["-k".to_string(), key.clone()]);
+    }
+    args
+}
+
+fn sync_audit_rules(sync: &AuditSync, runner: &dyn Runner) -> Result<String> {
     let locked = runner
         .run("auditctl", &["-s"])
         .ok()
@@ -119,14 +147,21 @@ fn load_audit_rules(uses_rules_d: bool, runner: &dyn Runner) -> Result<String> {
         == Some(2);
     if locked {
         return Ok(
-            "audit rules are locked (-e 2) until reboot: the new watches are loaded at next boot"
+            "audit rules are locked (-e 2) until reboot: the watches are loaded at next boot"
                 .into(),
         );
     }
-    let line = if uses_rules_d {
-        command(runner, "augenrules", &["--load"])?
-    } else {
-        command(runner, "auditctl", &["-R", "/etc/audit/audit.rules"])?
-    };
-    Ok(format!("ran `{line}`"))
+    for (flag, watches) in [("-W", &sync.unload), ("-w", &sync.load)] {
+        for w in watches {
+            let args = watch_args(flag, w);
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            command(runner, "auditctl", &refs)?;
+        }
+    }
+    Ok(match (sync.load.len(), sync.unload.len()) {
+        (0, 0) => "audit watches already loaded".into(),
+        (n, 0) => format!("loaded {n} audit watch(es) with auditctl -w"),
+        (0, m) => format!("removed {m} audit watch(es) with auditctl -W"),
+        (n, m) => format!("loaded {n} and removed {m} audit watch(es) with auditctl"),
+    })
 }

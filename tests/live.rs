@@ -304,18 +304,30 @@ fn debian_fix_loads_rules_then_restarts_rsyslog_then_docker_once_each() {
     run.code(1)
         // live-restore asks for a reload, which the docker restart covers.
         .stdout_has("afterwards: reload dockerd (SIGHUP)")
-        .stdout_has("ran `augenrules --load`")
+        .stdout_has("audit watch(es) with auditctl -w")
         .stdout_has("ran `systemctl restart rsyslog`")
         .stdout_has("ran `systemctl restart docker`");
+    // Each missing watch is loaded by itself (no augenrules: it would rewrite audit.rules),
+    // then rsyslog, then docker, each once.
+    let calls = service_calls(&runner);
+    let loads: Vec<&String> = calls
+        .iter()
+        .take_while(|c| c.starts_with("auditctl -w "))
+        .collect();
+    assert!(
+        loads.contains(&&"auditctl -w /usr/sbin/dockerd -p wa -k docker".to_string()),
+        "{calls:?}"
+    );
+    assert!(
+        loads.contains(&&"auditctl -w /etc/docker/daemon.json -p wa -k docker".to_string()),
+        "{calls:?}"
+    );
+    let unique: std::collections::BTreeSet<&&String> = loads.iter().collect();
+    assert_eq!(unique.len(), loads.len(), "{calls:?}");
     assert_eq!(
-        service_calls(&runner),
-        [
-            "augenrules --load",
-            "systemctl restart rsyslog",
-            "systemctl restart docker"
-        ],
-        "all calls: {:?}",
-        runner.calls()
+        calls[loads.len()..],
+        ["systemctl restart rsyslog", "systemctl restart docker"],
+        "{calls:?}"
     );
     assert!(host.exists(OWN_RULES));
     // Every path went under the root: the fixture's daemon.json was created there.
@@ -456,9 +468,12 @@ fn persistent_watch_not_loaded_warns_and_fix_only_loads() {
     let before = host.snapshot();
     let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
     let fix = run(&settings, &runner, &engine, &fix_yes(&["1.1.3"]));
-    fix.stdout_has("ran `augenrules --load`")
+    fix.stdout_has("loaded 1 audit watch(es) with auditctl -w")
         .stdout_lacks("changed ");
-    assert_eq!(service_calls(&runner), ["augenrules --load"]);
+    assert_eq!(
+        service_calls(&runner),
+        ["auditctl -w /usr/sbin/dockerd -p wa -k docker"]
+    );
     assert_eq!(changed(&before, &host.snapshot()), Vec::<String>::new());
     assert!(
         !host.exists("/var/lib/docker-harden/backups"),
@@ -828,12 +843,13 @@ fn failed_restart_rolls_back_by_itself_and_shows_the_journal() {
     assert_eq!(changed(&original, &host.snapshot()), Vec::<String>::new());
     // The services ran, failed, and ran again on the old configuration.
     assert_eq!(
-        service_calls(&runner),
+        service_calls(&runner)
+            .into_iter()
+            .filter(|c| !c.starts_with("auditctl -w "))
+            .collect::<Vec<_>>(),
         [
-            "augenrules --load",
             "systemctl restart rsyslog",
             "systemctl restart docker",
-            "augenrules --load",
             "systemctl restart rsyslog",
             "systemctl restart docker"
         ]
@@ -1016,7 +1032,7 @@ fn restart_without_live_restore_says_how_many_containers_stop() {
 }
 
 #[test]
-fn rhel_unlocked_loads_audit_rules_with_auditctl() {
+fn rhel_unlocked_loads_the_new_watch_with_auditctl() {
     let host = fake_proc(Host::rhel9(), Some(RHEL_DOCKERD), JSON_MTIME - 3600);
     let settings = settings_over(&host, true);
     let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
@@ -1026,9 +1042,36 @@ fn rhel_unlocked_loads_audit_rules_with_auditctl() {
         &engine("journald", false),
         &fix_yes(&["1.1.3"]),
     )
-    .stdout_has("ran `auditctl -R /etc/audit/audit.rules`");
+    .stdout_has("loaded 1 audit watch(es) with auditctl -w");
     assert_eq!(
         service_calls(&runner),
-        ["auditctl -R /etc/audit/audit.rules"]
+        ["auditctl -w /usr/bin/dockerd -p wa -k docker"]
     );
+}
+
+#[test]
+fn live_rollback_unloads_the_watches_the_run_added() {
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let original = host.snapshot();
+    let settings = settings_over(&host, true);
+    let engine = engine("json-file", false);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    // (The scripted `auditctl -l` still lists nothing afterwards, so 1.1.3 stays WARN: exit 1.)
+    run(&settings, &runner, &engine, &fix_yes(&["1.1.3"])).code(1);
+    assert_eq!(
+        service_calls(&runner),
+        ["auditctl -w /usr/sbin/dockerd -p wa -k docker"]
+    );
+
+    // The kernel now has the watch (and an operator's own, which must stay).
+    let loaded = "-w /usr/sbin/dockerd -p wa -k docker\n-w /etc/ssh -p wa -k sshd\n";
+    let runner = auditctl(loaded, AUDIT_STATUS_ENABLED);
+    run(&settings, &runner, &engine, &rollback(false))
+        .code(0)
+        .stdout_has("removed 1 audit watch(es) with auditctl -W");
+    assert_eq!(
+        service_calls(&runner),
+        ["auditctl -W /usr/sbin/dockerd -p wa -k docker"]
+    );
+    assert_eq!(changed(&original, &host.snapshot()), Vec::<String>::new());
 }

@@ -6,13 +6,17 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::audit_rules::{self, Watch};
 use crate::daemon_json;
 use crate::error::{Error, Result};
 use crate::facts::Facts;
+use crate::facts::LoadedRules;
 use crate::health::{self, Expected};
 use crate::plan::ServiceAction;
+use crate::playbook::{Kind, Playbook};
 use crate::rsyslog;
-use crate::services;
+use crate::services::{self, AuditSync};
+use crate::transaction::Manifest;
 use crate::transaction::{self, Applied};
 
 use super::Env;
@@ -39,11 +43,89 @@ fn syslog_target(json: &Map<String, Value>) -> Option<(String, u16)> {
 }
 
 /// Runs the service actions with the checks that keep dockerd alive.
+/// Audit watches to load after a fix: for the audit items applied, each persistent watch on
+/// their paths that the kernel has not loaded. `facts` are gathered after the files changed.
+pub fn watches_to_load(playbook: &Playbook, facts: &Facts, item_ids: &[String]) -> Vec<Watch> {
+    let LoadedRules::Loaded {
+        watches: loaded, ..
+    } = &facts.audit.loaded
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<Watch> = Vec::new();
+    for item in playbook.items.iter().filter(|i| item_ids.contains(&i.id)) {
+        let Kind::Audit(spec) = &item.kind else {
+            continue;
+        };
+        for path in facts.target(&spec.target) {
+            let path = path.display().to_string();
+            if loaded.iter().any(|w| w.covers(&path)) {
+                continue;
+            }
+            if let Some((_, w)) = facts.audit.persistent.iter().find(|(_, w)| w.covers(&path)) {
+                if !out.contains(w) {
+                    out.push(w.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Audit watches to remove after a rollback: loaded watches on the paths the run's rules files
+/// added, which are no longer persistent. `facts` are gathered after the files were restored.
+pub fn watches_to_unload(
+    facts: &Facts,
+    run_dir: &std::path::Path,
+    manifest: &Manifest,
+) -> Vec<Watch> {
+    let LoadedRules::Loaded {
+        watches: loaded, ..
+    } = &facts.audit.loaded
+    else {
+        return Vec::new();
+    };
+    let text = |bytes: Option<Vec<u8>>| {
+        bytes
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    };
+    let mut out: Vec<Watch> = Vec::new();
+    for record in manifest
+        .files
+        .iter()
+        .filter(|r| r.path.to_string_lossy().ends_with(".rules"))
+    {
+        let written = text(transaction::written_copy(run_dir, record));
+        let before = text(
+            record
+                .backup
+                .as_ref()
+                .and_then(|b| std::fs::read(run_dir.join(b)).ok()),
+        );
+        let before_watches = audit_rules::watches(&before);
+        for (_, added) in audit_rules::watches(&written) {
+            if before_watches.iter().any(|(_, w)| w.covers(&added.path))
+                || facts.audit.persistent_source(&added.path).is_some()
+            {
+                continue;
+            }
+            for w in loaded.iter().filter(|w| w.covers(&added.path)) {
+                if !out.contains(w) {
+                    out.push(w.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
 pub fn run_services(
     env: &mut Env<'_>,
     facts: &Facts,
     actions: &[ServiceAction],
     health_timeout: u64,
+    audit: AuditSync,
 ) -> Result<Vec<String>> {
     let json = final_json(facts);
     let spinner = if std::io::stderr().is_terminal() {
@@ -55,7 +137,7 @@ pub fn run_services(
     };
     let progress = |what: &str| spinner.set_message(format!("waiting for dockerd: {what}"));
     let ctx = services::Context {
-        uses_rules_d: facts.audit.uses_rules_d,
+        audit,
         syslog: syslog_target(&json),
         docker_socket: facts.daemon.api_socket.display().to_string(),
         expected: Expected::from_json(&json),
@@ -105,7 +187,20 @@ pub fn roll_back_automatically(
         };
     }
     let journal = health::journal_tail(env.runner);
-    let restarted = match run_services(env, facts, actions, health_timeout) {
+    let unload = env
+        .gather()
+        .map(|after| watches_to_unload(&after, &applied.run_dir, &applied.manifest))
+        .unwrap_or_default();
+    let restarted = match run_services(
+        env,
+        facts,
+        actions,
+        health_timeout,
+        AuditSync {
+            load: Vec::new(),
+            unload,
+        },
+    ) {
         Ok(_) => "dockerd runs again with the old configuration".to_string(),
         Err(e) => format!("the services did NOT come back with the old configuration either: {e}"),
     };

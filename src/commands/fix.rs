@@ -11,6 +11,7 @@ use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Error, Result};
 use crate::interactive;
 use crate::kinds::Status;
 use crate::plan;
+use crate::services::AuditSync;
 use crate::settings::FixArgs;
 use crate::transaction;
 
@@ -96,7 +97,13 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
         record = Some(applied);
     }
     if env.settings.live {
-        match apply::run_services(env, &facts, &actions, args.health_timeout) {
+        // The files as written decide which audit watches the kernel still lacks.
+        let written = env.gather()?;
+        let audit = AuditSync {
+            load: apply::watches_to_load(&env.settings.playbook, &written, &applied_items),
+            unload: Vec::new(),
+        };
+        match apply::run_services(env, &facts, &actions, args.health_timeout, audit) {
             Ok(log) => {
                 for line in log {
                     writeln!(env.out, "{line}")?;

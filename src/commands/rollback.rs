@@ -5,6 +5,7 @@ use crate::error::{EXIT_CLEAN, Error, Result};
 use crate::facts::Facts;
 use crate::plan::{FileChange, PlannedFile};
 use crate::render;
+use crate::services::AuditSync;
 use crate::settings::RollbackArgs;
 use crate::transaction;
 
@@ -106,8 +107,12 @@ pub fn run(env: &mut Env<'_>, args: &RollbackArgs) -> Result<i32> {
     if env.settings.live {
         // Facts of the restored host tell the services what to expect.
         let facts = env.gather()?;
+        let audit = AuditSync {
+            load: Vec::new(),
+            unload: super::apply::watches_to_unload(&facts, &run_dir, &manifest),
+        };
         for line in
-            super::apply::run_services(env, &facts, &manifest.services, args.health_timeout)?
+            super::apply::run_services(env, &facts, &manifest.services, args.health_timeout, audit)?
         {
             writeln!(env.out, "{line}")?;
         }
