@@ -62,10 +62,10 @@ pub fn watches_to_load(playbook: &Playbook, facts: &Facts, item_ids: &[String]) 
             if loaded.iter().any(|w| w.covers(&path)) {
                 continue;
             }
-            if let Some((_, w)) = facts.audit.persistent.iter().find(|(_, w)| w.covers(&path)) {
-                if !out.contains(w) {
-                    out.push(w.clone());
-                }
+            if let Some((_, w)) = facts.audit.persistent.iter().find(|(_, w)| w.covers(&path))
+                && !out.contains(w)
+            {
+                out.push(w.clone());
             }
         }
     }
