@@ -26,6 +26,8 @@ pub struct AuditSync {
 
 pub struct Context<'a> {
     pub audit: AuditSync,
+    /// Restoring after a failed start: clear systemd's failed state before restarting.
+    pub recovering: bool,
     /// A local syslog listener dockerd's syslog driver will connect to.
     pub syslog: Option<(String, u16)>,
     pub docker_socket: String,
@@ -65,6 +67,14 @@ pub fn run(
                 } else {
                     "restart"
                 };
+                if ctx.recovering {
+                    // After failed starts systemd's start limit refuses another one until reset.
+                    log.push(systemctl(
+                        runner,
+                        "reset-failed",
+                        "docker.service docker.socket",
+                    )?);
+                }
                 log.push(systemctl(runner, verb, "docker")?);
                 let info = health::wait_for_docker(
                     runner,
@@ -123,7 +133,9 @@ fn command(runner: &dyn Runner, program: &str, args: &[&str]) -> Result<String> 
 }
 
 fn systemctl(runner: &dyn Runner, verb: &str, unit: &str) -> Result<String> {
-    let args: Vec<&str> = [verb, unit].into_iter().filter(|a| !a.is_empty()).collect();
+    let args: Vec<&str> = std::iter::once(verb)
+        .chain(unit.split_whitespace())
+        .collect();
     command(runner, "systemctl", &args).map(|line| format!("ran `{line}`"))
 }
 

@@ -327,3 +327,31 @@ fn userns_remap_gets_subordinate_ids() {
     .code(1)
     .stdout_has("userns-remap names user ghost, who does not exist");
 }
+
+#[test]
+fn golden_image_watches_paths_its_daemons_create_at_start() {
+    // An image that never booted: no /run, no data root yet.
+    let host = Host::debian12().remove("/var/lib/docker").remove("/run");
+    host.run(&["fix", "--yes"]).code(1);
+    let rules = host.read("/etc/audit/rules.d/50-docker-harden.rules");
+    for path in [
+        "/var/lib/docker",
+        "/run/containerd",
+        "/run/containerd/containerd.sock",
+    ] {
+        assert!(
+            rules.contains(&format!("-w {path} -p wa -k docker")),
+            "{path}:\n{rules}"
+        );
+    }
+    // Without containerd installed there is nothing to expect under /run/containerd.
+    let host = Host::debian12()
+        .remove("/usr/bin/containerd")
+        .remove("/run");
+    host.run(&["fix", "--yes"]).code(1);
+    assert!(
+        !host
+            .read("/etc/audit/rules.d/50-docker-harden.rules")
+            .contains("/run/containerd")
+    );
+}

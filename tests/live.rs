@@ -851,6 +851,8 @@ fn failed_restart_rolls_back_by_itself_and_shows_the_journal() {
             "systemctl restart rsyslog",
             "systemctl restart docker",
             "systemctl restart rsyslog",
+            // The failed starts hit systemd's start limit; recovery clears it first.
+            "systemctl reset-failed docker.service docker.socket",
             "systemctl restart docker"
         ]
     );

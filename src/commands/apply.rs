@@ -126,6 +126,7 @@ pub fn run_services(
     actions: &[ServiceAction],
     health_timeout: u64,
     audit: AuditSync,
+    recovering: bool,
 ) -> Result<Vec<String>> {
     let json = final_json(facts);
     let spinner = if std::io::stderr().is_terminal() {
@@ -138,6 +139,7 @@ pub fn run_services(
     let progress = |what: &str| spinner.set_message(format!("waiting for dockerd: {what}"));
     let ctx = services::Context {
         audit,
+        recovering,
         syslog: syslog_target(&json),
         docker_socket: facts.daemon.api_socket.display().to_string(),
         expected: Expected::from_json(&json),
@@ -200,6 +202,7 @@ pub fn roll_back_automatically(
             load: Vec::new(),
             unload,
         },
+        true,
     ) {
         Ok(_) => "dockerd runs again with the old configuration".to_string(),
         Err(e) => format!("the services did NOT come back with the old configuration either: {e}"),

@@ -103,7 +103,7 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
             load: apply::watches_to_load(&env.settings.playbook, &written, &applied_items),
             unload: Vec::new(),
         };
-        match apply::run_services(env, &facts, &actions, args.health_timeout, audit) {
+        match apply::run_services(env, &facts, &actions, args.health_timeout, audit, false) {
             Ok(log) => {
                 for line in log {
                     writeln!(env.out, "{line}")?;

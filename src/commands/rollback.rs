@@ -111,9 +111,14 @@ pub fn run(env: &mut Env<'_>, args: &RollbackArgs) -> Result<i32> {
             load: Vec::new(),
             unload: super::apply::watches_to_unload(&facts, &run_dir, &manifest),
         };
-        for line in
-            super::apply::run_services(env, &facts, &manifest.services, args.health_timeout, audit)?
-        {
+        for line in super::apply::run_services(
+            env,
+            &facts,
+            &manifest.services,
+            args.health_timeout,
+            audit,
+            true,
+        )? {
             writeln!(env.out, "{line}")?;
         }
     } else if !manifest.services.is_empty() {

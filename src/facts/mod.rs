@@ -57,6 +57,9 @@ pub struct Facts {
     pub target_notes: BTreeMap<Target, String>,
     /// Where a single-file target that does not exist would be (resolved).
     pub absent_targets: BTreeMap<Target, PathBuf>,
+    /// Under --root: absent paths a daemon creates when it starts (/run/containerd, the data
+    /// root), which the image's audit rules should watch.
+    pub runtime_targets: BTreeMap<Target, PathBuf>,
     /// /etc/subuid and /etc/subgid (resolved), for userns-remap.
     pub userns_files: (PathBuf, PathBuf),
 }
@@ -72,8 +75,12 @@ impl Facts {
         let daemon = daemon::gather(&mut snap, sources.live.as_ref())?;
         let audit = audit::gather(&mut snap, sources.live.as_ref())?;
         let rsyslog = rsyslog::gather(&mut snap)?;
-        let (targets, target_notes, absent_targets) =
-            targets::resolve(&mut snap, &daemon, &playbook.variables)?;
+        let resolved = targets::resolve(
+            &mut snap,
+            &daemon,
+            &playbook.variables,
+            sources.live.is_some(),
+        )?;
         let userns_files = (
             snap.file(Path::new(crate::kinds::userns::SUBUID))?,
             snap.file(Path::new(crate::kinds::userns::SUBGID))?,
@@ -88,9 +95,10 @@ impl Facts {
             daemon,
             audit,
             rsyslog,
-            targets,
-            target_notes,
-            absent_targets,
+            targets: resolved.found,
+            target_notes: resolved.notes,
+            absent_targets: resolved.absent,
+            runtime_targets: resolved.at_runtime,
         })
     }
 
@@ -112,6 +120,7 @@ impl Facts {
             targets: BTreeMap::new(),
             target_notes: BTreeMap::new(),
             absent_targets: BTreeMap::new(),
+            runtime_targets: BTreeMap::new(),
             userns_files: crate::kinds::userns::paths(),
         })
     }

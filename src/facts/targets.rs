@@ -20,18 +20,31 @@ pub const BIN_DIRS: &[&str] = &[
     "/sbin",
 ];
 
-/// Existing files per target, why a target is empty, and where absent single-file targets
-/// would be (a fix may create them).
-pub(crate) type Resolved = (
-    BTreeMap<Target, Vec<PathBuf>>,
-    BTreeMap<Target, String>,
-    BTreeMap<Target, PathBuf>,
-);
+/// What the targets name on this host.
+pub(crate) struct Resolved {
+    /// Existing files per target.
+    pub found: BTreeMap<Target, Vec<PathBuf>>,
+    /// Why a target names nothing.
+    pub notes: BTreeMap<Target, String>,
+    /// Where an absent single-file target would be (a fix may create it).
+    pub absent: BTreeMap<Target, PathBuf>,
+    /// Under --root: paths the daemons create when they start (the image has no /run, and no
+    /// data root before dockerd's first start), for the audit watches an image should carry.
+    pub at_runtime: BTreeMap<Target, PathBuf>,
+}
+
+/// Targets that exist only once a daemon runs, with the binary that creates them.
+const RUNTIME: &[(Target, &str)] = &[
+    (Target::ContainerdRunDir, "containerd"),
+    (Target::ContainerdSock, "containerd"),
+    (Target::DataRoot, "dockerd"),
+];
 
 pub(crate) fn resolve(
     snap: &mut Snapshot<'_>,
     daemon: &DaemonFacts,
     vars: &Variables,
+    live: bool,
 ) -> Result<Resolved> {
     let mut found = BTreeMap::new();
     let mut notes = BTreeMap::new();
@@ -44,7 +57,7 @@ pub(crate) fn resolve(
         (Target::ContainerdShimRuncV2, "containerd-shim-runc-v2"),
         (Target::Runc, "runc"),
     ];
-    for (target, name) in binaries {
+    for (target, name) in binaries.clone() {
         let mut paths = Vec::new();
         for dir in BIN_DIRS {
             if let Some(resolved) = snap.meta(&Path::new(dir).join(name))?
@@ -173,7 +186,23 @@ pub(crate) fn resolve(
             },
         }
     }
-    Ok((found, notes, absent))
+    let mut at_runtime = BTreeMap::new();
+    if !live {
+        for (target, binary) in RUNTIME {
+            let installed = binaries
+                .iter()
+                .any(|(t, n)| n == binary && !found.get(t).is_none_or(Vec::is_empty));
+            if let (true, Some(path)) = (installed, absent.get(target)) {
+                at_runtime.insert(target.clone(), path.clone());
+            }
+        }
+    }
+    Ok(Resolved {
+        found,
+        notes,
+        absent,
+        at_runtime,
+    })
 }
 
 /// Registry certificates: *.crt files under certs.d, one directory per registry.

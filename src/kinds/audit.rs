@@ -11,12 +11,22 @@ use crate::playbook::{AuditSpec, Variables};
 /// Audit rules files are root-only on Debian and RHEL (they reveal what is watched).
 const RULES_FILE_MODE: u32 = 0o640;
 
+/// The paths to watch: those that exist, and under --root those a daemon creates at start.
 fn paths(spec: &AuditSpec, facts: &Facts) -> Vec<String> {
     facts
         .target(&spec.target)
         .iter()
+        .chain(facts.runtime_targets.get(&spec.target))
         .map(|p| p.display().to_string())
         .collect()
+}
+
+/// Says so when a path is judged before it exists (an image that has not booted yet).
+fn runtime_note(spec: &AuditSpec, facts: &Facts, path: &str) -> &'static str {
+    match facts.runtime_targets.get(&spec.target) {
+        Some(p) if p.as_os_str() == path => " (created when its daemon starts)",
+        _ => "",
+    }
 }
 
 pub fn check(spec: &AuditSpec, facts: &Facts) -> Verdict {
@@ -50,7 +60,11 @@ pub fn check(spec: &AuditSpec, facts: &Facts) -> Verdict {
                     Some(false) => ", not loaded",
                     None => "",
                 };
-                evidence.push(format!("{path}: watched in {}{state}", file.display()));
+                evidence.push(format!(
+                    "{path}: watched in {}{state}{}",
+                    file.display(),
+                    runtime_note(spec, facts, path)
+                ));
             }
         }
     }
@@ -59,7 +73,12 @@ pub fn check(spec: &AuditSpec, facts: &Facts) -> Verdict {
             Status::Warn,
             missing
                 .iter()
-                .map(|p| format!("{p}: no persistent audit watch"))
+                .map(|p| {
+                    format!(
+                        "{p}: no persistent audit watch{}",
+                        runtime_note(spec, facts, p)
+                    )
+                })
                 .collect(),
         );
         v.evidence.extend(evidence);
