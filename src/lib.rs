@@ -19,6 +19,7 @@ pub mod plan;
 pub mod playbook;
 pub mod preflight;
 pub mod render;
+pub mod reports;
 pub mod rootfs;
 pub mod rsyslog;
 pub mod runner;

@@ -74,8 +74,14 @@ pub struct Selectors {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// One line per item, coloured on a terminal.
     Text,
+    /// The documented JSON report (docs/report-schema.json).
     Json,
+    /// JUnit XML: one test case per item, WARN is a failure.
+    Junit,
+    /// SARIF 2.1.0: one rule per item, for code-scanning views.
+    Sarif,
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +91,9 @@ pub struct CheckArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -487,6 +487,7 @@ fn check(sandbox: &Sandbox, only: &[&str]) -> Run {
             skip: Vec::new(),
         },
         format: Format::Json,
+        output: None,
     });
     let mut out = Vec::new();
     let mut err = Vec::new();

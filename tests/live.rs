@@ -119,6 +119,7 @@ fn check(only: &[&str]) -> Command {
     Command::Check(CheckArgs {
         selectors: selectors(only),
         format: Format::Json,
+        output: None,
     })
 }
 
@@ -126,6 +127,7 @@ fn check_text(only: &[&str]) -> Command {
     Command::Check(CheckArgs {
         selectors: selectors(only),
         format: Format::Text,
+        output: None,
     })
 }
 

@@ -1,8 +1,9 @@
 //! `check`: one line per item with its evidence; exit 1 when any item is WARN.
 
-use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Result};
+use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Error, Result};
 use crate::kinds::Status;
 use crate::render;
+use crate::reports;
 use crate::settings::{CheckArgs, Format};
 
 use super::Env;
@@ -11,12 +12,36 @@ pub fn run(env: &mut Env<'_>, args: &CheckArgs) -> Result<i32> {
     let selection = env.selection(&args.selectors)?;
     let facts = env.gather()?;
     let findings = env.evaluate(&facts, &selection);
+    if args.format == Format::Text {
+        env.header("check")?;
+    }
+    let mut file = match &args.output {
+        Some(path) => Some(std::fs::File::create(path).map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?),
+        None => None,
+    };
+    let out: &mut dyn std::io::Write = match &mut file {
+        Some(f) => f,
+        None => env.out,
+    };
+    let playbook = &env.settings.playbook;
     match args.format {
         Format::Text => {
-            env.header("check")?;
-            render::check_text(env.out, &findings, env.settings.paint)?;
+            let paint = if args.output.is_some() {
+                render::Paint { enabled: false }
+            } else {
+                env.settings.paint
+            };
+            render::check_text(out, &findings, paint)?;
         }
-        Format::Json => render::check_json(env.out, &findings, &env.settings.playbook, &facts)?,
+        Format::Json => render::check_json(out, &findings, playbook, &facts)?,
+        Format::Junit => reports::junit::write(out, &findings, playbook)?,
+        Format::Sarif => reports::sarif::write(out, &findings, playbook)?,
+    }
+    if let Some(f) = &mut file {
+        f.sync_all()?;
     }
     Ok(if findings.iter().any(|f| f.status == Status::Warn) {
         EXIT_FINDINGS

@@ -1,0 +1,79 @@
+//! SARIF 2.1.0: one rule per item (its title and why it matters), one result per item with the
+//! evidence; WARN is a failing result (level warning), others pass or are informational.
+
+use std::io::Write;
+
+use serde_json::{Value, json};
+
+use crate::assess::Finding;
+use crate::kinds::Status;
+use crate::playbook::Playbook;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+pub fn report(findings: &[Finding], playbook: &Playbook) -> Value {
+    let rules: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            let why = playbook
+                .item(&f.id)
+                .map(|i| i.why.clone())
+                .unwrap_or_default();
+            json!({
+                "id": f.id,
+                "name": f.title,
+                "shortDescription": { "text": f.title },
+                "fullDescription": { "text": if why.is_empty() { f.title.clone() } else { why } },
+                "properties": { "legacyId": f.legacy_id, "fixable": f.fixable },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = findings
+        .iter()
+        .enumerate()
+        .map(|(index, f)| {
+            let (kind, level) = match f.status {
+                Status::Warn => ("fail", "warning"),
+                Status::Pass => ("pass", "none"),
+                Status::Waived => ("review", "none"),
+                Status::Info | Status::Note => ("informational", "note"),
+            };
+            let text = if f.evidence.is_empty() {
+                format!("[{}] {}", f.status.label(), f.title)
+            } else {
+                format!("[{}] {}", f.status.label(), f.evidence.join("; "))
+            };
+            json!({
+                "ruleId": f.id,
+                "ruleIndex": index,
+                "kind": kind,
+                "level": level,
+                "message": { "text": text },
+                "properties": { "status": f.status.label() },
+            })
+        })
+        .collect();
+    json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "docker-harden",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/docker-harden/docker-harden",
+                "rules": rules,
+            }},
+            "properties": { "benchmark": format!("CIS Docker Benchmark v{}", playbook.benchmark), "playbook": playbook.name },
+            "results": results,
+        }],
+    })
+}
+
+pub fn write(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    playbook: &Playbook,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &report(findings, playbook))?;
+    writeln!(out)
+}
