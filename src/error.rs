@@ -55,7 +55,7 @@ pub enum Error {
     #[error("dockerd did not come back: {message}")]
     DockerDown { message: String },
     #[error(
-        "{cause}\ndocker-harden restored the files of run {run} and {restarted}.\nThe last lines of dockerd's journal:\n{journal}"
+        "{cause}\ndocker-harden rolled back run {run}: its files are restored and {restarted}.\nThe last lines of dockerd's journal:\n{journal}"
     )]
     RolledBack {
         cause: String,

@@ -836,7 +836,7 @@ fn failed_restart_rolls_back_by_itself_and_shows_the_journal() {
     fix.code(2);
     for text in [
         "`systemctl restart docker` failed: Job for docker.service failed",
-        "docker-harden restored the files of run",
+        "docker-harden rolled back run",
         "dockerd[4242]: failed to start daemon: sabotage",
     ] {
         assert!(fix.stderr.contains(text), "lacks {text:?}:\n{}", fix.stderr);
@@ -892,7 +892,7 @@ fn unhealthy_daemon_after_restart_rolls_back() {
     let fix = run(&settings, &runner, &engine, &fix_yes(&["2.15"]));
     fix.code(2)
         .stderr_has("docker.service is failed")
-        .stderr_has("restored the files of run");
+        .stderr_has("docker-harden rolled back run");
     assert_eq!(changed(&original, &host.snapshot()), Vec::<String>::new());
 }
 
@@ -968,7 +968,7 @@ fn preflight_refuses_icc_without_iptables() {
     }
     run(&settings, &runner, &engine("json-file", false), &args)
         .code(2)
-        .stderr_has("restored the files of run");
+        .stderr_has("docker-harden rolled back run");
     assert_eq!(changed(&original, &host.snapshot()), Vec::<String>::new());
 }
 
