@@ -56,6 +56,7 @@ struct RawItem {
     disruptive: Option<String>,
     audit: Option<AuditSpec>,
     daemon_setting: Option<RawDaemonSetting>,
+    daemon_report: Option<crate::kinds::daemon_report::DaemonReportSpec>,
     remote_logging: Option<RawRemoteLogging>,
     storage_driver: Option<StorageDriverSpec>,
     ownership: Option<OwnershipSpec>,
@@ -184,6 +185,7 @@ pub struct PermissionsSpec {
 pub enum Kind {
     Audit(AuditSpec),
     DaemonSetting(DaemonSettingSpec),
+    DaemonReport(crate::kinds::daemon_report::DaemonReportSpec),
     RemoteLogging(RemoteLoggingSpec),
     StorageDriver(StorageDriverSpec),
     Ownership(OwnershipSpec),
@@ -193,7 +195,7 @@ pub enum Kind {
 impl Kind {
     /// Whether docker-harden can change the host for this kind of item.
     pub fn fixable(&self) -> bool {
-        !matches!(self, Kind::StorageDriver(_))
+        !matches!(self, Kind::StorageDriver(_) | Kind::DaemonReport(_))
     }
 }
 
@@ -503,6 +505,9 @@ fn item_kind(source: &str, vars: &Variables, item: RawItem) -> Result<Kind> {
             any_value: d.any_value,
         }));
     }
+    if let Some(r) = item.daemon_report {
+        kinds.push(Kind::DaemonReport(r));
+    }
     if let Some(r) = item.remote_logging {
         kinds.push(Kind::RemoteLogging(RemoteLoggingSpec {
             address: substitute(source, &id, vars, &r.address)?,
@@ -537,13 +542,13 @@ fn item_kind(source: &str, vars: &Variables, item: RawItem) -> Result<Kind> {
         0 => Err(invalid(
             source,
             format!(
-                "items: item {id} needs one of audit, daemon_setting, remote_logging, storage_driver, ownership, permissions"
+                "items: item {id} needs one of audit, daemon_setting, daemon_report, remote_logging, storage_driver, ownership, permissions"
             ),
         )),
         _ => Err(invalid(
             source,
             format!(
-                "items: item {id} has more than one of audit, daemon_setting, remote_logging, storage_driver, ownership, permissions"
+                "items: item {id} has more than one of audit, daemon_setting, daemon_report, remote_logging, storage_driver, ownership, permissions"
             ),
         )),
     }

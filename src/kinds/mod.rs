@@ -2,6 +2,7 @@
 //! on a workspace (`fix`); neither touches the disk.
 
 pub(crate) mod audit;
+pub mod daemon_report;
 mod daemon_setting;
 pub mod flag_move;
 mod ownership;
@@ -102,6 +103,7 @@ pub fn check(item: &Item, facts: &Facts) -> Verdict {
     match &item.kind {
         Kind::Audit(spec) => audit::check(spec, facts),
         Kind::DaemonSetting(spec) => daemon_setting::check(spec, facts),
+        Kind::DaemonReport(spec) => daemon_report::check(spec, facts),
         Kind::RemoteLogging(spec) => remote_logging::check(spec, facts),
         Kind::StorageDriver(spec) => storage_driver::check(spec, facts),
         Kind::Ownership(spec) => ownership::check(spec, facts),
@@ -116,6 +118,9 @@ pub fn fix(item: &Item, facts: &Facts, vars: &Variables, ws: &mut Workspace) -> 
         Kind::RemoteLogging(spec) => remote_logging::fix(spec, facts, ws),
         Kind::StorageDriver(_) => Ok(FixOutcome::blocked(
             "report only: changing the storage driver hides existing images and containers",
+        )),
+        Kind::DaemonReport(_) => Ok(FixOutcome::blocked(
+            "report only: the change needs a decision only the operator can make",
         )),
         Kind::Ownership(spec) => Ok(ownership::fix(spec, facts, ws)),
         Kind::Permissions(spec) => Ok(permissions::fix(spec, facts, ws)),
