@@ -57,6 +57,8 @@ struct RawItem {
     audit: Option<AuditSpec>,
     daemon_setting: Option<RawDaemonSetting>,
     daemon_report: Option<crate::kinds::daemon_report::DaemonReportSpec>,
+    host_report: Option<crate::kinds::host_report::HostReportSpec>,
+    note: Option<crate::kinds::note::NoteSpec>,
     remote_logging: Option<RawRemoteLogging>,
     storage_driver: Option<StorageDriverSpec>,
     ownership: Option<OwnershipSpec>,
@@ -186,6 +188,8 @@ pub enum Kind {
     Audit(AuditSpec),
     DaemonSetting(DaemonSettingSpec),
     DaemonReport(crate::kinds::daemon_report::DaemonReportSpec),
+    HostReport(crate::kinds::host_report::HostReportSpec),
+    Note(crate::kinds::note::NoteSpec),
     RemoteLogging(RemoteLoggingSpec),
     StorageDriver(StorageDriverSpec),
     Ownership(OwnershipSpec),
@@ -195,7 +199,10 @@ pub enum Kind {
 impl Kind {
     /// Whether docker-harden can change the host for this kind of item.
     pub fn fixable(&self) -> bool {
-        !matches!(self, Kind::StorageDriver(_) | Kind::DaemonReport(_))
+        !matches!(
+            self,
+            Kind::StorageDriver(_) | Kind::DaemonReport(_) | Kind::HostReport(_) | Kind::Note(_)
+        )
     }
 }
 
@@ -508,6 +515,12 @@ fn item_kind(source: &str, vars: &Variables, item: RawItem) -> Result<Kind> {
     if let Some(r) = item.daemon_report {
         kinds.push(Kind::DaemonReport(r));
     }
+    if let Some(r) = item.host_report {
+        kinds.push(Kind::HostReport(r));
+    }
+    if let Some(n) = item.note {
+        kinds.push(Kind::Note(n));
+    }
     if let Some(r) = item.remote_logging {
         kinds.push(Kind::RemoteLogging(RemoteLoggingSpec {
             address: substitute(source, &id, vars, &r.address)?,
@@ -542,13 +555,13 @@ fn item_kind(source: &str, vars: &Variables, item: RawItem) -> Result<Kind> {
         0 => Err(invalid(
             source,
             format!(
-                "items: item {id} needs one of audit, daemon_setting, daemon_report, remote_logging, storage_driver, ownership, permissions"
+                "items: item {id} needs one of audit, daemon_setting, daemon_report, host_report, note, remote_logging, storage_driver, ownership, permissions"
             ),
         )),
         _ => Err(invalid(
             source,
             format!(
-                "items: item {id} has more than one of audit, daemon_setting, daemon_report, remote_logging, storage_driver, ownership, permissions"
+                "items: item {id} has more than one of audit, daemon_setting, daemon_report, host_report, note, remote_logging, storage_driver, ownership, permissions"
             ),
         )),
     }

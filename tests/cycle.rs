@@ -184,9 +184,18 @@ fn disruptive_item_applies_only_when_named() {
 #[test]
 fn selectors_accept_legacy_ids_and_sections() {
     let host = Host::debian12();
-    // Legacy 2.1 is v1.6.0's 2.2 only when 2.1 does not exist... but 2.1 exists in v1.6.0
-    // (and is not in this playbook), so it is refused rather than misread.
-    host.run(&["check", "--only", "2.1"])
+    // Older guides call icc "2.1", but 2.1 is an item of v1.6.0 too: the current ID wins.
+    let run = host.run(&["check", "--only", "2.1", "--format", "json"]);
+    let report = run.json();
+    let ids: Vec<&str> = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["2.1"]);
+    // A v1.6.0 item without a check in the playbook is refused rather than misread.
+    host.run(&["check", "--only", "5.1"])
         .code(2)
         .stderr_has("has no check");
     let run = host.run(&["check", "--only", "1.5,3", "--format", "json"]);

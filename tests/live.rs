@@ -414,8 +414,8 @@ fn second_live_fix_changes_nothing_and_touches_no_service() {
 
     let runner = auditctl(&listing, AUDIT_STATUS_ENABLED);
     let check = run_check(&settings, &runner, &engine, &[]);
-    // Left: the disruptive 2.9 and the report-only 2.12 (no authorization plugin).
-    assert_eq!(check.warn_ids(), ["2.9", "2.12"], "{}", check.stdout);
+    // Left: the disruptive 2.9, and report-only 2.12 (no authorization plugin) and 4.5.
+    assert_eq!(check.warn_ids(), ["2.9", "2.12", "4.5"], "{}", check.stdout);
 
     let before = host.snapshot();
     let runner = auditctl(&listing, AUDIT_STATUS_ENABLED);
@@ -1079,4 +1079,19 @@ fn live_rollback_unloads_the_watches_the_run_added() {
         ["auditctl -W /usr/sbin/dockerd -p wa -k docker"]
     );
     assert_eq!(changed(&original, &host.snapshot()), Vec::<String>::new());
+}
+
+#[test]
+fn swarm_only_items_pass_when_swarm_is_inactive() {
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let settings = settings_over(&host, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let check = run_check(&settings, &runner, &engine("json-file", false), &["7.6"]);
+    assert_eq!(check.status("7.6"), "PASS", "{}", check.evidence("7.6"));
+    let swarm = FixedEngine(Ok(EngineInfo {
+        swarm_active: true,
+        ..EngineInfo::default()
+    }));
+    let check = run_check(&settings, &runner, &swarm, &["7.6"]);
+    assert_eq!(check.status("7.6"), "NOTE");
 }

@@ -4,6 +4,7 @@
 
 mod audit;
 mod daemon;
+mod host;
 mod rsyslog;
 mod targets;
 
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 pub use audit::{AuditFacts, LoadedRules, OWN_RULES_FILE};
 pub use daemon::{DaemonFacts, FlagSource, RunningDaemon, SourcedFlag};
+pub use host::HostFacts;
 pub use rsyslog::{RSYSLOG_DROPIN, RsyslogFacts};
 
 use crate::accounts::Accounts;
@@ -60,6 +62,7 @@ pub struct Facts {
     /// Under --root: absent paths a daemon creates when it starts (/run/containerd, the data
     /// root), which the image's audit rules should watch.
     pub runtime_targets: BTreeMap<Target, PathBuf>,
+    pub host: HostFacts,
     /// /etc/subuid and /etc/subgid (resolved), for userns-remap.
     pub userns_files: (PathBuf, PathBuf),
 }
@@ -81,12 +84,18 @@ impl Facts {
             &playbook.variables,
             sources.live.is_some(),
         )?;
+        let host = host::gather(
+            &mut snap,
+            sources.live.is_some(),
+            daemon.running.as_ref().map(|r| r.pid),
+        )?;
         let userns_files = (
             snap.file(Path::new(crate::kinds::userns::SUBUID))?,
             snap.file(Path::new(crate::kinds::userns::SUBGID))?,
         );
         let files = snap.files;
         Ok(Facts {
+            host,
             userns_files,
             rootfs,
             live: sources.live.is_some(),
@@ -121,6 +130,7 @@ impl Facts {
             target_notes: BTreeMap::new(),
             absent_targets: BTreeMap::new(),
             runtime_targets: BTreeMap::new(),
+            host: HostFacts::default(),
             userns_files: crate::kinds::userns::paths(),
         })
     }

@@ -5,6 +5,8 @@ pub(crate) mod audit;
 pub mod daemon_report;
 mod daemon_setting;
 pub mod flag_move;
+pub mod host_report;
+pub mod note;
 mod ownership;
 mod permissions;
 mod remote_logging;
@@ -104,6 +106,8 @@ pub fn check(item: &Item, facts: &Facts) -> Verdict {
         Kind::Audit(spec) => audit::check(spec, facts),
         Kind::DaemonSetting(spec) => daemon_setting::check(spec, facts),
         Kind::DaemonReport(spec) => daemon_report::check(spec, facts),
+        Kind::HostReport(spec) => host_report::check(spec, facts),
+        Kind::Note(spec) => note::check(spec, facts),
         Kind::RemoteLogging(spec) => remote_logging::check(spec, facts),
         Kind::StorageDriver(spec) => storage_driver::check(spec, facts),
         Kind::Ownership(spec) => ownership::check(spec, facts),
@@ -119,7 +123,7 @@ pub fn fix(item: &Item, facts: &Facts, vars: &Variables, ws: &mut Workspace) -> 
         Kind::StorageDriver(_) => Ok(FixOutcome::blocked(
             "report only: changing the storage driver hides existing images and containers",
         )),
-        Kind::DaemonReport(_) => Ok(FixOutcome::blocked(
+        Kind::DaemonReport(_) | Kind::HostReport(_) | Kind::Note(_) => Ok(FixOutcome::blocked(
             "report only: the change needs a decision only the operator can make",
         )),
         Kind::Ownership(spec) => Ok(ownership::fix(spec, facts, ws)),

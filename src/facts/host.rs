@@ -1,0 +1,144 @@
+//! Host facts for the section 1 items and a few others: mounts, the docker group, installed
+//! package versions, the system environment, who dockerd runs as.
+
+use std::path::Path;
+
+use super::Snapshot;
+use crate::error::Result;
+
+#[derive(Debug, Clone, Default)]
+pub struct HostFacts {
+    /// /etc/fstab, for a root that is not running.
+    pub fstab: Option<String>,
+    /// /proc/self/mountinfo on the live host.
+    pub mountinfo: Option<String>,
+    /// /etc/environment (system-wide variables for login sessions).
+    pub environment: Option<String>,
+    /// (package, version) of the installed Docker engine package, from dpkg's or rpm's view.
+    pub docker_package: Option<(String, String)>,
+    /// Members of the docker group, from /etc/group and primary groups in /etc/passwd.
+    pub docker_group_members: Option<Vec<String>>,
+    /// The user ID the running dockerd has.
+    pub dockerd_uid: Option<u32>,
+}
+
+/// Engine packages, most specific first.
+const ENGINE_PACKAGES: &[&str] = &["docker-ce", "docker.io", "moby-engine", "docker-engine"];
+
+fn dpkg_version(status: &str) -> Option<(String, String)> {
+    let mut found = Vec::new();
+    for stanza in status.split("\n\n") {
+        let field = |name: &str| {
+            stanza
+                .lines()
+                .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
+        };
+        let (Some(package), Some(version), Some(state)) =
+            (field("Package:"), field("Version:"), field("Status:"))
+        else {
+            continue;
+        };
+        if state.ends_with("installed")
+            && !state.contains("not-installed")
+            && ENGINE_PACKAGES.contains(&package.as_str())
+        {
+            found.push((package, version));
+        }
+    }
+    found.sort_by_key(|(p, _)| ENGINE_PACKAGES.iter().position(|e| e == p));
+    found.into_iter().next()
+}
+
+fn group_members(group: &str, passwd: &str) -> Option<Vec<String>> {
+    let line = group
+        .lines()
+        .find(|l| l.split(':').next() == Some("docker"))?;
+    let fields: Vec<&str> = line.split(':').collect();
+    let gid = fields.get(2).copied().unwrap_or_default();
+    let mut members: Vec<String> = fields
+        .get(3)
+        .map(|m| {
+            m.split(',')
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    for user in passwd.lines() {
+        let f: Vec<&str> = user.split(':').collect();
+        if f.get(3) == Some(&gid) && !members.iter().any(|m| m == f[0]) {
+            members.push(f[0].to_string());
+        }
+    }
+    Some(members)
+}
+
+pub(crate) fn gather(
+    snap: &mut Snapshot<'_>,
+    live: bool,
+    dockerd_pid: Option<u32>,
+) -> Result<HostFacts> {
+    let rootfs = snap.rootfs;
+    let read = |p: &str| {
+        rootfs
+            .read(Path::new(p))
+            .ok()
+            .flatten()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    };
+    let dpkg = read("/var/lib/dpkg/status")
+        .as_deref()
+        .and_then(dpkg_version);
+    let docker_group_members = match (read("/etc/group"), read("/etc/passwd")) {
+        (Some(g), p) => group_members(&g, &p.unwrap_or_default()),
+        _ => None,
+    };
+    let (_, environment) = snap.text(Path::new("/etc/environment"))?;
+    let dockerd_uid = match (live, dockerd_pid) {
+        (true, Some(pid)) => read(&format!("/proc/{pid}/status")).and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|v| v.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        }),
+        _ => None,
+    };
+    Ok(HostFacts {
+        fstab: read("/etc/fstab"),
+        mountinfo: if live {
+            read("/proc/self/mountinfo")
+        } else {
+            None
+        },
+        environment,
+        docker_package: dpkg,
+        docker_group_members,
+        dockerd_uid,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_engine_package() {
+        let status = "Package: docker.io\nStatus: install ok installed\nVersion: 20.10.24+dfsg1-1+b3\n\nPackage: docker-ce\nStatus: deinstall ok config-files\nVersion: 5:24.0.7-1\n";
+        assert_eq!(
+            dpkg_version(status),
+            Some(("docker.io".into(), "20.10.24+dfsg1-1+b3".into()))
+        );
+    }
+
+    #[test]
+    fn members_include_primary_group_users() {
+        let members = group_members(
+            "docker:x:999:alice,bob\n",
+            "carol:x:1002:999::/home/carol:/bin/sh\n",
+        )
+        .unwrap();
+        assert_eq!(members, ["alice", "bob", "carol"]);
+        assert_eq!(group_members("root:x:0:\n", ""), None);
+    }
+}
