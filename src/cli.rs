@@ -26,7 +26,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let mut out = stdout.lock();
-    let mut err = stderr.lock();
+    // Not locked for the whole run: the health check's spinner draws on stderr from its own
+    // thread, and a held lock would deadlock it.
+    let mut err = stderr;
     let result = Settings::from_cli(&cli).and_then(|settings| {
         let engine = BollardEngine::new(cli.docker_host.clone());
         let mut env = Env {
