@@ -7,6 +7,7 @@ pub mod audit_rules;
 pub mod benchmark;
 pub mod cli;
 pub mod commands;
+pub mod containers;
 pub mod daemon_flags;
 pub mod daemon_json;
 pub mod engine;

@@ -58,6 +58,7 @@ struct RawItem {
     daemon_setting: Option<RawDaemonSetting>,
     daemon_report: Option<crate::kinds::daemon_report::DaemonReportSpec>,
     host_report: Option<crate::kinds::host_report::HostReportSpec>,
+    container: Option<crate::kinds::container::ContainerSpec>,
     note: Option<crate::kinds::note::NoteSpec>,
     remote_logging: Option<RawRemoteLogging>,
     storage_driver: Option<StorageDriverSpec>,
@@ -189,6 +190,7 @@ pub enum Kind {
     DaemonSetting(DaemonSettingSpec),
     DaemonReport(crate::kinds::daemon_report::DaemonReportSpec),
     HostReport(crate::kinds::host_report::HostReportSpec),
+    Container(crate::kinds::container::ContainerSpec),
     Note(crate::kinds::note::NoteSpec),
     RemoteLogging(RemoteLoggingSpec),
     StorageDriver(StorageDriverSpec),
@@ -201,7 +203,11 @@ impl Kind {
     pub fn fixable(&self) -> bool {
         !matches!(
             self,
-            Kind::StorageDriver(_) | Kind::DaemonReport(_) | Kind::HostReport(_) | Kind::Note(_)
+            Kind::StorageDriver(_)
+                | Kind::DaemonReport(_)
+                | Kind::HostReport(_)
+                | Kind::Container(_)
+                | Kind::Note(_)
         )
     }
 }
@@ -518,6 +524,9 @@ fn item_kind(source: &str, vars: &Variables, item: RawItem) -> Result<Kind> {
     if let Some(r) = item.host_report {
         kinds.push(Kind::HostReport(r));
     }
+    if let Some(c) = item.container {
+        kinds.push(Kind::Container(c));
+    }
     if let Some(n) = item.note {
         kinds.push(Kind::Note(n));
     }
@@ -555,7 +564,7 @@ fn item_kind(source: &str, vars: &Variables, item: RawItem) -> Result<Kind> {
         0 => Err(invalid(
             source,
             format!(
-                "items: item {id} needs one of audit, daemon_setting, daemon_report, host_report, note, remote_logging, storage_driver, ownership, permissions"
+                "items: item {id} needs one of audit, daemon_setting, daemon_report, host_report, container, note, remote_logging, storage_driver, ownership, permissions"
             ),
         )),
         _ => Err(invalid(

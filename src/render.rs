@@ -71,11 +71,30 @@ impl Counts {
     }
 }
 
+/// Evidence carries data (container names, labels, paths): on a terminal, control characters
+/// (a newline, an escape sequence) are shown escaped so they cannot forge lines or colours.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 pub fn check_text(out: &mut dyn Write, findings: &[Finding], paint: Paint) -> std::io::Result<()> {
     for f in findings {
         writeln!(out, "{} {} {}", paint.status(f.status), f.id, f.title)?;
         for e in &f.evidence {
-            writeln!(out, "        {e}")?;
+            writeln!(out, "        {}", escape_controls(e))?;
         }
     }
     let c = Counts::of(findings);
@@ -245,4 +264,15 @@ pub fn item_plan(
         writeln!(out, "afterwards: {}", actions_line(&actions))?;
     }
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_controls;
+
+    #[test]
+    fn control_characters_in_evidence_are_escaped() {
+        assert_eq!(escape_controls("plain \"quoted\" ü"), "plain \"quoted\" ü");
+        assert_eq!(escape_controls("a\nb\x1b[31mc\td"), "a\\nb\\u{1b}[31mc\\td");
+    }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::containers::{ContainerFilter, Pattern};
 use crate::error::Result;
 use crate::playbook::Playbook;
 use crate::render::Paint;
@@ -72,6 +73,31 @@ pub struct Selectors {
     pub skip: Vec<String>,
 }
 
+/// Which containers the section 5 items judge.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ContainerArgs {
+    /// Judge stopped and created containers too (default: running containers only).
+    #[arg(long)]
+    pub all_containers: bool,
+    /// Only containers whose name matches this glob (`web-*`) or that carry this label
+    /// (`label:KEY=VALUE`, `label:KEY`); repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub include: Vec<Pattern>,
+    /// Leave out containers matching this pattern (same forms as --include); repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<Pattern>,
+}
+
+impl ContainerArgs {
+    pub fn filter(&self) -> ContainerFilter {
+        ContainerFilter {
+            all: self.all_containers,
+            include: self.include.clone(),
+            exclude: self.exclude.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// One line per item, coloured on a terminal.
@@ -88,6 +114,8 @@ pub enum Format {
 pub struct CheckArgs {
     #[command(flatten)]
     pub selectors: Selectors,
+    #[command(flatten)]
+    pub containers: ContainerArgs,
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

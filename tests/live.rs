@@ -118,6 +118,7 @@ fn selectors(only: &[&str]) -> Selectors {
 fn check(only: &[&str]) -> Command {
     Command::Check(CheckArgs {
         selectors: selectors(only),
+        containers: Default::default(),
         format: Format::Json,
         output: None,
     })
@@ -126,6 +127,7 @@ fn check(only: &[&str]) -> Command {
 fn check_text(only: &[&str]) -> Command {
     Command::Check(CheckArgs {
         selectors: selectors(only),
+        containers: Default::default(),
         format: Format::Text,
         output: None,
     })

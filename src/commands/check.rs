@@ -10,7 +10,7 @@ use super::Env;
 
 pub fn run(env: &mut Env<'_>, args: &CheckArgs) -> Result<i32> {
     let selection = env.selection(&args.selectors)?;
-    let facts = env.gather()?;
+    let facts = env.gather_for(&selection, &args.containers.filter())?;
     let findings = env.evaluate(&facts, &selection);
     if args.format == Format::Text {
         env.header("check")?;

@@ -10,9 +10,11 @@ pub mod rollback;
 use std::io::Write;
 
 use crate::assess::{self, Finding, Selection};
+use crate::containers::ContainerFilter;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::facts::{Facts, LiveSources, Sources};
+use crate::playbook::Kind;
 use crate::runner::Runner;
 use crate::settings::{Selectors, Settings};
 
@@ -26,12 +28,29 @@ pub struct Env<'a> {
 }
 
 impl Env<'_> {
+    /// The facts every item but the container items needs.
     pub fn gather(&self) -> Result<Facts> {
+        self.gather_with(None)
+    }
+
+    /// The facts, and the containers `filter` keeps when a selected item judges containers.
+    pub fn gather_for(&self, selection: &Selection, filter: &ContainerFilter) -> Result<Facts> {
+        let judges_containers = self
+            .settings
+            .playbook
+            .items
+            .iter()
+            .any(|i| matches!(i.kind, Kind::Container(_)) && selection.includes(&i.id));
+        self.gather_with(judges_containers.then(|| filter.clone()))
+    }
+
+    fn gather_with(&self, containers: Option<ContainerFilter>) -> Result<Facts> {
         let sources = Sources {
             rootfs: self.settings.rootfs.clone(),
             live: self.settings.live.then_some(LiveSources {
                 runner: self.runner,
                 engine: self.engine,
+                containers,
             }),
         };
         Facts::gather(&sources, &self.settings.playbook)

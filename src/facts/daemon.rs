@@ -58,7 +58,9 @@ pub struct SourcedFlag {
 pub struct RunningDaemon {
     pub pid: u32,
     pub flags: Vec<SourcedFlag>,
-    /// Process start, nanoseconds since the epoch (to tell whether daemon.json changed since).
+    /// Process start, nanoseconds since the epoch (to tell whether daemon.json changed since):
+    /// the end of the clock tick the kernel recorded it in, so a file written in the same tick
+    /// just before the start does not look newer.
     pub started_ns: Option<i128>,
 }
 
@@ -406,7 +408,9 @@ fn find_running_dockerd(snap: &mut Snapshot<'_>) -> Result<Option<RunningDaemon>
     Ok(None)
 }
 
-/// Start time of a process: boot time (`btime` in /proc/stat) plus field 22 of /proc/PID/stat.
+/// Start time of a process: boot time (`btime` in /proc/stat) plus field 22 of /proc/PID/stat,
+/// which counts whole clock ticks (10 ms at USER_HZ 100): the process started somewhere in that
+/// tick, so its end is the latest the start can have been.
 fn process_start_ns(rootfs: &crate::rootfs::RootFs, pid: u32) -> Option<i128> {
     let stat =
         std::fs::read_to_string(rootfs.real(Path::new(&format!("/proc/{pid}/stat")))).ok()?;
@@ -427,7 +431,7 @@ fn process_start_ns(rootfs: &crate::rootfs::RootFs, pid: u32) -> Option<i128> {
         .map(i128::from)
         .filter(|t| *t > 0)
         .unwrap_or(100);
-    Some(btime_ns + start_ticks * 1_000_000_000 / ticks_per_sec)
+    Some(btime_ns + (start_ticks + 1) * 1_000_000_000 / ticks_per_sec)
 }
 
 /// `btime` is whole seconds, so a file written a fraction of a second before dockerd started

@@ -17,7 +17,8 @@ pub use host::HostFacts;
 pub use rsyslog::{RSYSLOG_DROPIN, RsyslogFacts};
 
 use crate::accounts::Accounts;
-use crate::engine::Engine;
+use crate::containers::ContainerFilter;
+use crate::engine::{ContainerFacts, Engine};
 use crate::error::Result;
 use crate::playbook::{Playbook, Target};
 use crate::rootfs::{Meta, RootFs};
@@ -33,6 +34,8 @@ pub struct Sources<'a> {
 pub struct LiveSources<'a> {
     pub runner: &'a dyn Runner,
     pub engine: &'a dyn Engine,
+    /// Which containers to list and inspect; `None` when no selected item judges containers.
+    pub containers: Option<ContainerFilter>,
 }
 
 /// A file (or directory, or socket) as it was when the facts were gathered.
@@ -65,6 +68,9 @@ pub struct Facts {
     pub host: HostFacts,
     /// /etc/subuid and /etc/subgid (resolved), for userns-remap.
     pub userns_files: (PathBuf, PathBuf),
+    /// The containers section 5 judges, filtered; `None` under --root or when no selected
+    /// item needs them; `Err` says why the API could not list them.
+    pub containers: Option<std::result::Result<Vec<ContainerFacts>, String>>,
 }
 
 impl Facts {
@@ -94,7 +100,17 @@ impl Facts {
             snap.file(Path::new(crate::kinds::userns::SUBGID))?,
         );
         let files = snap.files;
+        let containers = sources.live.as_ref().and_then(|live| {
+            let filter = live.containers.as_ref()?;
+            let socket = daemon.api_socket.display().to_string();
+            Some(
+                live.engine
+                    .containers(&socket, filter.all)
+                    .map(|all| all.into_iter().filter(|c| filter.keeps(c)).collect()),
+            )
+        });
         Ok(Facts {
+            containers,
             host,
             userns_files,
             rootfs,
@@ -132,6 +148,7 @@ impl Facts {
             runtime_targets: BTreeMap::new(),
             host: HostFacts::default(),
             userns_files: crate::kinds::userns::paths(),
+            containers: None,
         })
     }
 

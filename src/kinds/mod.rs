@@ -2,6 +2,7 @@
 //! on a workspace (`fix`); neither touches the disk.
 
 pub(crate) mod audit;
+pub mod container;
 pub mod daemon_report;
 mod daemon_setting;
 pub mod flag_move;
@@ -106,6 +107,7 @@ pub fn check(item: &Item, facts: &Facts) -> Verdict {
         Kind::Audit(spec) => audit::check(spec, facts),
         Kind::DaemonSetting(spec) => daemon_setting::check(spec, facts),
         Kind::DaemonReport(spec) => daemon_report::check(spec, facts),
+        Kind::Container(spec) => container::check(spec, facts),
         Kind::HostReport(spec) => host_report::check(spec, facts),
         Kind::Note(spec) => note::check(spec, facts),
         Kind::RemoteLogging(spec) => remote_logging::check(spec, facts),
@@ -125,6 +127,9 @@ pub fn fix(item: &Item, facts: &Facts, vars: &Variables, ws: &mut Workspace) -> 
         )),
         Kind::DaemonReport(_) | Kind::HostReport(_) | Kind::Note(_) => Ok(FixOutcome::blocked(
             "report only: the change needs a decision only the operator can make",
+        )),
+        Kind::Container(_) => Ok(FixOutcome::blocked(
+            "report only: a container's settings change only when its owner re-creates it",
         )),
         Kind::Ownership(spec) => Ok(ownership::fix(spec, facts, ws)),
         Kind::Permissions(spec) => Ok(permissions::fix(spec, facts, ws)),

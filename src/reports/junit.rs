@@ -18,12 +18,21 @@ pub fn xml_escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
+            // A parser turns a raw CR (or CR LF) into LF; a reference survives.
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(c),
             c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }
     out
+}
+
+/// For attribute values, where a parser turns raw tabs and newlines into spaces.
+pub fn xml_escape_attr(text: &str) -> String {
+    xml_escape(text)
+        .replace('\t', "&#9;")
+        .replace('\n', "&#10;")
 }
 
 fn section(id: &str) -> &str {
@@ -68,12 +77,12 @@ pub fn write(
             Status::Warn => writeln!(
                 out,
                 r#"      <failure message="{}" type="WARN">{evidence}</failure>"#,
-                xml_escape(f.evidence.first().map(String::as_str).unwrap_or("WARN"))
+                xml_escape_attr(f.evidence.first().map(String::as_str).unwrap_or("WARN"))
             )?,
             Status::Waived => writeln!(
                 out,
                 r#"      <skipped message="{}"/>"#,
-                xml_escape(f.evidence.first().map(String::as_str).unwrap_or("waived"))
+                xml_escape_attr(f.evidence.first().map(String::as_str).unwrap_or("waived"))
             )?,
             _ => {}
         }
@@ -98,5 +107,7 @@ mod tests {
             xml_escape("a<b>&\"c'\u{1}\n"),
             "a&lt;b&gt;&amp;&quot;c&apos;\u{fffd}\n"
         );
+        assert_eq!(xml_escape("a\r\nb"), "a&#13;\nb");
+        assert_eq!(xml_escape_attr("a\"\n\tb"), "a&quot;&#10;&#9;b");
     }
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod dockerd;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};

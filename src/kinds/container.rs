@@ -1,0 +1,767 @@
+//! Container runtime items (CIS section 5): each rule looks at every container the Docker API
+//! listed (running ones, or all with --all-containers, after --include/--exclude) and names the
+//! ones that break it, one evidence line each (`name (short id): the setting`), then says what
+//! to change in `docker run` or a compose file. Report only: a container is changed by
+//! re-creating it, which only its owner can do.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::daemon_setting::configured;
+use super::{Status, Verdict};
+use crate::containers::{ContainerFacts, ProcessFacts};
+use crate::daemon_flags;
+use crate::facts::Facts;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// 5.2
+    Apparmor,
+    /// 5.3
+    Selinux,
+    /// 5.4
+    Capabilities,
+    /// 5.5
+    Privileged,
+    /// 5.6
+    SensitiveMounts,
+    /// 5.7
+    Sshd,
+    /// 5.8
+    PrivilegedPorts,
+    /// 5.9
+    PublishedPorts,
+    /// 5.10
+    HostNetwork,
+    /// 5.11
+    Memory,
+    /// 5.12
+    Cpu,
+    /// 5.13
+    ReadOnlyRootfs,
+    /// 5.14
+    AllInterfaces,
+    /// 5.15
+    RestartRetries,
+    /// 5.16
+    HostPid,
+    /// 5.17
+    HostIpc,
+    /// 5.18
+    HostDevices,
+    /// 5.19
+    Ulimits,
+    /// 5.20
+    SharedPropagation,
+    /// 5.21
+    HostUts,
+    /// 5.22
+    Seccomp,
+    /// 5.25
+    CgroupParent,
+    /// 5.26
+    NoNewPrivileges,
+    /// 5.27
+    Healthcheck,
+    /// 5.29
+    PidsLimit,
+    /// 5.31
+    HostUserns,
+    /// 5.32
+    DockerSock,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerSpec {
+    pub rule: Rule,
+}
+
+/// Host directories a container must not get write access to.
+const SENSITIVE: [&str; 8] = [
+    "/", "/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr",
+];
+
+/// Highest privileged port.
+const PRIVILEGED_PORT_MAX: u32 = 1023;
+
+/// On-failure restarts allowed.
+const MAX_RETRIES: i64 = 5;
+
+/// What a compliant container set looks like, what to change, and whether an offender is a
+/// WARN (or only worth an INFO).
+struct Wording {
+    pass: &'static str,
+    fix: &'static str,
+    status: Status,
+}
+
+fn wording(rule: Rule) -> Wording {
+    let warn = |pass, fix| Wording {
+        pass,
+        fix,
+        status: Status::Warn,
+    };
+    let info = |pass, fix| Wording {
+        pass,
+        fix,
+        status: Status::Info,
+    };
+    match rule {
+        Rule::Apparmor => warn(
+            "every one runs under an AppArmor profile",
+            "drop `--security-opt apparmor=unconfined` (compose: security_opt) so docker-default applies, or name your own profile with `--security-opt apparmor=PROFILE`",
+        ),
+        Rule::Selinux => warn(
+            "every one has SELinux options",
+            "give each container an SELinux label with `--security-opt label=type:TYPE` or `label=level:LEVEL` (compose: security_opt)",
+        ),
+        Rule::Capabilities => warn(
+            "none adds capabilities",
+            "remove `--cap-add` (compose: cap_add) unless the application needs it; better, `--cap-drop ALL` and add back only what it uses",
+        ),
+        Rule::Privileged => warn(
+            "none is privileged",
+            "re-create without `--privileged` (compose: privileged: true); grant single capabilities or devices instead",
+        ),
+        Rule::SensitiveMounts => warn(
+            "none mounts a sensitive host directory writable",
+            "remove the bind mount, or mount it read-only (`-v SRC:DST:ro`, compose: `SRC:DST:ro` or read_only: true)",
+        ),
+        Rule::Sshd => warn(
+            "none runs sshd",
+            "remove sshd from the image; use `docker exec` to get a shell in a container",
+        ),
+        Rule::PrivilegedPorts => warn(
+            "none publishes a host port below 1024",
+            "publish on a host port of 1024 or above (`-p 8080:80`, compose: ports: [\"8080:80\"])",
+        ),
+        Rule::PublishedPorts => info(
+            "none publishes a port",
+            "confirm each published port is needed; remove the others from `-p`/`-P` (compose: ports)",
+        ),
+        Rule::HostNetwork => warn(
+            "none shares the host's network namespace",
+            "re-create without `--network host` (compose: network_mode: host); publish the ports it needs instead",
+        ),
+        Rule::Memory => warn(
+            "every one has a memory limit",
+            "set a limit with `--memory 512m` (compose: mem_limit, or deploy.resources.limits.memory)",
+        ),
+        Rule::Cpu => warn(
+            "every one has CPU shares or a CPU limit",
+            "set `--cpu-shares 512` or `--cpus 1.5` (compose: cpu_shares, cpus)",
+        ),
+        Rule::ReadOnlyRootfs => warn(
+            "every one has a read-only root filesystem",
+            "run with `--read-only` (compose: read_only: true) and give writable paths a volume or `--tmpfs`",
+        ),
+        Rule::AllInterfaces => warn(
+            "every published port is bound to a specific host address",
+            "bind published ports to one address: `-p 127.0.0.1:8080:80` (compose: ports: [\"127.0.0.1:8080:80\"])",
+        ),
+        Rule::RestartRetries => warn(
+            "none retries on failure more than 5 times",
+            "use `--restart on-failure:5` (compose: restart: \"on-failure:5\")",
+        ),
+        Rule::HostPid => warn(
+            "none shares the host's process namespace",
+            "re-create without `--pid host` (compose: pid: host)",
+        ),
+        Rule::HostIpc => warn(
+            "none shares the host's IPC namespace",
+            "re-create without `--ipc host` (compose: ipc: host)",
+        ),
+        Rule::HostDevices => info(
+            "none has a host device",
+            "confirm each `--device` (compose: devices) is needed, and limit it to the access it needs (`--device /dev/X:/dev/X:r`)",
+        ),
+        Rule::Ulimits => info(
+            "every one sets its own ulimits",
+            "where the daemon's default limits do not suit a workload, set them with `--ulimit nofile=1024:2048` (compose: ulimits)",
+        ),
+        Rule::SharedPropagation => warn(
+            "no mount propagates shared",
+            "drop `shared`/`rshared` from the mount's options (`-v SRC:DST` or `--mount ...,bind-propagation=rprivate`; compose: bind.propagation)",
+        ),
+        Rule::HostUts => warn(
+            "none shares the host's UTS namespace",
+            "re-create without `--uts host` (compose: uts: host)",
+        ),
+        Rule::Seccomp => warn(
+            "none runs without a seccomp profile",
+            "remove `--security-opt seccomp=unconfined` (compose: security_opt); give a custom profile if the default blocks a needed call",
+        ),
+        Rule::CgroupParent => warn(
+            "none sets its own cgroup parent",
+            "re-create without `--cgroup-parent` (compose: cgroup_parent) unless the cgroup was chosen deliberately",
+        ),
+        Rule::NoNewPrivileges => warn(
+            "every one runs with no-new-privileges",
+            "run with `--security-opt no-new-privileges` (compose: security_opt: [\"no-new-privileges:true\"]), or turn it on for every container in daemon.json (item 2.14)",
+        ),
+        Rule::Healthcheck => warn(
+            "every one has a healthcheck",
+            "add a HEALTHCHECK to the image or `--health-cmd` to `docker run` (compose: healthcheck)",
+        ),
+        Rule::PidsLimit => warn(
+            "every one has a PIDs limit",
+            "set `--pids-limit 200` (compose: pids_limit)",
+        ),
+        Rule::HostUserns => warn(
+            "none shares the host's user namespace",
+            "re-create without `--userns host` (compose: userns_mode: host)",
+        ),
+        Rule::DockerSock => warn(
+            "none mounts the Docker socket",
+            "remove the docker.sock bind mount (`-v /var/run/docker.sock:...`, compose: volumes); whoever reaches the socket controls the host",
+        ),
+    }
+}
+
+fn is_host(mode: &str) -> bool {
+    mode == "host"
+}
+
+/// The security options as `key`, `value` pairs (`key=value` and the older `key:value`).
+fn security_opt<'a>(c: &'a ContainerFacts, key: &str) -> Vec<&'a str> {
+    c.security_opt
+        .iter()
+        .filter_map(|o| {
+            let rest = o.strip_prefix(key)?;
+            if rest.is_empty() {
+                Some("")
+            } else {
+                rest.strip_prefix('=').or_else(|| rest.strip_prefix(':'))
+            }
+        })
+        .collect()
+}
+
+fn port_number(host_port: &str) -> Option<u32> {
+    host_port.split('-').next()?.parse().ok()
+}
+
+fn port_text(p: &crate::containers::PortFacts) -> String {
+    let ip = if p.host_ip.is_empty() {
+        "0.0.0.0"
+    } else {
+        &p.host_ip
+    };
+    let port = if p.host_port.is_empty() {
+        "(any)"
+    } else {
+        &p.host_port
+    };
+    format!("{ip}:{port}->{}", p.container_port)
+}
+
+fn sensitive(source: &str) -> bool {
+    let trimmed = source.trim_end_matches('/');
+    SENSITIVE.iter().any(|dir| {
+        if *dir == "/" {
+            trimmed.is_empty()
+        } else {
+            trimmed == *dir || trimmed.starts_with(&format!("{dir}/"))
+        }
+    })
+}
+
+/// sshd by the kernel's name for the executable, or by the program its command line starts
+/// with (`/usr/sbin/sshd -D`, `sshd: user@pts/0`).
+fn runs_sshd(p: &ProcessFacts) -> bool {
+    p.name == "sshd"
+        || p.command
+            .split_whitespace()
+            .next()
+            .map(|first| first.trim_end_matches(':'))
+            .and_then(|first| first.rsplit('/').next())
+            .is_some_and(|name| name == "sshd")
+}
+
+fn joined(items: impl IntoIterator<Item = String>) -> String {
+    items.into_iter().collect::<Vec<_>>().join(", ")
+}
+
+/// The setting that breaks `rule` in `c`, as evidence; `None` when it complies.
+fn offence(rule: Rule, c: &ContainerFacts) -> Option<String> {
+    match rule {
+        Rule::Apparmor => match c.apparmor_profile.as_str() {
+            "" => Some("no AppArmor profile".into()),
+            "unconfined" => Some("AppArmor profile unconfined".into()),
+            _ => None,
+        },
+        Rule::Selinux => {
+            let labels = security_opt(c, "label");
+            if labels.contains(&"disable") {
+                Some("SELinux labeling disabled (label=disable)".into())
+            } else {
+                labels.is_empty().then(|| "no SELinux label options".into())
+            }
+        }
+        Rule::Capabilities => {
+            (!c.cap_add.is_empty()).then(|| format!("adds capabilities {}", c.cap_add.join(", ")))
+        }
+        Rule::Privileged => c.privileged.then(|| "privileged".into()),
+        Rule::SensitiveMounts => {
+            let bad: Vec<String> = c
+                .mounts
+                .iter()
+                .filter(|m| m.rw && sensitive(&m.source))
+                .map(|m| format!("{} -> {} (rw)", m.source, m.destination))
+                .collect();
+            (!bad.is_empty()).then(|| format!("mounts {}", joined(bad)))
+        }
+        Rule::Sshd => {
+            let bad: Vec<String> = c
+                .processes
+                .iter()
+                .filter(|p| runs_sshd(p))
+                .map(|p| format!("{} `{}`", p.name, p.command))
+                .collect();
+            (!bad.is_empty()).then(|| format!("runs {}", joined(bad)))
+        }
+        Rule::PrivilegedPorts => {
+            let bad: Vec<String> = c
+                .ports
+                .iter()
+                .filter(|p| port_number(&p.host_port).is_some_and(|n| n <= PRIVILEGED_PORT_MAX))
+                .map(port_text)
+                .collect();
+            (!bad.is_empty()).then(|| format!("publishes {}", joined(bad)))
+        }
+        Rule::PublishedPorts => (!c.ports.is_empty())
+            .then(|| format!("publishes {}", joined(c.ports.iter().map(port_text)))),
+        Rule::AllInterfaces => {
+            let bad: Vec<String> = c
+                .ports
+                .iter()
+                .filter(|p| matches!(p.host_ip.as_str(), "" | "0.0.0.0" | "::" | "[::]"))
+                .map(port_text)
+                .collect();
+            (!bad.is_empty()).then(|| format!("binds every host address: {}", joined(bad)))
+        }
+        Rule::HostNetwork => is_host(&c.network_mode).then(|| "network mode host".into()),
+        Rule::Memory => (c.memory <= 0).then(|| "no memory limit".into()),
+        Rule::Cpu => {
+            (c.cpu_shares <= 0 && c.nano_cpus <= 0).then(|| "no CPU shares and no CPU limit".into())
+        }
+        Rule::ReadOnlyRootfs => (!c.readonly_rootfs).then(|| "root filesystem writable".into()),
+        Rule::RestartRetries => (c.restart_policy == "on-failure"
+            && c.restart_max_retries > MAX_RETRIES)
+            .then(|| format!("restart on-failure:{}", c.restart_max_retries)),
+        Rule::HostPid => is_host(&c.pid_mode).then(|| "PID mode host".into()),
+        Rule::HostIpc => is_host(&c.ipc_mode).then(|| "IPC mode host".into()),
+        Rule::HostUts => is_host(&c.uts_mode).then(|| "UTS mode host".into()),
+        Rule::HostUserns => is_host(&c.userns_mode).then(|| "user namespace mode host".into()),
+        Rule::HostDevices => {
+            (!c.devices.is_empty()).then(|| format!("host devices {}", c.devices.join(", ")))
+        }
+        Rule::Ulimits => c.ulimits.is_empty().then(|| "no ulimit set".into()),
+        Rule::SharedPropagation => {
+            let bad: Vec<String> = c
+                .mounts
+                .iter()
+                .filter(|m| matches!(m.propagation.as_str(), "shared" | "rshared"))
+                .map(|m| format!("{} -> {} ({})", m.source, m.destination, m.propagation))
+                .collect();
+            (!bad.is_empty()).then(|| format!("shared propagation on {}", joined(bad)))
+        }
+        Rule::Seccomp => security_opt(c, "seccomp")
+            .contains(&"unconfined")
+            .then(|| "seccomp unconfined".into()),
+        Rule::CgroupParent => {
+            (!c.cgroup_parent.is_empty()).then(|| format!("cgroup parent {}", c.cgroup_parent))
+        }
+        Rule::NoNewPrivileges => {
+            let on = security_opt(c, "no-new-privileges")
+                .iter()
+                .any(|v| v.is_empty() || daemon_flags::parse_bool(v).unwrap_or(false));
+            (!on).then(|| "no-new-privileges not set".into())
+        }
+        Rule::Healthcheck => (!c.healthcheck).then(|| "no healthcheck".into()),
+        Rule::PidsLimit => c
+            .pids_limit
+            .is_none_or(|n| n <= 0)
+            .then(|| "no PIDs limit".into()),
+        Rule::DockerSock => {
+            let bad: Vec<String> = c
+                .mounts
+                .iter()
+                .filter(|m| {
+                    m.source.ends_with("docker.sock") || m.destination.ends_with("docker.sock")
+                })
+                .map(|m| format!("{} -> {}", m.source, m.destination))
+                .collect();
+            (!bad.is_empty()).then(|| format!("mounts the Docker socket {}", joined(bad)))
+        }
+    }
+}
+
+/// Whether dockerd was started with a security driver (`name=apparmor`, `name=selinux`).
+fn security_driver(facts: &Facts, name: &str) -> Option<bool> {
+    facts.daemon.engine_info().map(|info| {
+        info.security_options
+            .iter()
+            .any(|o| o.split(',').any(|part| part == format!("name={name}")))
+    })
+}
+
+fn daemon_no_new_privileges(facts: &Facts) -> Option<String> {
+    let (value, source) = configured(facts, "no-new-privileges", &Value::Bool(false));
+    let on = match &value {
+        Value::Bool(b) => *b,
+        Value::String(s) => daemon_flags::parse_bool(s).unwrap_or(false),
+        _ => false,
+    };
+    on.then_some(source)
+}
+
+pub fn check(spec: &ContainerSpec, facts: &Facts) -> Verdict {
+    if !facts.live {
+        return Verdict::info("containers are judged through the Docker API on the live host");
+    }
+    let containers = match &facts.containers {
+        None => {
+            return Verdict::info(
+                "containers were not listed in this run; `docker-harden check` judges them",
+            );
+        }
+        Some(Err(reason)) => {
+            return Verdict::info(format!("containers could not be listed: {reason}"));
+        }
+        Some(Ok(list)) => list,
+    };
+    match spec.rule {
+        Rule::Selinux if security_driver(facts, "selinux") == Some(false) => {
+            return Verdict::info(
+                "SELinux is not enabled in dockerd on this host (no selinux security option); SELinux labels do not apply",
+            );
+        }
+        Rule::Apparmor if security_driver(facts, "apparmor") == Some(false) => {
+            return Verdict::info(
+                "AppArmor is not enabled in dockerd on this host (no apparmor security option); profiles do not apply",
+            );
+        }
+        Rule::NoNewPrivileges => {
+            if let Some(source) = daemon_no_new_privileges(facts) {
+                return Verdict::pass(format!(
+                    "no-new-privileges is on for every container ({source})"
+                ));
+            }
+        }
+        _ => {}
+    }
+    if containers.is_empty() {
+        return Verdict::pass("no running containers");
+    }
+    let words = wording(spec.rule);
+    let mut evidence: Vec<String> = containers
+        .iter()
+        .filter_map(|c| offence(spec.rule, c).map(|o| format!("{}: {o}", c.display())))
+        .collect();
+    if evidence.is_empty() {
+        let n = containers.len();
+        return Verdict::pass(format!(
+            "{n} container{} checked: {}",
+            if n == 1 { "" } else { "s" },
+            words.pass
+        ));
+    }
+    evidence.push(format!("fix: {}", words.fix));
+    Verdict::new(words.status, evidence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::containers::{MountFacts, PortFacts};
+
+    /// A container that complies with every rule.
+    fn good(name: &str) -> ContainerFacts {
+        ContainerFacts {
+            id: format!("{name:a<16}"),
+            name: name.into(),
+            running: true,
+            network_mode: "none".into(),
+            memory: 1 << 28,
+            cpu_shares: 512,
+            readonly_rootfs: true,
+            security_opt: vec!["label=type:svirt_t".into(), "no-new-privileges".into()],
+            apparmor_profile: "docker-default".into(),
+            ulimits: vec![crate::containers::UlimitFacts {
+                name: "nofile".into(),
+                soft: 1024,
+                hard: 2048,
+            }],
+            pids_limit: Some(100),
+            healthcheck: true,
+            processes: vec![proc("sleep", "sleep 300")],
+            ..ContainerFacts::default()
+        }
+    }
+
+    fn proc(name: &str, command: &str) -> ProcessFacts {
+        ProcessFacts {
+            name: name.into(),
+            command: command.into(),
+        }
+    }
+
+    fn judge(rule: Rule, c: ContainerFacts) -> Option<String> {
+        let clean = good("clean");
+        assert_eq!(
+            offence(rule, &clean),
+            None,
+            "{rule:?} flags a clean container"
+        );
+        offence(rule, &c)
+    }
+
+    fn bad(rule: Rule, tweak: impl FnOnce(&mut ContainerFacts)) -> String {
+        let mut c = good("bad");
+        tweak(&mut c);
+        judge(rule, c).unwrap_or_else(|| panic!("{rule:?} missed the offence"))
+    }
+
+    fn mount(source: &str, rw: bool, propagation: &str) -> MountFacts {
+        MountFacts {
+            source: source.into(),
+            destination: "/mnt".into(),
+            rw,
+            propagation: propagation.into(),
+        }
+    }
+
+    fn port(ip: &str, host: &str) -> PortFacts {
+        PortFacts {
+            container_port: "80/tcp".into(),
+            host_ip: ip.into(),
+            host_port: host.into(),
+        }
+    }
+
+    #[test]
+    fn each_rule_names_its_offence() {
+        assert_eq!(
+            bad(Rule::Apparmor, |c| c.apparmor_profile = "unconfined".into()),
+            "AppArmor profile unconfined"
+        );
+        assert_eq!(
+            bad(Rule::Apparmor, |c| c.apparmor_profile.clear()),
+            "no AppArmor profile"
+        );
+        bad(Rule::Selinux, |c| c.security_opt.clear());
+        assert_eq!(
+            bad(Rule::Selinux, |c| c
+                .security_opt
+                .push("label=disable".into())),
+            "SELinux labeling disabled (label=disable)"
+        );
+        assert_eq!(
+            bad(Rule::Capabilities, |c| c.cap_add = vec!["NET_ADMIN".into()]),
+            "adds capabilities NET_ADMIN"
+        );
+        bad(Rule::Privileged, |c| c.privileged = true);
+        assert_eq!(
+            bad(Rule::SensitiveMounts, |c| c.mounts =
+                vec![mount("/etc/", true, "")]),
+            "mounts /etc/ -> /mnt (rw)"
+        );
+        bad(Rule::SensitiveMounts, |c| {
+            c.mounts = vec![mount("/", true, "")]
+        });
+        bad(Rule::SensitiveMounts, |c| {
+            c.mounts = vec![mount("/usr/lib", true, "")]
+        });
+        assert_eq!(
+            bad(Rule::Sshd, |c| c
+                .processes
+                .push(proc("sshd", "/usr/sbin/sshd -D"))),
+            "runs sshd `/usr/sbin/sshd -D`"
+        );
+        bad(Rule::Sshd, |c| {
+            c.processes.push(proc("sshd-session", "sshd: root@pts/0"))
+        });
+        bad(Rule::Sshd, |c| {
+            c.processes.push(proc("sshd", "/bin/busybox sh /sshd"))
+        });
+        assert_eq!(
+            bad(Rule::PrivilegedPorts, |c| c.ports = vec![port("", "80")]),
+            "publishes 0.0.0.0:80->80/tcp"
+        );
+        bad(Rule::PublishedPorts, |c| {
+            c.ports = vec![port("127.0.0.1", "8080")]
+        });
+        bad(Rule::AllInterfaces, |c| c.ports = vec![port("::", "8080")]);
+        bad(Rule::HostNetwork, |c| c.network_mode = "host".into());
+        bad(Rule::Memory, |c| c.memory = 0);
+        bad(Rule::Cpu, |c| c.cpu_shares = 0);
+        bad(Rule::ReadOnlyRootfs, |c| c.readonly_rootfs = false);
+        assert_eq!(
+            bad(Rule::RestartRetries, |c| {
+                c.restart_policy = "on-failure".into();
+                c.restart_max_retries = 6;
+            }),
+            "restart on-failure:6"
+        );
+        bad(Rule::HostPid, |c| c.pid_mode = "host".into());
+        bad(Rule::HostIpc, |c| c.ipc_mode = "host".into());
+        bad(Rule::HostDevices, |c| c.devices = vec!["/dev/fuse".into()]);
+        bad(Rule::Ulimits, |c| c.ulimits.clear());
+        bad(Rule::SharedPropagation, |c| {
+            c.mounts = vec![mount("/data", false, "rshared")]
+        });
+        bad(Rule::HostUts, |c| c.uts_mode = "host".into());
+        bad(Rule::Seccomp, |c| {
+            c.security_opt.push("seccomp:unconfined".into())
+        });
+        bad(Rule::CgroupParent, |c| c.cgroup_parent = "/custom".into());
+        bad(Rule::NoNewPrivileges, |c| {
+            c.security_opt = vec!["no-new-privileges=false".into()]
+        });
+        bad(Rule::Healthcheck, |c| c.healthcheck = false);
+        bad(Rule::PidsLimit, |c| c.pids_limit = Some(-1));
+        bad(Rule::PidsLimit, |c| c.pids_limit = None);
+        bad(Rule::HostUserns, |c| c.userns_mode = "host".into());
+        bad(Rule::DockerSock, |c| {
+            c.mounts = vec![MountFacts {
+                source: "/run/docker.sock".into(),
+                destination: "/var/run/docker.sock".into(),
+                rw: true,
+                propagation: "rprivate".into(),
+            }]
+        });
+    }
+
+    #[test]
+    fn near_misses_comply() {
+        let ok = |rule, tweak: fn(&mut ContainerFacts)| {
+            let mut c = good("near");
+            tweak(&mut c);
+            assert_eq!(offence(rule, &c), None, "{rule:?}");
+        };
+        ok(Rule::SensitiveMounts, |c| {
+            c.mounts = vec![mount("/etc", false, "")]
+        });
+        ok(Rule::SensitiveMounts, |c| {
+            c.mounts = vec![mount("/usrdata", true, "")]
+        });
+        ok(Rule::Sshd, |c| {
+            c.processes = vec![proc("grep", "grep sshd")]
+        });
+        ok(Rule::PrivilegedPorts, |c| c.ports = vec![port("", "1024")]);
+        ok(Rule::PrivilegedPorts, |c| c.ports = vec![port("", "")]);
+        ok(Rule::AllInterfaces, |c| {
+            c.ports = vec![port("127.0.0.1", "80")]
+        });
+        ok(Rule::RestartRetries, |c| {
+            c.restart_policy = "on-failure".into();
+            c.restart_max_retries = 5;
+        });
+        ok(Rule::Cpu, |c| {
+            c.cpu_shares = 0;
+            c.nano_cpus = 1_500_000_000;
+        });
+        ok(Rule::NoNewPrivileges, |c| {
+            c.security_opt = vec!["no-new-privileges:true".into()]
+        });
+        ok(Rule::SharedPropagation, |c| {
+            c.mounts = vec![mount("/data", true, "rslave")]
+        });
+    }
+
+    #[test]
+    fn status_follows_the_rule() {
+        assert_eq!(wording(Rule::PublishedPorts).status, Status::Info);
+        assert_eq!(wording(Rule::HostDevices).status, Status::Info);
+        assert_eq!(wording(Rule::Ulimits).status, Status::Info);
+        assert_eq!(wording(Rule::Privileged).status, Status::Warn);
+    }
+
+    fn facts(
+        containers: Option<Result<Vec<ContainerFacts>, String>>,
+    ) -> (tempfile::TempDir, Facts) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut facts =
+            Facts::names_only(&crate::rootfs::RootFs::new(dir.path()).unwrap()).unwrap();
+        facts.live = true;
+        facts.containers = containers;
+        facts.daemon.engine = Some(Ok(crate::engine::EngineInfo {
+            security_options: vec!["name=seccomp,profile=builtin".into()],
+            ..Default::default()
+        }));
+        (dir, facts)
+    }
+
+    fn verdict(rule: Rule, facts: &Facts) -> Verdict {
+        check(&ContainerSpec { rule }, facts)
+    }
+
+    #[test]
+    fn verdicts_name_each_offender_and_the_fix() {
+        let mut web = good("web");
+        web.id = "0123456789abcdef0123".into();
+        web.privileged = true;
+        web.ports = vec![port("", "8080")];
+        let (_dir, f) = facts(Some(Ok(vec![good("db"), web])));
+        let v = verdict(Rule::Privileged, &f);
+        assert_eq!(v.status, Status::Warn);
+        assert_eq!(v.evidence.len(), 2, "{v:?}");
+        assert_eq!(v.evidence[0], "web (0123456789ab): privileged");
+        assert!(v.evidence[1].starts_with("fix: ") && v.evidence[1].contains("--privileged"));
+        let v = verdict(Rule::PublishedPorts, &f);
+        assert_eq!(v.status, Status::Info, "{v:?}");
+        let v = verdict(Rule::HostPid, &f);
+        assert_eq!(
+            v,
+            Verdict::pass("2 containers checked: none shares the host's process namespace")
+        );
+    }
+
+    #[test]
+    fn root_error_and_empty_lists_are_not_warnings() {
+        let (_dir, mut f) = facts(Some(Ok(vec![good("x")])));
+        f.live = false;
+        assert_eq!(
+            verdict(Rule::Privileged, &f),
+            Verdict::info("containers are judged through the Docker API on the live host")
+        );
+        let (_dir, f) = facts(Some(Err("no Docker API socket at /x".into())));
+        assert_eq!(
+            verdict(Rule::Privileged, &f),
+            Verdict::info("containers could not be listed: no Docker API socket at /x")
+        );
+        let (_dir, f) = facts(Some(Ok(Vec::new())));
+        assert_eq!(
+            verdict(Rule::Privileged, &f),
+            Verdict::pass("no running containers")
+        );
+        let (_dir, f) = facts(None);
+        assert_eq!(verdict(Rule::Privileged, &f).status, Status::Info);
+    }
+
+    #[test]
+    fn host_security_drivers_and_daemon_defaults_decide_some_rules() {
+        let mut plain = good("plain");
+        plain.security_opt.clear();
+        plain.apparmor_profile.clear();
+        let (_dir, mut f) = facts(Some(Ok(vec![plain])));
+        assert_eq!(verdict(Rule::Selinux, &f).status, Status::Info);
+        assert_eq!(verdict(Rule::Apparmor, &f).status, Status::Info);
+        assert_eq!(verdict(Rule::NoNewPrivileges, &f).status, Status::Warn);
+        f.daemon.engine = Some(Ok(crate::engine::EngineInfo {
+            security_options: vec!["name=selinux".into(), "name=apparmor".into()],
+            ..Default::default()
+        }));
+        assert_eq!(verdict(Rule::Selinux, &f).status, Status::Warn);
+        assert_eq!(verdict(Rule::Apparmor, &f).status, Status::Warn);
+        let mut json = serde_json::Map::new();
+        json.insert("no-new-privileges".into(), Value::Bool(true));
+        f.daemon.json = Some(json);
+        let v = verdict(Rule::NoNewPrivileges, &f);
+        assert_eq!(v.status, Status::Pass, "{v:?}");
+        assert!(v.evidence[0].contains("every container"), "{v:?}");
+    }
+}
