@@ -21,6 +21,17 @@ fn paths(spec: &AuditSpec, facts: &Facts) -> Vec<String> {
         .collect()
 }
 
+/// Whether a watch on `path` can load when the rules load at boot. /run is an empty tmpfs
+/// then: a watch needs its parent directory to exist, and the first rule that fails stops
+/// auditctl from loading every rule after it (a later `-e 2` included). So nothing deeper
+/// than /run/NAME may be in the persistent rules.
+pub fn loads_at_boot(path: &str) -> bool {
+    let under_run = path
+        .strip_prefix("/run/")
+        .or_else(|| path.strip_prefix("/var/run/"));
+    under_run.is_none_or(|rest| !rest.trim_end_matches('/').contains('/'))
+}
+
 /// Says so when a path is judged before it exists (an image that has not booted yet).
 fn runtime_note(spec: &AuditSpec, facts: &Facts, path: &str) -> &'static str {
     match facts.runtime_targets.get(&spec.target) {
@@ -47,6 +58,19 @@ pub fn check(spec: &AuditSpec, facts: &Facts) -> Verdict {
     let mut evidence = Vec::new();
     let mut missing = Vec::new();
     let mut not_loaded = Vec::new();
+    let (paths, boot_unsafe): (Vec<String>, Vec<String>) =
+        paths.into_iter().partition(|p| loads_at_boot(p));
+    for path in &boot_unsafe {
+        match facts.audit.loaded_covers(path) {
+            Some(true) => evidence.push(format!("{path}: watched (loaded now; a boot-time rule cannot hold it)")),
+            _ => evidence.push(format!(
+                "{path}: not watched; it is created under /run after the audit rules load at boot, where a rule for it would fail and stop every rule after it, so docker-harden does not add one (the parent directory's watch records its creation)"
+            )),
+        }
+    }
+    if paths.is_empty() {
+        return Verdict::new(Status::Info, evidence);
+    }
     for path in &paths {
         match facts.audit.persistent_source(path) {
             None => missing.push(path.clone()),
@@ -142,6 +166,7 @@ pub fn fix(spec: &AuditSpec, facts: &Facts, vars: &Variables, ws: &mut Workspace
         .unwrap_or_default();
     let wanted: Vec<Watch> = paths
         .iter()
+        .filter(|p| loads_at_boot(p))
         .filter(|p| facts.audit.persistent_source(p).is_none())
         .filter(|p| !covered_now.iter().any(|(_, w)| w.covers(p)))
         .map(|p| Watch::new(p, "wa", Some(&vars.audit_key)))
@@ -158,6 +183,7 @@ pub fn fix(spec: &AuditSpec, facts: &Facts, vars: &Variables, ws: &mut Workspace
     }
     let needs_load = paths
         .iter()
+        .filter(|p| loads_at_boot(p))
         .any(|p| facts.audit.loaded_covers(p) == Some(false));
     let locked = matches!(
         facts.audit.loaded,
@@ -170,4 +196,18 @@ pub fn fix(spec: &AuditSpec, facts: &Facts, vars: &Variables, ws: &mut Workspace
         outcome.actions.insert(ServiceAction::LoadAuditRules);
     }
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loads_at_boot;
+
+    #[test]
+    fn run_subdirectories_do_not_exist_at_boot() {
+        assert!(loads_at_boot("/usr/sbin/dockerd"));
+        assert!(loads_at_boot("/run/containerd"));
+        assert!(loads_at_boot("/var/run/docker.sock"));
+        assert!(!loads_at_boot("/run/containerd/containerd.sock"));
+        assert!(!loads_at_boot("/var/run/docker/containerd/containerd.sock"));
+    }
 }
