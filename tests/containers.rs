@@ -11,13 +11,9 @@
 
 mod common;
 
-use std::io::Write;
-
 use clap::Parser;
 use common::dockerd::*;
 use common::{Host, Run};
-use docker_harden::cli::dispatch;
-use docker_harden::commands::Env;
 use docker_harden::settings::Cli;
 use serde_json::json;
 
@@ -29,30 +25,7 @@ fn harden(sandbox: &Sandbox, args: &[&str]) -> (Run, usize) {
     let settings = live_settings();
     let runner = recording_runner();
     let engine = sandbox.engine();
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let result = {
-        let mut env = Env {
-            settings: &settings,
-            runner: &runner,
-            engine: &engine,
-            out: &mut out,
-            err: &mut err,
-        };
-        dispatch(&mut env, &cli.command)
-    };
-    let code = match result {
-        Ok(code) => code,
-        Err(e) => {
-            writeln!(err, "docker-harden: error: {e}").unwrap();
-            e.exit_code()
-        }
-    };
-    let run = Run {
-        code,
-        stdout: String::from_utf8(out).unwrap(),
-        stderr: String::from_utf8(err).unwrap(),
-    };
+    let run = common::dispatch(&settings, &runner, &engine, &cli.command);
     assert!(run.code == 0 || run.code == 1, "check failed: {run:?}");
     assert_eq!(acting_calls(&runner), Vec::<String>::new(), "check acted");
     (run, engine.container_requests())

@@ -30,13 +30,10 @@
 
 mod common;
 
-use std::io::Write;
 use std::time::{Duration, SystemTime};
 
 use common::dockerd::*;
 use common::{Host, Run};
-use docker_harden::cli::dispatch;
-use docker_harden::commands::Env;
 use docker_harden::facts::{Facts, LiveSources, Sources};
 use docker_harden::settings::{CheckArgs, Command as Cmd, Format, Selectors};
 use serde_json::{Value, json};
@@ -55,30 +52,7 @@ fn check(sandbox: &Sandbox, only: &[&str]) -> Run {
         format: Format::Json,
         output: None,
     });
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let result = {
-        let mut env = Env {
-            settings: &settings,
-            runner: &runner,
-            engine: &engine,
-            out: &mut out,
-            err: &mut err,
-        };
-        dispatch(&mut env, &command)
-    };
-    let code = match result {
-        Ok(code) => code,
-        Err(e) => {
-            writeln!(err, "docker-harden: error: {e}").unwrap();
-            e.exit_code()
-        }
-    };
-    let run = Run {
-        code,
-        stdout: String::from_utf8(out).unwrap(),
-        stderr: String::from_utf8(err).unwrap(),
-    };
+    let run = common::dispatch(&settings, &runner, &engine, &command);
     assert!(run.code == 0 || run.code == 1, "check failed: {run:?}");
     assert_eq!(
         acting_calls(&runner),

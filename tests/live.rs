@@ -5,13 +5,10 @@
 mod common;
 
 use std::fs;
-use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{Host, Run, changed};
-use docker_harden::cli::dispatch;
-use docker_harden::commands::Env;
 use docker_harden::engine::{Engine, EngineInfo, FixedEngine};
 use docker_harden::playbook::Playbook;
 use docker_harden::render::Paint;
@@ -77,35 +74,12 @@ fn run(
     engine: &dyn Engine,
     command: &Command,
 ) -> Run {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
     let engine = Restarting {
         before: engine,
         runner,
         daemon_json: settings.rootfs.root().join("etc/docker/daemon.json"),
     };
-    let result = {
-        let mut env = Env {
-            settings,
-            runner,
-            engine: &engine,
-            out: &mut out,
-            err: &mut err,
-        };
-        dispatch(&mut env, command)
-    };
-    let code = match result {
-        Ok(code) => code,
-        Err(e) => {
-            writeln!(err, "docker-harden: error: {e}").unwrap();
-            e.exit_code()
-        }
-    };
-    Run {
-        code,
-        stdout: String::from_utf8(out).unwrap(),
-        stderr: String::from_utf8(err).unwrap(),
-    }
+    common::dispatch(settings, runner, &engine, command)
 }
 
 fn selectors(only: &[&str]) -> Selectors {

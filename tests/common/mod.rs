@@ -101,6 +101,41 @@ impl Run {
     }
 }
 
+/// Runs one command through the library with these seams, as the binary would: an error is
+/// printed to stderr and gives its exit code.
+pub fn dispatch(
+    settings: &docker_harden::settings::Settings,
+    runner: &dyn docker_harden::runner::Runner,
+    engine: &dyn docker_harden::engine::Engine,
+    command: &docker_harden::settings::Command,
+) -> Run {
+    use std::io::Write;
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let result = {
+        let mut env = docker_harden::commands::Env {
+            settings,
+            runner,
+            engine,
+            out: &mut out,
+            err: &mut err,
+        };
+        docker_harden::cli::dispatch(&mut env, command)
+    };
+    let code = match result {
+        Ok(code) => code,
+        Err(e) => {
+            writeln!(err, "docker-harden: error: {e}").unwrap();
+            e.exit_code()
+        }
+    };
+    Run {
+        code,
+        stdout: String::from_utf8(out).unwrap(),
+        stderr: String::from_utf8(err).unwrap(),
+    }
+}
+
 /// One entry of a tree snapshot: type, mode, owner and content (or link target).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
