@@ -46,10 +46,14 @@ pub struct ContainerFacts {
     /// Without the API's leading '/'.
     pub name: String,
     pub image: String,
+    /// The image's ID ("sha256:…").
+    pub image_id: String,
     pub user: String,
     pub running: bool,
     pub privileged: bool,
     pub network_mode: String,
+    /// The networks the container is attached to, by name ("bridge" is the default bridge).
+    pub networks: Vec<String>,
     pub pid_mode: String,
     pub ipc_mode: String,
     pub uts_mode: String,

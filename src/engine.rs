@@ -6,6 +6,8 @@ use std::time::Duration;
 
 pub use crate::containers::ContainerFacts;
 use crate::containers::{MountFacts, PortFacts, ProcessFacts, UlimitFacts};
+use crate::images::ImageFacts;
+use crate::workloads::{ListedContainer, NetworkFacts, Workloads};
 
 /// The parts of `GET /info` the checks judge.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,8 +20,35 @@ pub struct EngineInfo {
     pub docker_root_dir: String,
     pub security_options: Vec<String>,
     pub swarm_active: bool,
+    pub swarm: SwarmFacts,
     /// Containers running now (a restart without live restore stops them).
     pub containers_running: u64,
+}
+
+/// This node's part in a swarm, from the `Swarm` section of `GET /info`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SwarmFacts {
+    /// "inactive", "pending", "active", "error" or "locked".
+    pub state: String,
+    /// This node is a manager (it can answer swarm-wide requests).
+    pub manager: bool,
+    pub managers: u64,
+    pub nodes: u64,
+    /// The address other nodes reach this one at.
+    pub node_addr: String,
+    /// This manager's swarm address ("127.0.0.1:2377"), from the list of managers.
+    pub manager_addr: Option<String>,
+    /// Managers lock their keys at restart (managers only: the cluster spec).
+    pub autolock: Option<bool>,
+    /// How long node certificates live, in seconds (managers only).
+    pub node_cert_expiry_secs: Option<u64>,
+}
+
+impl SwarmFacts {
+    /// Part of a swarm, or joining one, in any state but "inactive".
+    pub fn enabled(&self) -> bool {
+        !matches!(self.state.as_str(), "" | "inactive")
+    }
 }
 
 impl EngineInfo {
@@ -35,23 +64,48 @@ pub trait Engine: Send + Sync {
     /// `Err` carries why it could not be asked.
     fn info(&self, socket: &str) -> Result<EngineInfo, String>;
 
-    /// Every running container (every container when `all`), inspected; `Err` carries why
-    /// they could not be listed.
-    fn containers(&self, _socket: &str, _all: bool) -> Result<Vec<ContainerFacts>, String> {
-        Ok(Vec::new())
+    /// The host's containers, images, networks and (on a swarm manager) secrets; running
+    /// containers are inspected (every container when `request.all_containers`). `Err` carries
+    /// why they could not be listed.
+    fn workloads(&self, _socket: &str, _request: &WorkloadRequest) -> Result<Workloads, String> {
+        Ok(Workloads::default())
     }
+}
+
+/// What to ask beyond the one container list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkloadRequest {
+    /// Inspect stopped and created containers too.
+    pub all_containers: bool,
+    /// This node is a swarm manager, so secrets can be listed.
+    pub swarm_manager: bool,
+}
+
+/// Requests made to the Engine API, by what they ask about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestCounts {
+    /// The container list, one inspect per container, one process list per running one.
+    pub containers: usize,
+    /// The image list, one inspect and one history per image.
+    pub images: usize,
+    /// The network list and the secret list.
+    pub other: usize,
 }
 
 /// Talks to dockerd over its Unix socket.
 pub struct BollardEngine {
     /// `--docker-host`/DOCKER_HOST, which wins over the daemon's configured socket.
     host_override: Option<String>,
-    /// Container requests made so far (list, inspect, top).
-    container_requests: AtomicUsize,
+    /// Requests made so far: containers, images, other.
+    requests: [AtomicUsize; 3],
 }
 
-/// Container inspections in flight at once.
-const CONTAINER_CONCURRENCY: usize = 16;
+/// Inspections (of containers or images) in flight at once.
+const CONCURRENCY: usize = 16;
+
+const CONTAINERS: usize = 0;
+const IMAGES: usize = 1;
+const OTHER: usize = 2;
 
 /// The oldest API the tool needs (dockerd 20.10); the client negotiates upward from here.
 const PINNED_API: bollard::ClientVersion = bollard::ClientVersion {
@@ -65,14 +119,27 @@ impl BollardEngine {
     pub fn new(host_override: Option<String>) -> BollardEngine {
         BollardEngine {
             host_override,
-            container_requests: AtomicUsize::new(0),
+            requests: Default::default(),
         }
     }
 
     /// Container requests (list, inspect, top) made so far: one list per run, one inspect per
     /// container and one process list per running container.
     pub fn container_requests(&self) -> usize {
-        self.container_requests.load(Ordering::SeqCst)
+        self.requests().containers
+    }
+
+    pub fn requests(&self) -> RequestCounts {
+        let count = |i: usize| self.requests[i].load(Ordering::SeqCst);
+        RequestCounts {
+            containers: count(CONTAINERS),
+            images: count(IMAGES),
+            other: count(OTHER),
+        }
+    }
+
+    fn count(&self, kind: usize) {
+        self.requests[kind].fetch_add(1, Ordering::SeqCst);
     }
 
     async fn connect(socket: &str) -> Result<bollard::Docker, String> {
@@ -89,12 +156,8 @@ impl BollardEngine {
             .info()
             .await
             .map_err(|e| format!("Docker API info failed: {e}"))?;
-        let swarm_active = info
-            .swarm
-            .as_ref()
-            .and_then(|s| s.local_node_state.as_ref())
-            .map(|state| state.to_string() == "active")
-            .unwrap_or(false);
+        let swarm = swarm_facts(info.swarm.clone().unwrap_or_default());
+        let swarm_active = swarm.state == "active";
         Ok(EngineInfo {
             server_version: info.server_version.unwrap_or_default(),
             api_version: format!(
@@ -108,6 +171,7 @@ impl BollardEngine {
             docker_root_dir: info.docker_root_dir.unwrap_or_default(),
             security_options: info.security_options.unwrap_or_default(),
             swarm_active,
+            swarm,
             containers_running: info
                 .containers_running
                 .map(|n| n.max(0) as u64)
@@ -150,40 +214,182 @@ impl BollardEngine {
         })
     }
 
-    async fn list_and_inspect(
+    async fn gather_workloads(
         &self,
         socket: &str,
-        all: bool,
-    ) -> Result<Vec<ContainerFacts>, String> {
-        use futures_util::stream::{self, StreamExt, TryStreamExt};
+        request: WorkloadRequest,
+    ) -> Result<Workloads, String> {
         let docker = Self::connect(socket).await?;
-        self.container_requests.fetch_add(1, Ordering::SeqCst);
-        let listed = docker
+        let (containers, images, networks, secrets) = futures_util::future::try_join4(
+            self.containers(&docker, request.all_containers),
+            self.images(&docker),
+            self.networks(&docker),
+            self.secrets(&docker, request.swarm_manager),
+        )
+        .await?;
+        let (listed, containers) = containers;
+        Ok(Workloads {
+            containers,
+            listed,
+            images,
+            networks,
+            secrets,
+        })
+    }
+
+    /// Every container listed (all states: sprawl counts stopped ones), and the ones in scope
+    /// inspected.
+    async fn containers(
+        &self,
+        docker: &bollard::Docker,
+        all: bool,
+    ) -> Result<(Vec<ListedContainer>, Vec<ContainerFacts>), String> {
+        use futures_util::stream::{self, StreamExt, TryStreamExt};
+        self.count(CONTAINERS);
+        let summaries = docker
             .list_containers(Some(bollard::query_parameters::ListContainersOptions {
-                all,
+                all: true,
                 ..Default::default()
             }))
             .await
             .map_err(|e| format!("Docker API container list failed: {e}"))?;
-        let ids: Vec<String> = listed.into_iter().filter_map(|c| c.id).collect();
-        let docker = &docker;
+        let mut listed: Vec<ListedContainer> = summaries
+            .into_iter()
+            .filter_map(|c| {
+                Some(ListedContainer {
+                    id: c.id?,
+                    name: c
+                        .names
+                        .unwrap_or_default()
+                        .first()
+                        .map(|n| n.strip_prefix('/').unwrap_or(n).to_string())
+                        .unwrap_or_default(),
+                    image_id: c.image_id.unwrap_or_default(),
+                    running: c.state.is_some_and(|s| s.to_string() == "running"),
+                })
+            })
+            .collect();
+        listed.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        let ids: Vec<String> = listed
+            .iter()
+            .filter(|c| all || c.running)
+            .map(|c| c.id.clone())
+            .collect();
         let mut found: Vec<ContainerFacts> = stream::iter(ids)
-            .map(|id| async move { self.inspect_one(docker, &id).await })
-            .buffer_unordered(CONTAINER_CONCURRENCY)
+            .map(|id| async move { self.inspect_container(docker, &id).await })
+            .buffer_unordered(CONCURRENCY)
             .try_filter_map(|c| async move { Ok(c) })
             .try_collect()
             .await?;
+        if !all {
+            // Stopped between the list and the process list.
+            found.retain(|c| c.running);
+        }
+        found.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok((listed, found))
+    }
+
+    /// The top-level images (not intermediate build layers), each inspected with its history.
+    async fn images(&self, docker: &bollard::Docker) -> Result<Vec<ImageFacts>, String> {
+        use futures_util::stream::{self, StreamExt, TryStreamExt};
+        self.count(IMAGES);
+        let summaries = docker
+            .list_images(None::<bollard::query_parameters::ListImagesOptions>)
+            .await
+            .map_err(|e| format!("Docker API image list failed: {e}"))?;
+        let mut found: Vec<ImageFacts> = stream::iter(summaries)
+            .map(|summary| async move { self.inspect_image(docker, summary).await })
+            .buffer_unordered(CONCURRENCY)
+            .try_filter_map(|i| async move { Ok(i) })
+            .try_collect()
+            .await?;
+        found.sort_by_key(ImageFacts::display);
+        Ok(found)
+    }
+
+    /// `None` when the image was removed between the list and the inspect.
+    async fn inspect_image(
+        &self,
+        docker: &bollard::Docker,
+        summary: bollard::models::ImageSummary,
+    ) -> Result<Option<ImageFacts>, String> {
+        let id = summary.id;
+        self.count(IMAGES);
+        let inspect = match docker.inspect_image(&id).await {
+            Ok(i) => i,
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => return Ok(None),
+            Err(e) => return Err(format!("Docker API inspect of image {id} failed: {e}")),
+        };
+        self.count(IMAGES);
+        let history = match docker.image_history(&id).await {
+            Ok(h) => h,
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => return Ok(None),
+            Err(e) => return Err(format!("Docker API history of image {id} failed: {e}")),
+        };
+        let config = inspect.config.unwrap_or_default();
+        let mut tags: Vec<String> = summary
+            .repo_tags
+            .into_iter()
+            .filter(|t| t != "<none>:<none>")
+            .collect();
+        tags.sort();
+        Ok(Some(ImageFacts {
+            id,
+            tags,
+            healthcheck: configured_healthcheck(config.healthcheck.as_ref()),
+            user: config.user.unwrap_or_default(),
+            // The API gives the newest layer first.
+            history: history.into_iter().rev().map(|h| h.created_by).collect(),
+        }))
+    }
+
+    async fn networks(&self, docker: &bollard::Docker) -> Result<Vec<NetworkFacts>, String> {
+        self.count(OTHER);
+        let networks = docker
+            .list_networks(None)
+            .await
+            .map_err(|e| format!("Docker API network list failed: {e}"))?;
+        let mut found: Vec<NetworkFacts> = networks
+            .into_iter()
+            .map(|n| NetworkFacts {
+                id: n.id.unwrap_or_default(),
+                name: n.name.unwrap_or_default(),
+                driver: n.driver.unwrap_or_default(),
+                options: n.options.unwrap_or_default().into_iter().collect(),
+            })
+            .collect();
         found.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
         Ok(found)
     }
 
+    /// Only a swarm manager can list secrets.
+    async fn secrets(
+        &self,
+        docker: &bollard::Docker,
+        manager: bool,
+    ) -> Result<Option<usize>, String> {
+        if !manager {
+            return Ok(None);
+        }
+        self.count(OTHER);
+        docker
+            .list_secrets(None)
+            .await
+            .map(|s| Some(s.len()))
+            .map_err(|e| format!("Docker API secret list failed: {e}"))
+    }
+
     /// `None` when the container went away between the list and the inspect.
-    async fn inspect_one(
+    async fn inspect_container(
         &self,
         docker: &bollard::Docker,
         id: &str,
     ) -> Result<Option<ContainerFacts>, String> {
-        self.container_requests.fetch_add(1, Ordering::SeqCst);
+        self.count(CONTAINERS);
         let inspect = match docker.inspect_container(id, None).await {
             Ok(i) => i,
             Err(bollard::errors::Error::DockerResponseServerError {
@@ -193,7 +399,7 @@ impl BollardEngine {
         };
         let mut facts = container_facts(inspect);
         if facts.running {
-            self.container_requests.fetch_add(1, Ordering::SeqCst);
+            self.count(CONTAINERS);
             let options = bollard::query_parameters::TopOptions {
                 ps_args: TOP_PS_ARGS.into(),
             };
@@ -238,6 +444,45 @@ fn processes(top: bollard::models::ContainerTopResponse) -> Vec<ProcessFacts> {
         .collect()
 }
 
+/// A healthcheck test other than NONE (which turns off the image's).
+fn configured_healthcheck(h: Option<&bollard::models::HealthConfig>) -> bool {
+    h.and_then(|h| h.test.as_ref())
+        .is_some_and(|t| !t.is_empty() && t[0] != "NONE")
+}
+
+fn swarm_facts(s: bollard::models::SwarmInfo) -> SwarmFacts {
+    let spec = s.cluster.and_then(|c| c.spec);
+    let count = |n: Option<i64>| n.map(|n| n.max(0) as u64).unwrap_or(0);
+    let manager_addr = s.remote_managers.as_ref().and_then(|managers| {
+        managers
+            .iter()
+            .find(|m| m.node_id.is_some() && m.node_id == s.node_id)
+            .and_then(|m| m.addr.clone())
+    });
+    SwarmFacts {
+        manager_addr,
+        state: s
+            .local_node_state
+            .map(|state| state.to_string())
+            .unwrap_or_default(),
+        manager: s.control_available.unwrap_or(false),
+        managers: count(s.managers),
+        nodes: count(s.nodes),
+        node_addr: s.node_addr.unwrap_or_default(),
+        autolock: spec.as_ref().map(|spec| {
+            spec.encryption_config
+                .as_ref()
+                .and_then(|e| e.auto_lock_managers)
+                .unwrap_or(false)
+        }),
+        node_cert_expiry_secs: spec
+            .as_ref()
+            .and_then(|spec| spec.ca_config.as_ref())
+            .and_then(|ca| ca.node_cert_expiry)
+            .map(|ns| (ns.max(0) / 1_000_000_000) as u64),
+    }
+}
+
 fn container_facts(c: bollard::models::ContainerInspectResponse) -> ContainerFacts {
     let host = c.host_config.unwrap_or_default();
     let config = c.config.unwrap_or_default();
@@ -266,22 +511,26 @@ fn container_facts(c: bollard::models::ContainerInspectResponse) -> ContainerFac
         ))
     });
     let restart = host.restart_policy.unwrap_or_default();
-    let healthcheck = config.healthcheck.as_ref().is_some_and(|h| {
-        h.test
-            .as_ref()
-            .is_some_and(|t| !t.is_empty() && t[0] != "NONE")
-    });
+    let healthcheck = configured_healthcheck(config.healthcheck.as_ref());
+    let mut networks: Vec<String> = c
+        .network_settings
+        .and_then(|n| n.networks)
+        .map(|n| n.into_keys().collect())
+        .unwrap_or_default();
+    networks.sort();
     ContainerFacts {
         id: text(c.id),
         name: text(c.name)
             .strip_prefix('/')
             .map(str::to_string)
             .unwrap_or_default(),
-        image: config.image.or(c.image).unwrap_or_default(),
+        image: config.image.unwrap_or_default(),
+        image_id: c.image.unwrap_or_default(),
         user: text(config.user),
         running: state.running.unwrap_or(false),
         privileged: host.privileged.unwrap_or(false),
         network_mode: text(host.network_mode),
+        networks,
         pid_mode: text(host.pid_mode),
         ipc_mode: text(host.ipc_mode),
         uts_mode: text(host.uts_mode),
@@ -346,12 +595,12 @@ impl Engine for BollardEngine {
         )
     }
 
-    fn containers(&self, socket: &str, all: bool) -> Result<Vec<ContainerFacts>, String> {
+    fn workloads(&self, socket: &str, request: &WorkloadRequest) -> Result<Workloads, String> {
         let socket = self.socket_path(socket)?;
         Self::block_on(
             socket,
             Duration::from_secs(4 * API_TIMEOUT_SECS),
-            self.list_and_inspect(socket, all),
+            self.gather_workloads(socket, *request),
         )
     }
 }

@@ -59,6 +59,9 @@ struct RawItem {
     daemon_report: Option<crate::kinds::daemon_report::DaemonReportSpec>,
     host_report: Option<crate::kinds::host_report::HostReportSpec>,
     container: Option<crate::kinds::container::ContainerSpec>,
+    image: Option<crate::kinds::image::ImageSpec>,
+    sprawl: Option<crate::kinds::sprawl::SprawlSpec>,
+    swarm: Option<crate::kinds::swarm::SwarmSpec>,
     note: Option<crate::kinds::note::NoteSpec>,
     remote_logging: Option<RawRemoteLogging>,
     storage_driver: Option<StorageDriverSpec>,
@@ -191,6 +194,9 @@ pub enum Kind {
     DaemonReport(crate::kinds::daemon_report::DaemonReportSpec),
     HostReport(crate::kinds::host_report::HostReportSpec),
     Container(crate::kinds::container::ContainerSpec),
+    Image(crate::kinds::image::ImageSpec),
+    Sprawl(crate::kinds::sprawl::SprawlSpec),
+    Swarm(crate::kinds::swarm::SwarmSpec),
     Note(crate::kinds::note::NoteSpec),
     RemoteLogging(RemoteLoggingSpec),
     StorageDriver(StorageDriverSpec),
@@ -207,8 +213,22 @@ impl Kind {
                 | Kind::DaemonReport(_)
                 | Kind::HostReport(_)
                 | Kind::Container(_)
+                | Kind::Image(_)
+                | Kind::Sprawl(_)
+                | Kind::Swarm(_)
                 | Kind::Note(_)
         )
+    }
+
+    /// Whether the item judges what the Docker API lists beyond `/info` (containers, images,
+    /// networks, secrets).
+    pub fn needs_workloads(&self) -> bool {
+        use crate::kinds::swarm::Rule;
+        match self {
+            Kind::Container(_) | Kind::Image(_) | Kind::Sprawl(_) => true,
+            Kind::Swarm(s) => matches!(s.rule, Rule::OverlayEncryption | Rule::Secrets),
+            _ => false,
+        }
     }
 }
 
@@ -527,6 +547,15 @@ fn item_kind(source: &str, vars: &Variables, item: RawItem) -> Result<Kind> {
     if let Some(c) = item.container {
         kinds.push(Kind::Container(c));
     }
+    if let Some(i) = item.image {
+        kinds.push(Kind::Image(i));
+    }
+    if let Some(s) = item.sprawl {
+        kinds.push(Kind::Sprawl(s));
+    }
+    if let Some(s) = item.swarm {
+        kinds.push(Kind::Swarm(s));
+    }
     if let Some(n) = item.note {
         kinds.push(Kind::Note(n));
     }
@@ -638,6 +667,17 @@ mod tests {
     }
 
     #[test]
+    fn default_playbook_checks_every_benchmark_item_in_order() {
+        let p = Playbook::default_playbook().unwrap();
+        let ids: Vec<&str> = p.items.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            crate::benchmark::V1_6_0_IDS,
+            "one item per benchmark ID, in order"
+        );
+    }
+
+    #[test]
     fn operator_playbook_overrides_default() {
         let (_d, path) = write(
             "include: default\nvariables:\n  userns_remap: dockremap\n  extra_audit_paths: [/opt/bin/dctl]\nskip: [\"3\", \"1.5\"]\nenable: [\"2.9\"]\nwaivers:\n  - id: \"2.16\"\n    reason: needed by the legacy app\n    expires: 2099-01-31\n",
@@ -693,7 +733,7 @@ mod tests {
         assert!(s.contains("1.1.3"));
         assert!(s.contains("3.24"));
         assert!(!s.contains("2.2"));
-        assert!(p.select(&["4.1".into()]).is_err());
+        assert!(p.select(&["8.1".into()]).is_err());
         assert!(p.select(&["banana".into()]).is_err());
     }
 }

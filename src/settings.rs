@@ -76,7 +76,9 @@ pub struct Selectors {
 /// Which containers the section 5 items judge.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ContainerArgs {
-    /// Judge stopped and created containers too (default: running containers only).
+    /// Judge stopped and created containers too (default: running containers only). The
+    /// container filters choose what 4.1 and section 5 judge; the sprawl counts of section 6
+    /// always cover the whole host.
     #[arg(long)]
     pub all_containers: bool,
     /// Only containers whose name matches this glob (`web-*`) or that carry this label

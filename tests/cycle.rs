@@ -186,7 +186,7 @@ fn disruptive_item_applies_only_when_named() {
 
 #[test]
 fn selectors_accept_legacy_ids_and_sections() {
-    let host = Host::debian12();
+    let host = Host::debian12().file("/pb/no-swarm.yml", "include: default\nskip: [\"5.1\"]\n");
     // Older guides call icc "2.1", but 2.1 is an item of v1.6.0 too: the current ID wins.
     let run = host.run(&["check", "--only", "2.1", "--format", "json"]);
     let report = run.json();
@@ -198,9 +198,16 @@ fn selectors_accept_legacy_ids_and_sections() {
         .collect();
     assert_eq!(ids, ["2.1"]);
     // A v1.6.0 item without a check in the playbook is refused rather than misread.
-    host.run(&["check", "--only", "5.1"])
-        .code(2)
-        .stderr_has("has no check");
+    let no_swarm = host.path("/pb/no-swarm.yml");
+    host.run(&[
+        "check",
+        "--only",
+        "5.1",
+        "--playbook",
+        no_swarm.to_str().unwrap(),
+    ])
+    .code(2)
+    .stderr_has("has no check");
     let run = host.run(&["check", "--only", "1.5,3", "--format", "json"]);
     let ids: Vec<String> = run.json()["items"]
         .as_array()

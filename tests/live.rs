@@ -160,6 +160,7 @@ fn engine(logging_driver: &str, live_restore: bool) -> FixedEngine {
         docker_root_dir: "/var/lib/docker".into(),
         security_options: vec!["name=seccomp,profile=builtin".into()],
         swarm_active: false,
+        swarm: Default::default(),
         containers_running: 0,
     }))
 }

@@ -14,7 +14,6 @@ use crate::containers::ContainerFilter;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::facts::{Facts, LiveSources, Sources};
-use crate::playbook::Kind;
 use crate::runner::Runner;
 use crate::settings::{Selectors, Settings};
 
@@ -40,7 +39,7 @@ impl Env<'_> {
             .playbook
             .items
             .iter()
-            .any(|i| matches!(i.kind, Kind::Container(_)) && selection.includes(&i.id));
+            .any(|i| i.kind.needs_workloads() && selection.includes(&i.id));
         self.gather_with(judges_containers.then(|| filter.clone()))
     }
 

@@ -20,6 +20,8 @@ pub struct HostFacts {
     pub docker_group_members: Option<Vec<String>>,
     /// The user ID the running dockerd has.
     pub dockerd_uid: Option<u32>,
+    /// TCP sockets listening in dockerd's network namespace on the live host.
+    pub tcp_listeners: Option<Vec<std::net::SocketAddr>>,
 }
 
 /// Engine packages, most specific first.
@@ -104,7 +106,21 @@ pub(crate) fn gather(
         }),
         _ => None,
     };
+    // dockerd's own network namespace, where its swarm ports are (a rootless or unshared
+    // daemon has its own), else ours.
+    let net = match dockerd_pid {
+        Some(pid) => format!("/proc/{pid}/net"),
+        None => "/proc/net".to_string(),
+    };
+    let tcp_listeners = live.then(|| {
+        ["tcp", "tcp6"]
+            .iter()
+            .filter_map(|table| read(&format!("{net}/{table}")))
+            .flat_map(|table| super::listeners::parse(&table))
+            .collect()
+    });
     Ok(HostFacts {
+        tcp_listeners,
         fstab: read("/etc/fstab"),
         mountinfo: if live {
             read("/proc/self/mountinfo")

@@ -5,6 +5,7 @@
 mod audit;
 mod daemon;
 mod host;
+mod listeners;
 mod rsyslog;
 mod targets;
 
@@ -18,11 +19,12 @@ pub use rsyslog::{RSYSLOG_DROPIN, RsyslogFacts};
 
 use crate::accounts::Accounts;
 use crate::containers::ContainerFilter;
-use crate::engine::{ContainerFacts, Engine};
+use crate::engine::{Engine, WorkloadRequest};
 use crate::error::Result;
 use crate::playbook::{Playbook, Target};
 use crate::rootfs::{Meta, RootFs};
 use crate::runner::Runner;
+use crate::workloads::Workloads;
 
 /// Where the facts come from. `live` is `None` under `--root`: then no process is inspected,
 /// no command runs and the Docker API is not consulted.
@@ -34,7 +36,8 @@ pub struct Sources<'a> {
 pub struct LiveSources<'a> {
     pub runner: &'a dyn Runner,
     pub engine: &'a dyn Engine,
-    /// Which containers to list and inspect; `None` when no selected item judges containers.
+    /// Which containers to inspect; `None` when no selected item judges containers, images,
+    /// networks or secrets (then the API is asked only for `/info`).
     pub containers: Option<ContainerFilter>,
 }
 
@@ -68,9 +71,10 @@ pub struct Facts {
     pub host: HostFacts,
     /// /etc/subuid and /etc/subgid (resolved), for userns-remap.
     pub userns_files: (PathBuf, PathBuf),
-    /// The containers section 5 judges, filtered; `None` under --root or when no selected
-    /// item needs them; `Err` says why the API could not list them.
-    pub containers: Option<std::result::Result<Vec<ContainerFacts>, String>>,
+    /// Containers (those section 5 judges, filtered), images, networks and secrets; `None`
+    /// under --root or when no selected item needs them; `Err` says why the API could not
+    /// list them.
+    pub workloads: Option<std::result::Result<Workloads, String>>,
 }
 
 impl Facts {
@@ -100,17 +104,22 @@ impl Facts {
             snap.file(Path::new(crate::kinds::userns::SUBGID))?,
         );
         let files = snap.files;
-        let containers = sources.live.as_ref().and_then(|live| {
+        let workloads = sources.live.as_ref().and_then(|live| {
             let filter = live.containers.as_ref()?;
             let socket = daemon.api_socket.display().to_string();
-            Some(
-                live.engine
-                    .containers(&socket, filter.all)
-                    .map(|all| all.into_iter().filter(|c| filter.keeps(c)).collect()),
-            )
+            let request = WorkloadRequest {
+                all_containers: filter.all,
+                swarm_manager: daemon
+                    .engine_info()
+                    .is_some_and(|i| i.swarm.enabled() && i.swarm.manager),
+            };
+            Some(live.engine.workloads(&socket, &request).map(|mut w| {
+                w.containers.retain(|c| filter.keeps(c));
+                w
+            }))
         });
         Ok(Facts {
-            containers,
+            workloads,
             host,
             userns_files,
             rootfs,
@@ -148,7 +157,7 @@ impl Facts {
             runtime_targets: BTreeMap::new(),
             host: HostFacts::default(),
             userns_files: crate::kinds::userns::paths(),
-            containers: None,
+            workloads: None,
         })
     }
 

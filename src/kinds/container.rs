@@ -16,6 +16,8 @@ use crate::facts::Facts;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
+    /// 4.1
+    User,
     /// 5.2
     Apparmor,
     /// 5.3
@@ -66,6 +68,8 @@ pub enum Rule {
     Healthcheck,
     /// 5.29
     PidsLimit,
+    /// 5.30
+    DefaultBridge,
     /// 5.31
     HostUserns,
     /// 5.32
@@ -109,6 +113,14 @@ fn wording(rule: Rule) -> Wording {
         status: Status::Info,
     };
     match rule {
+        Rule::User => warn(
+            "every one runs as a user other than root",
+            "add a user to the image and a `USER` instruction to its Dockerfile, or run with `--user UID:GID` (compose: user)",
+        ),
+        Rule::DefaultBridge => info(
+            "none is attached to the default bridge",
+            "create a network for each application (`docker network create NAME`) and attach with `--network NAME` (compose puts services on their own network by default); containers on the default bridge can reach each other",
+        ),
         Rule::Apparmor => warn(
             "every one runs under an AppArmor profile",
             "drop `--security-opt apparmor=unconfined` (compose: security_opt) so docker-default applies, or name your own profile with `--security-opt apparmor=PROFILE`",
@@ -284,9 +296,26 @@ fn joined(items: impl IntoIterator<Item = String>) -> String {
     items.into_iter().collect::<Vec<_>>().join(", ")
 }
 
+/// Root by name or number, with or without a group ("", "root", "0", "0:0", "root:staff").
+fn is_root_user(user: &str) -> bool {
+    let name = user.split(':').next().unwrap_or("");
+    matches!(name, "" | "root" | "0")
+}
+
 /// The setting that breaks `rule` in `c`, as evidence; `None` when it complies.
-fn offence(rule: Rule, c: &ContainerFacts) -> Option<String> {
+/// `default_bridge` names the daemon's default bridge network, when it has one.
+fn offence(rule: Rule, c: &ContainerFacts, default_bridge: Option<&str>) -> Option<String> {
     match rule {
+        Rule::User => is_root_user(&c.user).then(|| {
+            if c.user.is_empty() {
+                "runs as root (no user set in the image or on the command line)".into()
+            } else {
+                format!("runs as root (user {})", c.user)
+            }
+        }),
+        Rule::DefaultBridge => default_bridge
+            .filter(|bridge| c.networks.iter().any(|n| n == bridge))
+            .map(|bridge| format!("attached to the default bridge network `{bridge}`")),
         Rule::Apparmor => match c.apparmor_profile.as_str() {
             "" => Some("no AppArmor profile".into()),
             "unconfined" => Some("AppArmor profile unconfined".into()),
@@ -419,21 +448,18 @@ fn daemon_no_new_privileges(facts: &Facts) -> Option<String> {
 }
 
 pub fn check(spec: &ContainerSpec, facts: &Facts) -> Verdict {
-    if !facts.live {
-        return Verdict::info("containers are judged through the Docker API on the live host");
-    }
-    let containers = match &facts.containers {
-        None => {
-            return Verdict::info(
-                "containers were not listed in this run; `docker-harden check` judges them",
+    let workloads = match super::workloads(facts, "containers") {
+        Ok(w) => w,
+        Err(verdict) => return verdict,
+    };
+    let containers = &workloads.containers;
+    let default_bridge = workloads.default_bridge();
+    match spec.rule {
+        Rule::DefaultBridge if default_bridge.is_none() => {
+            return Verdict::pass(
+                "dockerd has no default bridge network (started with `--bridge=none` or `\"bridge\": \"none\"`)",
             );
         }
-        Some(Err(reason)) => {
-            return Verdict::info(format!("containers could not be listed: {reason}"));
-        }
-        Some(Ok(list)) => list,
-    };
-    match spec.rule {
         Rule::Selinux if security_driver(facts, "selinux") == Some(false) => {
             return Verdict::info(
                 "SELinux is not enabled in dockerd on this host (no selinux security option); SELinux labels do not apply",
@@ -459,7 +485,10 @@ pub fn check(spec: &ContainerSpec, facts: &Facts) -> Verdict {
     let words = wording(spec.rule);
     let mut evidence: Vec<String> = containers
         .iter()
-        .filter_map(|c| offence(spec.rule, c).map(|o| format!("{}: {o}", c.display())))
+        .filter_map(|c| {
+            offence(spec.rule, c, default_bridge.map(|n| n.name.as_str()))
+                .map(|o| format!("{}: {o}", c.display()))
+        })
         .collect();
     if evidence.is_empty() {
         let n = containers.len();
@@ -484,7 +513,9 @@ mod tests {
             id: format!("{name:a<16}"),
             name: name.into(),
             running: true,
+            user: "1000:1000".into(),
             network_mode: "none".into(),
+            networks: vec!["app".into()],
             memory: 1 << 28,
             cpu_shares: 512,
             readonly_rootfs: true,
@@ -512,11 +543,11 @@ mod tests {
     fn judge(rule: Rule, c: ContainerFacts) -> Option<String> {
         let clean = good("clean");
         assert_eq!(
-            offence(rule, &clean),
+            offence(rule, &clean, Some("bridge")),
             None,
             "{rule:?} flags a clean container"
         );
-        offence(rule, &c)
+        offence(rule, &c, Some("bridge"))
     }
 
     fn bad(rule: Rule, tweak: impl FnOnce(&mut ContainerFacts)) -> String {
@@ -625,6 +656,19 @@ mod tests {
         bad(Rule::PidsLimit, |c| c.pids_limit = Some(-1));
         bad(Rule::PidsLimit, |c| c.pids_limit = None);
         bad(Rule::HostUserns, |c| c.userns_mode = "host".into());
+        assert_eq!(
+            bad(Rule::User, |c| c.user.clear()),
+            "runs as root (no user set in the image or on the command line)"
+        );
+        bad(Rule::User, |c| c.user = "0:0".into());
+        assert_eq!(
+            bad(Rule::User, |c| c.user = "root:staff".into()),
+            "runs as root (user root:staff)"
+        );
+        assert_eq!(
+            bad(Rule::DefaultBridge, |c| c.networks.push("bridge".into())),
+            "attached to the default bridge network `bridge`"
+        );
         bad(Rule::DockerSock, |c| {
             c.mounts = vec![MountFacts {
                 source: "/run/docker.sock".into(),
@@ -640,7 +684,7 @@ mod tests {
         let ok = |rule, tweak: fn(&mut ContainerFacts)| {
             let mut c = good("near");
             tweak(&mut c);
-            assert_eq!(offence(rule, &c), None, "{rule:?}");
+            assert_eq!(offence(rule, &c, Some("bridge")), None, "{rule:?}");
         };
         ok(Rule::SensitiveMounts, |c| {
             c.mounts = vec![mount("/etc", false, "")]
@@ -667,6 +711,9 @@ mod tests {
         ok(Rule::NoNewPrivileges, |c| {
             c.security_opt = vec!["no-new-privileges:true".into()]
         });
+        ok(Rule::User, |c| c.user = "nobody".into());
+        ok(Rule::User, |c| c.user = "10:0".into());
+        ok(Rule::DefaultBridge, |c| c.networks = vec!["bridged".into()]);
         ok(Rule::SharedPropagation, |c| {
             c.mounts = vec![mount("/data", true, "rslave")]
         });
@@ -683,11 +730,17 @@ mod tests {
     fn facts(
         containers: Option<Result<Vec<ContainerFacts>, String>>,
     ) -> (tempfile::TempDir, Facts) {
+        let workloads = containers.map(|r| {
+            r.map(|containers| crate::workloads::Workloads {
+                containers,
+                ..Default::default()
+            })
+        });
         let dir = tempfile::tempdir().unwrap();
         let mut facts =
             Facts::names_only(&crate::rootfs::RootFs::new(dir.path()).unwrap()).unwrap();
         facts.live = true;
-        facts.containers = containers;
+        facts.workloads = workloads;
         facts.daemon.engine = Some(Ok(crate::engine::EngineInfo {
             security_options: vec!["name=seccomp,profile=builtin".into()],
             ..Default::default()

@@ -7,11 +7,14 @@ pub mod daemon_report;
 mod daemon_setting;
 pub mod flag_move;
 pub mod host_report;
+pub mod image;
 pub mod note;
 mod ownership;
 mod permissions;
 mod remote_logging;
+pub mod sprawl;
 mod storage_driver;
+pub mod swarm;
 pub(crate) mod userns;
 
 use std::collections::BTreeSet;
@@ -71,6 +74,11 @@ impl Verdict {
     pub fn info(evidence: impl Into<String>) -> Verdict {
         Verdict::new(Status::Info, vec![evidence.into()])
     }
+    /// One more evidence line.
+    pub fn with(mut self, evidence: impl Into<String>) -> Verdict {
+        self.evidence.push(evidence.into());
+        self
+    }
     pub fn pending(evidence: impl Into<String>) -> Verdict {
         Verdict {
             status: Status::Warn,
@@ -108,6 +116,9 @@ pub fn check(item: &Item, facts: &Facts) -> Verdict {
         Kind::DaemonSetting(spec) => daemon_setting::check(spec, facts),
         Kind::DaemonReport(spec) => daemon_report::check(spec, facts),
         Kind::Container(spec) => container::check(spec, facts),
+        Kind::Image(spec) => image::check(spec, facts),
+        Kind::Sprawl(spec) => sprawl::check(spec, facts),
+        Kind::Swarm(spec) => swarm::check(spec, facts),
         Kind::HostReport(spec) => host_report::check(spec, facts),
         Kind::Note(spec) => note::check(spec, facts),
         Kind::RemoteLogging(spec) => remote_logging::check(spec, facts),
@@ -131,6 +142,15 @@ pub fn fix(item: &Item, facts: &Facts, vars: &Variables, ws: &mut Workspace) -> 
         Kind::Container(_) => Ok(FixOutcome::blocked(
             "report only: a container's settings change only when its owner re-creates it",
         )),
+        Kind::Image(_) => Ok(FixOutcome::blocked(
+            "report only: an image changes when its Dockerfile is changed and it is rebuilt",
+        )),
+        Kind::Sprawl(_) => Ok(FixOutcome::blocked(
+            "report only: only the operator knows which images and containers are still wanted",
+        )),
+        Kind::Swarm(_) => Ok(FixOutcome::blocked(
+            "report only: swarm settings are changed with `docker swarm` and `docker node` by the swarm's operator",
+        )),
         Kind::Ownership(spec) => Ok(ownership::fix(spec, facts, ws)),
         Kind::Permissions(spec) => Ok(permissions::fix(spec, facts, ws)),
     }
@@ -148,6 +168,25 @@ pub fn owner_string(facts: &Facts, uid: u32, gid: u32) -> String {
         facts.accounts.user_name(uid),
         facts.accounts.group_name(gid)
     )
+}
+
+/// What the Docker API listed, or the verdict for an item that judges `what` ("containers")
+/// when it was not listed: under --root, not asked for in this run, or unreachable.
+fn workloads<'f>(facts: &'f Facts, what: &str) -> Result<&'f crate::workloads::Workloads, Verdict> {
+    if !facts.live {
+        return Err(Verdict::info(format!(
+            "{what} are judged through the Docker API on the live host"
+        )));
+    }
+    match &facts.workloads {
+        None => Err(Verdict::info(format!(
+            "{what} were not listed in this run; `docker-harden check` judges them"
+        ))),
+        Some(Err(reason)) => Err(Verdict::info(format!(
+            "{what} could not be listed: {reason}"
+        ))),
+        Some(Ok(w)) => Ok(w),
+    }
 }
 
 /// The Docker-daemon items cannot say anything on a host without dockerd.

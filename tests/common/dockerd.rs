@@ -98,6 +98,9 @@ pub enum Net {
     Host,
     /// A new network namespace (`unshare --net`), iptables on: icc=false is accepted.
     Private,
+    /// A new network namespace with its loopback up (swarm listens on 127.0.0.1), iptables on
+    /// and the default bridge docker0, which exists only in that namespace.
+    Isolated,
 }
 
 /// A private dockerd's directory and, while it runs, its process.
@@ -181,13 +184,28 @@ impl Sandbox {
                 cmd.arg("--net").arg(&dockerd);
                 cmd
             }
+            Net::Isolated => {
+                // The shell execs dockerd, so the process keeps the name the facts look for.
+                let mut cmd = Command::new(require("unshare"));
+                cmd.args([
+                    "--net",
+                    "sh",
+                    "-c",
+                    "/bin/busybox ip link set lo up && exec \"$@\"",
+                    "sh",
+                ])
+                .arg(&dockerd);
+                cmd
+            }
         };
         let p = |name: &str| self.path(name).display().to_string();
         cmd.args(["--data-root", &p("data")])
             .args(["--exec-root", &p("exec")])
             .args(["-H", &self.host()])
-            .args(["--pidfile", &p("pid")])
-            .arg("--bridge=none");
+            .args(["--pidfile", &p("pid")]);
+        if net != Net::Isolated {
+            cmd.arg("--bridge=none");
+        }
         if net == Net::Host {
             cmd.arg("--iptables=false");
         }
@@ -357,6 +375,29 @@ impl Sandbox {
             import.status.success(),
             "docker import: {}\n--- dockerd log\n{}",
             String::from_utf8_lossy(&import.stderr),
+            self.log()
+        );
+    }
+
+    /// `docker build -t TAG` with the classic builder (dockerd 20.10 records its history in
+    /// the classic form) from a context holding `dockerfile` and `files` (name, content).
+    pub fn build_image(&self, tag: &str, dockerfile: &str, files: &[(&str, &str)]) {
+        let context = self.path(&format!("build-{}", tag.replace([':', '/'], "-")));
+        fs::create_dir_all(&context).unwrap();
+        fs::write(context.join("Dockerfile"), dockerfile).unwrap();
+        for (name, content) in files {
+            fs::write(context.join(name), content).unwrap();
+        }
+        let out = self
+            .docker_cmd(&["build", "-q", "-t", tag])
+            .arg(&context)
+            .env("DOCKER_BUILDKIT", "0")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "docker build {tag}: {}\n--- dockerd log\n{}",
+            String::from_utf8_lossy(&out.stderr),
             self.log()
         );
     }

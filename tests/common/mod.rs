@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod dockerd;
+pub mod workloads;
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -1,0 +1,113 @@
+//! Containers, images and networks on a private dockerd (tests/common/dockerd.rs), and
+//! docker-harden's `check` run live against it through the real CLI parser: the report and the
+//! Engine API requests the run made.
+
+#![allow(dead_code)]
+
+use clap::Parser;
+pub use docker_harden::engine::RequestCounts;
+use docker_harden::settings::Cli;
+
+use super::Run;
+use super::dockerd::*;
+use serde_json::json;
+
+/// `docker-harden ARGS` (parsed by the real CLI) run live against the sandbox's dockerd: the
+/// run and the requests the engine made.
+pub fn harden(sandbox: &Sandbox, args: &[&str]) -> (Run, RequestCounts) {
+    let cli = Cli::try_parse_from(std::iter::once("docker-harden").chain(args.iter().copied()))
+        .unwrap_or_else(|e| panic!("docker-harden {args:?}: {e}"));
+    let settings = live_settings();
+    let runner = recording_runner();
+    let engine = sandbox.engine();
+    let run = super::dispatch(&settings, &runner, &engine, &cli.command);
+    assert!(run.code == 0 || run.code == 1, "check failed: {run:?}");
+    assert_eq!(acting_calls(&runner), Vec::<String>::new(), "check acted");
+    (run, engine.requests())
+}
+
+/// `check --format json` with these extra arguments.
+pub fn check_json(sandbox: &Sandbox, extra: &[&str]) -> (Run, RequestCounts) {
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(extra);
+    harden(sandbox, &args)
+}
+
+/// A dockerd with the busybox image, and nothing else.
+pub fn sandbox() -> Sandbox {
+    let mut sandbox = Sandbox::new(json!({}));
+    sandbox.start(Net::Host, &[]);
+    sandbox.import_busybox();
+    sandbox
+}
+
+/// `docker run -d --name NAME [--network none] EXTRA dh-busybox COMMAND`; returns the full ID.
+pub fn run_container(sandbox: &Sandbox, name: &str, extra: &[&str], command: &[&str]) -> String {
+    let mut args = vec!["run", "-d", "--stop-timeout", "1", "--name", name];
+    if !extra.iter().any(|a| a.starts_with("--network")) {
+        args.extend_from_slice(&["--network", "none"]);
+    }
+    args.extend_from_slice(extra);
+    args.push("dh-busybox");
+    args.extend_from_slice(command);
+    sandbox.docker_ok(&args).trim().to_string()
+}
+
+pub const SLEEP: &[&str] = &["/bin/busybox", "sleep", "300"];
+
+pub fn sleeper(sandbox: &Sandbox, name: &str, extra: &[&str]) -> String {
+    run_container(sandbox, name, extra, SLEEP)
+}
+
+/// The containers an item's evidence names (every line but the closing `fix:` line), sorted.
+pub fn offenders(run: &Run, id: &str) -> Vec<String> {
+    let evidence = run.item(id)["evidence"].as_array().unwrap().clone();
+    let lines: Vec<&str> = evidence.iter().map(|e| e.as_str().unwrap()).collect();
+    if run.status(id) == "PASS" {
+        return Vec::new();
+    }
+    let (fix, named) = lines.split_last().unwrap();
+    assert!(fix.starts_with("fix: "), "{id}: last line {fix:?}");
+    let mut names: Vec<String> = named
+        .iter()
+        .map(|l| {
+            l.split_once(" (")
+                .unwrap_or_else(|| panic!("{id}: {l:?} names no container"))
+                .0
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+pub fn sorted(names: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+/// Every name in `all` but those in `but`.
+pub fn all_but(all: &[&str], but: &[&str]) -> Vec<String> {
+    sorted(
+        &all.iter()
+            .copied()
+            .filter(|n| !but.contains(n))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// Removes every container before dockerd stops (also when the test fails).
+pub struct Cleanup<'a>(pub &'a Sandbox);
+
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        let ids = String::from_utf8(self.0.docker(&["ps", "-a", "-q"]).stdout).unwrap_or_default();
+        let ids: Vec<&str> = ids.split_whitespace().collect();
+        if !ids.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(ids);
+            let _ = self.0.docker(&args);
+        }
+    }
+}
