@@ -108,7 +108,8 @@ docker_() { docker -H "unix://$D/sock" "$@"; }
 cleanup() {
     local rc=$? pid point i
     set +e
-    trap - EXIT INT TERM
+    trap - EXIT
+    trap '' INT TERM # finish cleaning up: a second Ctrl-C would leave dockerd behind
     if [[ -n $DOCKERD_PID ]] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
         if [[ -S $D/sock ]]; then
             log "removing the containers"

@@ -70,6 +70,12 @@ pub trait Engine: Send + Sync {
     fn workloads(&self, _socket: &str, _request: &WorkloadRequest) -> Result<Workloads, String> {
         Ok(Workloads::default())
     }
+
+    /// A running container's processes as dockerd lists them (`/top`), for a container whose
+    /// processes the host's /proc does not show; `None` when it is no longer running.
+    fn processes(&self, _socket: &str, _id: &str) -> Result<Option<Vec<ProcessFacts>>, String> {
+        Ok(Some(Vec::new()))
+    }
 }
 
 /// What to ask beyond the one container list.
@@ -84,7 +90,8 @@ pub struct WorkloadRequest {
 /// Requests made to the Engine API, by what they ask about.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RequestCounts {
-    /// The container list, one inspect per container, one process list per running one.
+    /// The container list, one inspect per container, and a process list for each running
+    /// container whose processes the host's /proc does not show.
     pub containers: usize,
     /// The image list, one inspect and one history per image.
     pub images: usize,
@@ -123,8 +130,7 @@ impl BollardEngine {
         }
     }
 
-    /// Container requests (list, inspect, top) made so far: one list per run, one inspect per
-    /// container and one process list per running container.
+    /// Container requests (list, inspect, top) made so far.
     pub fn container_requests(&self) -> usize {
         self.requests().containers
     }
@@ -282,7 +288,7 @@ impl BollardEngine {
             .try_collect()
             .await?;
         if !all {
-            // Stopped between the list and the process list.
+            // Stopped between the list and the inspect.
             found.retain(|c| c.running);
         }
         found.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
@@ -397,27 +403,26 @@ impl BollardEngine {
             }) => return Ok(None),
             Err(e) => return Err(format!("Docker API inspect of container {id} failed: {e}")),
         };
-        let mut facts = container_facts(inspect);
-        if facts.running {
-            self.count(CONTAINERS);
-            let options = bollard::query_parameters::TopOptions {
-                ps_args: TOP_PS_ARGS.into(),
-            };
-            match docker.top_processes(id, Some(options)).await {
-                Ok(top) => facts.processes = processes(top),
-                // Stopped between inspect and top: no processes to judge.
-                Err(bollard::errors::Error::DockerResponseServerError {
-                    status_code: 404 | 409,
-                    ..
-                }) => facts.running = false,
-                Err(e) => {
-                    return Err(format!(
-                        "Docker API process list of container {id} failed: {e}"
-                    ));
-                }
-            }
+        Ok(Some(container_facts(inspect)))
+    }
+
+    /// `GET /containers/{id}/top`; `None` when the container stopped or went away meanwhile.
+    async fn top(&self, socket: &str, id: &str) -> Result<Option<Vec<ProcessFacts>>, String> {
+        let docker = Self::connect(socket).await?;
+        self.count(CONTAINERS);
+        let options = bollard::query_parameters::TopOptions {
+            ps_args: TOP_PS_ARGS.into(),
+        };
+        match docker.top_processes(id, Some(options)).await {
+            Ok(top) => Ok(Some(processes(top))),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404 | 409,
+                ..
+            }) => Ok(None),
+            Err(e) => Err(format!(
+                "Docker API process list of container {id} failed: {e}"
+            )),
         }
-        Ok(Some(facts))
     }
 }
 
@@ -601,6 +606,15 @@ impl Engine for BollardEngine {
             socket,
             Duration::from_secs(4 * API_TIMEOUT_SECS),
             self.gather_workloads(socket, *request),
+        )
+    }
+
+    fn processes(&self, socket: &str, id: &str) -> Result<Option<Vec<ProcessFacts>>, String> {
+        let socket = self.socket_path(socket)?;
+        Self::block_on(
+            socket,
+            Duration::from_secs(API_TIMEOUT_SECS + 2),
+            self.top(socket, id),
         )
     }
 }

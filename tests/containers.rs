@@ -2,7 +2,8 @@
 //! tests/common/dockerd.rs, purpose-built containers from the FROM-scratch busybox image
 //! (`--network none` unless the test is about the network, `sleep 300`, `--stop-timeout 1`
 //! so dockerd stops them at once), and docker-harden's `check` run live through the real CLI
-//! parser with the engine pointed at the private socket.
+//! parser with the engine pointed at the private socket. Each run makes one container list and
+//! one inspect per container; processes (5.7) come from the host's /proc.
 //!
 //! dockerd runs with `--bridge=none`, so no container with published ports can start: ports are
 //! judged on a container that is created, not started, and listed with --all-containers. So is
@@ -123,8 +124,8 @@ fn each_setting_is_reported_for_the_containers_that_have_it() {
     ) = check_json(&sandbox, &["--only", "4.1,5", "--all-containers"]);
     assert_eq!(
         requests,
-        1 + 2 * (names.len() - 1) + 1,
-        "one list, an inspect each, a process list for each running one"
+        1 + names.len(),
+        "one list and one inspect each: processes come from /proc"
     );
     let everyone_but_limited = all_but(&names, &["limited"]);
     let expect: &[(&str, &str, Vec<String>)] = &[
@@ -243,7 +244,7 @@ fn requests_per_container_are_constant_and_stopped_ones_need_all_containers() {
         },
     ) = check_json(&sandbox, &["--only", "5.11"]);
     assert_eq!(offenders(&run, "5.11"), sorted(&["c1", "c2"]));
-    assert_eq!(requests, 1 + 2 * 2);
+    assert_eq!(requests, 1 + 2);
     for name in ["c3", "c4", "c5"] {
         sleeper(&sandbox, name, &[]);
     }
@@ -258,7 +259,7 @@ fn requests_per_container_are_constant_and_stopped_ones_need_all_containers() {
         offenders(&run, "5.13"),
         sorted(&["c1", "c2", "c3", "c4", "c5"])
     );
-    assert_eq!(requests, 1 + 2 * 5, "the same per container, whatever N");
+    assert_eq!(requests, 1 + 5, "the same per container, whatever N");
 
     // Items that do not judge containers do not ask for them.
     let (
@@ -292,7 +293,7 @@ fn requests_per_container_are_constant_and_stopped_ones_need_all_containers() {
             ..
         },
     ) = check_json(&sandbox, &ports);
-    assert_eq!(requests, 1 + 2 * 5, "a created container is not inspected");
+    assert_eq!(requests, 1 + 5, "a created container is not inspected");
     for id in ["5.8", "5.9", "5.14"] {
         assert_eq!(run.status(id), "PASS", "{id}: {}", run.evidence(id));
     }
@@ -305,7 +306,7 @@ fn requests_per_container_are_constant_and_stopped_ones_need_all_containers() {
             ..
         },
     ) = check_json(&sandbox, &all);
-    assert_eq!(requests, 1 + 2 * 5 + 1, "inspect only: no process list");
+    assert_eq!(requests, 1 + 6);
     assert_eq!(
         offenders(&run, "5.11"),
         sorted(&["c1", "c2", "c3", "c4", "c5", "ported"])
@@ -370,7 +371,7 @@ fn include_exclude_and_odd_names_labels_and_paths() {
         },
     ) = with(&["--include", "web-*"]);
     assert_eq!(offenders(&run, "5.11"), sorted(&["web-1", "web-2"]));
-    assert_eq!(requests, 1 + 2 * 4, "filters apply to what was inspected");
+    assert_eq!(requests, 1 + 4, "filters apply to what was inspected");
     let (run, _) = with(&["--include", "label:tier=back"]);
     assert_eq!(offenders(&run, "5.11"), sorted(&["db"]));
     let (run, _) = with(&["--exclude", "web-*", "--exclude", "label:tier=back"]);
@@ -448,4 +449,62 @@ fn under_root_containers_are_info() {
             "containers are judged through the Docker API on the live host"
         );
     }
+}
+
+/// Where the host's /proc does not show the containers' processes (docker-harden in another
+/// PID namespace than dockerd), each running container's processes come from dockerd's `/top`:
+/// sshd is still found, at one request more per running container.
+#[test]
+fn processes_come_from_dockerd_when_proc_does_not_show_them() {
+    let _serial = exclusive();
+    let sandbox = sandbox();
+    let _cleanup = Cleanup(&sandbox);
+    run_container(
+        &sandbox,
+        "sshd",
+        &[],
+        &[
+            "/bin/busybox",
+            "sh",
+            "-c",
+            "printf '#!/bin/busybox sh\\n/bin/busybox sleep 300\\n' > /sshd && \
+             /bin/busybox chmod +x /sshd && exec /sshd",
+        ],
+    );
+    sleeper(&sandbox, "quiet", &[]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !sandbox
+        .docker_ok(&["top", "sshd"])
+        .lines()
+        .any(|l| l.ends_with("/sshd"))
+    {
+        assert!(std::time::Instant::now() < deadline, "sshd never started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // A root with an empty /proc: no process of any container is visible.
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("proc")).unwrap();
+    let mut settings = live_settings();
+    settings.rootfs = docker_harden::rootfs::RootFs::new(root.path()).unwrap();
+    let (run, requests) = harden_with(
+        settings,
+        &sandbox,
+        &["check", "--format", "json", "--only", "5.7"],
+    );
+    assert_eq!(
+        requests.containers,
+        1 + 2 * 2,
+        "a list, an inspect and a top each"
+    );
+    assert_eq!(offenders(&run, "5.7"), sorted(&["sshd"]));
+    assert!(
+        run.evidence("5.7")
+            .contains("runs sshd `/bin/busybox sh /sshd`"),
+        "{}",
+        run.evidence("5.7")
+    );
+    // The real /proc shows them: no process list is asked for.
+    let (run, requests) = check_json(&sandbox, &["--only", "5.7"]);
+    assert_eq!(requests.containers, 1 + 2);
+    assert_eq!(offenders(&run, "5.7"), sorted(&["sshd"]));
 }

@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::dockerd::*;
 use common::Run;
+use common::dockerd::*;
 use common::workloads::*;
 use serde_json::json;
 

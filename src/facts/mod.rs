@@ -6,6 +6,7 @@ mod audit;
 mod daemon;
 mod host;
 mod listeners;
+mod processes;
 mod rsyslog;
 mod targets;
 
@@ -113,9 +114,10 @@ impl Facts {
                     .engine_info()
                     .is_some_and(|i| i.swarm.enabled() && i.swarm.manager),
             };
-            Some(live.engine.workloads(&socket, &request).map(|mut w| {
+            Some(live.engine.workloads(&socket, &request).and_then(|mut w| {
                 w.containers.retain(|c| filter.keeps(c));
-                w
+                add_processes(&rootfs, live.engine, &socket, &mut w.containers)?;
+                Ok(w)
             }))
         });
         Ok(Facts {
@@ -175,6 +177,32 @@ impl Facts {
     pub fn target(&self, target: &Target) -> &[PathBuf] {
         self.targets.get(target).map(Vec::as_slice).unwrap_or(&[])
     }
+}
+
+/// Each running container's processes, from the host's /proc in one pass, or from dockerd for
+/// a container whose processes /proc does not show (dockerd in another PID namespace).
+fn add_processes(
+    rootfs: &RootFs,
+    engine: &dyn Engine,
+    socket: &str,
+    containers: &mut [crate::containers::ContainerFacts],
+) -> std::result::Result<(), String> {
+    let running: std::collections::BTreeSet<String> = containers
+        .iter()
+        .filter(|c| c.running)
+        .map(|c| c.id.clone())
+        .collect();
+    let mut found = processes::by_container(rootfs, &running);
+    for c in containers.iter_mut().filter(|c| c.running) {
+        match found.remove(&c.id) {
+            Some(list) => c.processes = list,
+            None => match engine.processes(socket, &c.id)? {
+                Some(list) => c.processes = list,
+                None => c.running = false,
+            },
+        }
+    }
+    Ok(())
 }
 
 /// Records every file read while gathering, so the workspace starts from exactly what the

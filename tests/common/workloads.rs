@@ -15,9 +15,17 @@ use serde_json::json;
 /// `docker-harden ARGS` (parsed by the real CLI) run live against the sandbox's dockerd: the
 /// run and the requests the engine made.
 pub fn harden(sandbox: &Sandbox, args: &[&str]) -> (Run, RequestCounts) {
+    harden_with(live_settings(), sandbox, args)
+}
+
+/// `harden` with other settings (a root whose /proc shows no container, say).
+pub fn harden_with(
+    settings: docker_harden::settings::Settings,
+    sandbox: &Sandbox,
+    args: &[&str],
+) -> (Run, RequestCounts) {
     let cli = Cli::try_parse_from(std::iter::once("docker-harden").chain(args.iter().copied()))
         .unwrap_or_else(|e| panic!("docker-harden {args:?}: {e}"));
-    let settings = live_settings();
     let runner = recording_runner();
     let engine = sandbox.engine();
     let run = super::dispatch(&settings, &runner, &engine, &cli.command);
