@@ -113,7 +113,9 @@ cleanup() {
     if [[ -n $DOCKERD_PID ]] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
         if [[ -S $D/sock ]]; then
             log "removing the containers"
-            docker_ ps -aq | xargs -r -n 50 -P "$PARALLEL" docker -H "unix://$D/sock" rm -f >/dev/null
+            # Bounded: dockerd 20.10 has been seen to hang on a mass `rm -f`; stopping dockerd
+            # below stops whatever is left.
+            docker_ ps -aq | timeout 120 xargs -r -n 50 -P "$PARALLEL" docker -H "unix://$D/sock" rm -f >/dev/null
         fi
         pid=$(cat "$D/pid" 2>/dev/null)
         [[ $pid =~ ^[0-9]+$ ]] || pid=$DOCKERD_PID
