@@ -48,6 +48,8 @@ pub struct Finding {
     pub title: String,
     pub status: Status,
     pub evidence: Vec<String>,
+    /// What to change; `None` when the item passes (or is waived).
+    pub remediation: Option<String>,
     /// docker-harden can change the host for this item.
     pub fixable: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -84,12 +86,30 @@ pub fn evaluate(
                     );
                 }
             }
+            // The check's own advice for any finding; the item's for a WARN (an INFO can mean
+            // "could not judge", where advice to change something would mislead).
+            let remediation = match status {
+                Status::Pass | Status::Waived => None,
+                Status::Info | Status::Note => verdict.remediation,
+                Status::Warn => verdict
+                    .remediation
+                    .or_else(|| item.remediation.clone())
+                    .or_else(|| {
+                        item.kind.fixable().then(|| {
+                            format!(
+                                "`docker-harden fix --only {id}` makes the change (`docker-harden diff --only {id}` shows it first)",
+                                id = item.id
+                            )
+                        })
+                    }),
+            };
             Finding {
                 id: item.id.clone(),
                 legacy_id: item.legacy_id.clone(),
                 title: item.title.clone(),
                 status,
                 evidence,
+                remediation,
                 fixable: item.kind.fixable(),
                 pending_restart: verdict.pending_restart,
             }

@@ -53,6 +53,9 @@ struct RawItem {
     legacy_id: Option<String>,
     title: String,
     why: String,
+    /// What to change when the item is not compliant (report-only items; fixable ones point at
+    /// `docker-harden fix`).
+    remediation: Option<String>,
     disruptive: Option<String>,
     audit: Option<AuditSpec>,
     daemon_setting: Option<RawDaemonSetting>,
@@ -238,6 +241,7 @@ pub struct Item {
     pub legacy_id: Option<String>,
     pub title: String,
     pub why: String,
+    pub remediation: Option<String>,
     /// What applying this fix breaks; such fixes need an explicit opt-in.
     pub disruptive: Option<String>,
     pub kind: Kind,
@@ -470,6 +474,7 @@ fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
             legacy_id: raw_item.legacy_id,
             title: raw_item.title,
             why: raw_item.why.trim().to_string(),
+            remediation: raw_item.remediation.map(|r| r.trim().to_string()),
             disruptive: raw_item.disruptive.map(|d| d.trim().to_string()),
             kind,
         });

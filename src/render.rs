@@ -96,6 +96,9 @@ pub fn check_text(out: &mut dyn Write, findings: &[Finding], paint: Paint) -> st
         for e in &f.evidence {
             writeln!(out, "        {}", escape_controls(e))?;
         }
+        if let Some(fix) = &f.remediation {
+            writeln!(out, "        fix: {}", escape_controls(fix))?;
+        }
     }
     let c = Counts::of(findings);
     writeln!(

@@ -72,9 +72,24 @@ fn content_trust() {
 
 #[test]
 fn manual_items_say_what_to_verify() {
-    let (s, e) = status(&Host::debian12(), "4.10");
-    assert_eq!(s, "NOTE");
-    assert!(e.starts_with("verify by hand: "), "{e}");
+    let run = Host::debian12().run(&["check", "--only", "4.10", "--format", "json"]);
+    assert_eq!(run.status("4.10"), "NOTE");
+    assert_eq!(
+        run.evidence("4.10"),
+        "docker-harden cannot judge this from the host"
+    );
+    assert!(
+        run.remediation("4.10").starts_with("verify by hand: "),
+        "{}",
+        run.remediation("4.10")
+    );
+    // A report-only WARN says what to change; a fixable one names the command.
+    let run = Host::debian12().run(&["check", "--only", "4.5,2.2", "--format", "json"]);
+    assert!(run.remediation("4.5").contains("DOCKER_CONTENT_TRUST=1"));
+    assert!(
+        run.remediation("2.2")
+            .starts_with("`docker-harden fix --only 2.2`")
+    );
     // Without the API (--root), swarm-only items cannot be ruled out.
     assert_eq!(status(&Host::debian12(), "7.6").0, "NOTE");
 }

@@ -97,7 +97,7 @@ fn image_items_read_configuration_and_history() {
         "{}",
         run.evidence("4.9")
     );
-    assert!(run.evidence("4.9").contains("fix: use COPY"));
+    assert!(run.remediation("4.9").starts_with("use COPY"));
 }
 
 #[test]

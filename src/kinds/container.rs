@@ -483,7 +483,7 @@ pub fn check(spec: &ContainerSpec, facts: &Facts) -> Verdict {
         return Verdict::pass("no running containers");
     }
     let words = wording(spec.rule);
-    let mut evidence: Vec<String> = containers
+    let evidence: Vec<String> = containers
         .iter()
         .filter_map(|c| {
             offence(spec.rule, c, default_bridge.map(|n| n.name.as_str()))
@@ -498,8 +498,7 @@ pub fn check(spec: &ContainerSpec, facts: &Facts) -> Verdict {
             words.pass
         ));
     }
-    evidence.push(format!("fix: {}", words.fix));
-    Verdict::new(words.status, evidence)
+    Verdict::new(words.status, evidence).fix(words.fix)
 }
 
 #[cfg(test)]
@@ -761,9 +760,8 @@ mod tests {
         let (_dir, f) = facts(Some(Ok(vec![good("db"), web])));
         let v = verdict(Rule::Privileged, &f);
         assert_eq!(v.status, Status::Warn);
-        assert_eq!(v.evidence.len(), 2, "{v:?}");
-        assert_eq!(v.evidence[0], "web (0123456789ab): privileged");
-        assert!(v.evidence[1].starts_with("fix: ") && v.evidence[1].contains("--privileged"));
+        assert_eq!(v.evidence, ["web (0123456789ab): privileged"], "{v:?}");
+        assert!(v.remediation.unwrap().contains("--privileged"));
         let v = verdict(Rule::PublishedPorts, &f);
         assert_eq!(v.status, Status::Info, "{v:?}");
         let v = verdict(Rule::HostPid, &f);

@@ -174,7 +174,7 @@ pub fn check(spec: &ImageSpec, facts: &Facts) -> Verdict {
         return Verdict::pass("no images on this host");
     }
     let words = wording(spec.rule);
-    let mut evidence: Vec<String> = images
+    let evidence: Vec<String> = images
         .iter()
         .filter_map(|i| offence(spec.rule, i).map(|o| format!("{}: {o}", i.display())))
         .collect();
@@ -186,8 +186,7 @@ pub fn check(spec: &ImageSpec, facts: &Facts) -> Verdict {
             words.pass
         ));
     }
-    evidence.push(format!("fix: {}", words.fix));
-    Verdict::new(words.status, evidence)
+    Verdict::new(words.status, evidence).fix(words.fix)
 }
 
 #[cfg(test)]
@@ -316,7 +315,7 @@ mod tests {
         );
         assert_eq!(v.status, Status::Warn);
         assert_eq!(v.evidence[0], "<untagged> (0123456789ab): no HEALTHCHECK");
-        assert!(v.evidence[1].starts_with("fix: "));
+        assert!(v.remediation.unwrap().contains("HEALTHCHECK"));
         let v = check(
             &ImageSpec {
                 rule: Rule::AddInstruction,

@@ -55,6 +55,9 @@ pub struct Verdict {
     pub evidence: Vec<String>,
     /// Compliant in the configuration but not yet in effect.
     pub pending_restart: bool,
+    /// What to change, when the check knows better than the item's own text (it names the
+    /// containers' settings, say).
+    pub remediation: Option<String>,
 }
 
 impl Verdict {
@@ -63,6 +66,7 @@ impl Verdict {
             status,
             evidence,
             pending_restart: false,
+            remediation: None,
         }
     }
     pub fn pass(evidence: impl Into<String>) -> Verdict {
@@ -74,9 +78,9 @@ impl Verdict {
     pub fn info(evidence: impl Into<String>) -> Verdict {
         Verdict::new(Status::Info, vec![evidence.into()])
     }
-    /// One more evidence line.
-    pub fn with(mut self, evidence: impl Into<String>) -> Verdict {
-        self.evidence.push(evidence.into());
+    /// What to change.
+    pub fn fix(mut self, remediation: impl Into<String>) -> Verdict {
+        self.remediation = Some(remediation.into());
         self
     }
     pub fn pending(evidence: impl Into<String>) -> Verdict {
@@ -84,6 +88,7 @@ impl Verdict {
             status: Status::Warn,
             evidence: vec![evidence.into()],
             pending_restart: true,
+            remediation: None,
         }
     }
 }

@@ -76,7 +76,7 @@ pub fn check(spec: &SprawlSpec, facts: &Facts) -> Verdict {
                 unused.len(),
                 listing(unused)
             ))
-            .with("fix: remove images nobody needs (`docker image rm IMAGE`, or `docker image prune -a` for every unused one)")
+            .fix("remove images nobody needs (`docker image rm IMAGE`, or `docker image prune -a` for every unused one)")
         }
         Rule::Containers => {
             let stopped: Vec<String> = workloads
@@ -99,7 +99,7 @@ pub fn check(spec: &SprawlSpec, facts: &Facts) -> Verdict {
                 stopped.len(),
                 listing(stopped)
             ))
-            .with("fix: remove containers nobody will start again (`docker rm NAME`, or `docker container prune` for every stopped one)")
+            .fix("remove containers nobody will start again (`docker rm NAME`, or `docker container prune` for every stopped one)")
         }
     }
 }

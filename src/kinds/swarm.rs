@@ -81,7 +81,7 @@ pub fn check(spec: &SwarmSpec, facts: &Facts) -> Verdict {
             swarm.state,
             swarm.nodes.max(1)
         ))
-        .with("fix: if this host has no swarm services to run, leave the swarm (`docker swarm leave`; the last manager needs `--force`)");
+        .fix("if this host has no swarm services to run, leave the swarm (`docker swarm leave`; the last manager needs `--force`)");
     }
     if spec.rule == Rule::ListenAddress {
         return listen_address(swarm, facts.host.tcp_listeners.as_deref());
@@ -102,8 +102,7 @@ pub fn check(spec: &SwarmSpec, facts: &Facts) -> Verdict {
                     "{n} secret{} managed by the swarm",
                     if n == 1 { "" } else { "s" }
                 )),
-                _ => Verdict::info("the swarm holds no secrets").with(
-                    "fix: give services their passwords and keys with `docker secret create` and `--secret` (compose: secrets), not in environment variables or images",
+                _ => Verdict::info("the swarm holds no secrets").fix("give services their passwords and keys with `docker secret create` and `--secret` (compose: secrets), not in environment variables or images",
                 ),
             },
             None => super::workloads(facts, "swarm secrets").err().unwrap_or_else(|| {
@@ -115,7 +114,7 @@ pub fn check(spec: &SwarmSpec, facts: &Facts) -> Verdict {
             Some(false) => Verdict::warn(
                 "autolock is off: a stolen manager disk holds the swarm's Raft keys in the clear",
             )
-            .with("fix: `docker swarm update --autolock=true`, and keep the unlock key it prints somewhere safe"),
+            .fix("`docker swarm update --autolock=true`, and keep the unlock key it prints somewhere safe"),
             None => Verdict::info("the manager did not report the cluster's autolock setting"),
         },
         Rule::NodeCertExpiry => match swarm.node_cert_expiry_secs {
@@ -127,7 +126,7 @@ pub fn check(spec: &SwarmSpec, facts: &Facts) -> Verdict {
                 "node certificates live {}, longer than the default 2160h (90 days)",
                 hours(secs)
             ))
-            .with("fix: choose a lifetime your policy accepts: `docker swarm update --cert-expiry 720h`"),
+            .fix("choose a lifetime your policy accepts: `docker swarm update --cert-expiry 720h`"),
             None => Verdict::info("the manager did not report the node certificate lifetime"),
         },
         Rule::Mode | Rule::ListenAddress | Rule::OverlayEncryption => unreachable!(),
@@ -146,14 +145,16 @@ fn managers(swarm: &SwarmFacts) -> Verdict {
         return Verdict::warn(format!(
             "{summary}: more than {MAX_MANAGERS} managers slow every change and add no useful fault tolerance"
         ))
-        .with("fix: demote the extra managers (`docker node demote NODE`) to an odd number of at most 7");
+        .fix("demote the extra managers (`docker node demote NODE`) to an odd number of at most 7");
     }
     if n > 0 && n.is_multiple_of(2) {
         return Verdict::warn(format!(
             "{summary}: an even number tolerates no more failures than {} managers would",
             n - 1
         ))
-        .with("fix: demote one manager (`docker node demote NODE`) or promote a worker, for an odd number");
+        .fix(
+            "demote one manager (`docker node demote NODE`) or promote a worker, for an odd number",
+        );
     }
     Verdict::pass(format!(
         "{summary}: the swarm survives the loss of {}",
@@ -193,7 +194,7 @@ fn listen_address(swarm: &SwarmFacts, listeners: Option<&[SocketAddr]>) -> Verdi
             "the swarm manager port listens on every address: {}",
             wildcard.join(", ")
         ))
-        .with("fix: re-join or re-initialise the swarm with `--listen-addr ADDRESS:2377` naming the management interface");
+        .fix("re-join or re-initialise the swarm with `--listen-addr ADDRESS:2377` naming the management interface");
     }
     let specific: Vec<String> = bound.iter().map(|a| a.to_string()).collect();
     Verdict::pass(format!(
@@ -226,10 +227,13 @@ fn overlay_encryption(facts: &Facts) -> Verdict {
     }
     Verdict::new(
         Status::Warn,
-        vec![
-            format!("overlay networks without encryption: {}", plain.join(", ")),
-            "fix: re-create each with `docker network create --driver overlay --opt encrypted NAME` (compose: driver_opts: {encrypted: \"\"}); the ingress network is re-created with `docker network rm ingress` then `docker network create --driver overlay --ingress --opt encrypted ingress`".into(),
-        ],
+        vec![format!(
+            "overlay networks without encryption: {}",
+            plain.join(", ")
+        )],
+    )
+    .fix(
+            "re-create each with `docker network create --driver overlay --opt encrypted NAME` (compose: driver_opts: {encrypted: \"\"}); the ingress network is re-created with `docker network rm ingress` then `docker network create --driver overlay --ingress --opt encrypted ingress`",
     )
 }
 

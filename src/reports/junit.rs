@@ -65,7 +65,11 @@ pub fn write(
         findings.len()
     )?;
     for f in findings {
-        let evidence = xml_escape(&f.evidence.join("\n"));
+        let mut lines = f.evidence.clone();
+        if let Some(fix) = &f.remediation {
+            lines.push(format!("fix: {fix}"));
+        }
+        let evidence = xml_escape(&lines.join("\n"));
         writeln!(
             out,
             r#"    <testcase classname="section {}" name="{} {}">"#,

@@ -38,11 +38,14 @@ pub fn report(findings: &[Finding], playbook: &Playbook) -> Value {
                 Status::Waived => ("review", "none"),
                 Status::Info | Status::Note => ("informational", "note"),
             };
-            let text = if f.evidence.is_empty() {
+            let mut text = if f.evidence.is_empty() {
                 format!("[{}] {}", f.status.label(), f.title)
             } else {
                 format!("[{}] {}", f.status.label(), f.evidence.join("; "))
             };
+            if let Some(fix) = &f.remediation {
+                text.push_str(&format!(". Fix: {fix}"));
+            }
             json!({
                 "ruleId": f.id,
                 "ruleIndex": index,

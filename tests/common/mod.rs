@@ -80,6 +80,14 @@ impl Run {
         self.item(id)["status"].as_str().unwrap().to_string()
     }
 
+    /// The item's remediation ("" when it has none).
+    pub fn remediation(&self, id: &str) -> String {
+        self.item(id)["remediation"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     pub fn evidence(&self, id: &str) -> String {
         self.item(id)["evidence"]
             .as_array()

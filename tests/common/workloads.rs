@@ -67,16 +67,21 @@ pub fn sleeper(sandbox: &Sandbox, name: &str, extra: &[&str]) -> String {
     run_container(sandbox, name, extra, SLEEP)
 }
 
-/// The containers an item's evidence names (every line but the closing `fix:` line), sorted.
+/// The containers (or images) an item's evidence names, one a line, sorted; a finding that
+/// names any also says what to change.
 pub fn offenders(run: &Run, id: &str) -> Vec<String> {
     let evidence = run.item(id)["evidence"].as_array().unwrap().clone();
     let lines: Vec<&str> = evidence.iter().map(|e| e.as_str().unwrap()).collect();
     if run.status(id) == "PASS" {
+        assert!(
+            run.item(id)["remediation"].is_null(),
+            "{id}: a PASS with a fix"
+        );
         return Vec::new();
     }
-    let (fix, named) = lines.split_last().unwrap();
-    assert!(fix.starts_with("fix: "), "{id}: last line {fix:?}");
-    let mut names: Vec<String> = named
+    let fix = run.remediation(id);
+    assert!(!fix.is_empty(), "{id}: no remediation");
+    let mut names: Vec<String> = lines
         .iter()
         .map(|l| {
             l.split_once(" (")
