@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::benchmark::{self, Selection};
+use crate::benchmark::{self, Selection, Version};
 use crate::error::{Error, Result};
 
 pub const DEFAULT_PLAYBOOK_NAME: &str = "default";
@@ -56,6 +56,9 @@ struct RawItem {
     /// What to change when the item is not compliant (report-only items; fixable ones point at
     /// `docker-harden fix`).
     remediation: Option<String>,
+    /// The benchmark versions the item belongs to, and its ID in each; absent: every version,
+    /// numbered as v1.6.0 numbers `id`.
+    benchmarks: Option<BTreeMap<String, String>>,
     disruptive: Option<String>,
     audit: Option<AuditSpec>,
     daemon_setting: Option<RawDaemonSetting>,
@@ -242,6 +245,8 @@ pub struct Item {
     pub title: String,
     pub why: String,
     pub remediation: Option<String>,
+    /// The versions the item belongs to and its ID in each (`None`: every version).
+    pub benchmarks: Option<BTreeMap<Version, String>>,
     /// What applying this fix breaks; such fixes need an explicit opt-in.
     pub disruptive: Option<String>,
     pub kind: Kind,
@@ -264,7 +269,9 @@ pub struct Waiver {
 #[derive(Debug, Clone)]
 pub struct Playbook {
     pub name: String,
-    pub benchmark: String,
+    /// The benchmark version whose IDs the items carry (a file's are v1.6.0's until
+    /// `for_benchmark` renumbers them).
+    pub benchmark: Version,
     /// Where it came from: "built-in default" or a file path.
     pub source: String,
     pub variables: Variables,
@@ -288,6 +295,45 @@ impl Playbook {
         validate(source, raw)
     }
 
+    /// The playbook as benchmark `version` numbers it: items that version does not have are
+    /// left out, the others carry its IDs (and so do the enabled items and the waivers).
+    pub fn for_benchmark(mut self, version: Version) -> Result<Playbook> {
+        let from = self.benchmark;
+        let mut renamed: BTreeMap<String, String> = BTreeMap::new();
+        let mut items = Vec::new();
+        for mut item in std::mem::take(&mut self.items) {
+            let id = match &item.benchmarks {
+                Some(map) => match map.get(&version) {
+                    Some(id) => id.clone(),
+                    None => continue,
+                },
+                None if from == Version::V1_6_0 => version.translate(&item.id),
+                None => item.id.clone(),
+            };
+            if let Some(other) = renamed.iter().find(|(_, new)| **new == id) {
+                return Err(invalid(
+                    &self.source,
+                    format!(
+                        "items {} and {} are both {id} in benchmark {version}",
+                        other.0, item.id
+                    ),
+                ));
+            }
+            renamed.insert(item.id.clone(), id.clone());
+            item.id = id;
+            items.push(item);
+        }
+        let rename = |id: &String| renamed.get(id).cloned();
+        self.enabled = self.enabled.iter().filter_map(rename).collect();
+        self.waivers = std::mem::take(&mut self.waivers)
+            .into_iter()
+            .filter_map(|(id, w)| rename(&id).map(|id| (id, w)))
+            .collect();
+        self.items = items;
+        self.benchmark = version;
+        Ok(self)
+    }
+
     pub fn item(&self, id: &str) -> Option<&Item> {
         self.items.iter().find(|i| i.id == id)
     }
@@ -305,8 +351,8 @@ impl Playbook {
     }
 
     fn select_one(&self, token: &str, ids: &[&str]) -> Result<Vec<String>> {
-        match benchmark::interpret(token, ids) {
-            Some((Selection::Item(id), _)) => {
+        match benchmark::interpret(token, self.benchmark, ids) {
+            Some(Selection::Item(id)) => {
                 if ids.contains(&id.as_str()) {
                     Ok(vec![id])
                 } else {
@@ -321,7 +367,7 @@ impl Playbook {
                     )))
                 }
             }
-            Some((Selection::Section(section), _)) => {
+            Some(Selection::Section(section)) => {
                 let prefix = format!("{section}.");
                 let matched: Vec<String> = ids
                     .iter()
@@ -469,8 +515,24 @@ fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
         {
             continue;
         }
+        let benchmarks = match raw_item.benchmarks {
+            None => None,
+            Some(map) => Some(
+                map.into_iter()
+                    .map(|(version, id)| {
+                        version.parse::<Version>().map(|v| (v, id)).map_err(|e| {
+                            invalid(
+                                &source,
+                                format!("items: item {}: benchmarks: {e}", raw_item.id),
+                            )
+                        })
+                    })
+                    .collect::<Result<BTreeMap<Version, String>>>()?,
+            ),
+        };
         items.push(Item {
             id,
+            benchmarks,
             legacy_id: raw_item.legacy_id,
             title: raw_item.title,
             why: raw_item.why.trim().to_string(),
@@ -482,7 +544,17 @@ fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
 
     let mut playbook = Playbook {
         name: raw.name.unwrap_or_else(|| "unnamed".into()),
-        benchmark: raw.benchmark.unwrap_or_else(|| "1.6.0".into()),
+        benchmark: match raw.benchmark.as_deref() {
+            None | Some("1.6.0") => Version::V1_6_0,
+            Some(other) => {
+                return Err(invalid(
+                    &source,
+                    format!(
+                        "benchmark: `{other}`: playbooks number their items as v1.6.0 does; choose the numbering reports use with --benchmark"
+                    ),
+                ));
+            }
+        },
         source: source.clone(),
         variables: vars,
         items,
@@ -673,7 +745,17 @@ mod tests {
 
     #[test]
     fn default_playbook_checks_every_benchmark_item_in_order() {
-        let p = Playbook::default_playbook().unwrap();
+        for version in Version::ALL {
+            let p = Playbook::default_playbook()
+                .and_then(|p| p.for_benchmark(version))
+                .unwrap();
+            let ids: Vec<String> = p.items.iter().map(|i| i.id.clone()).collect();
+            assert_eq!(ids, version.ids(), "{version}: one item per ID, in order");
+            assert_eq!(p.benchmark, version);
+        }
+        let p = Playbook::default_playbook()
+            .and_then(|p| p.for_benchmark(Version::V1_6_0))
+            .unwrap();
         let ids: Vec<&str> = p.items.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(
             ids,

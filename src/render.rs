@@ -135,7 +135,7 @@ pub fn check_json(
         schema_version: 1,
         tool_version: env!("CARGO_PKG_VERSION"),
         playbook: &playbook.name,
-        benchmark: &playbook.benchmark,
+        benchmark: playbook.benchmark.as_str(),
         root: facts.rootfs.root().display().to_string(),
         live: facts.live,
         summary: Counts::of(findings),

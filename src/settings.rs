@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::benchmark::Version;
 use crate::containers::{ContainerFilter, Pattern};
 use crate::error::Result;
 use crate::playbook::Playbook;
@@ -16,7 +17,7 @@ use crate::rootfs::RootFs;
     name = "docker-harden",
     version,
     about = "Audit a Docker host against the CIS Docker Benchmark and fix what can be fixed, safely",
-    long_about = "Audit a Docker host against the CIS Docker Benchmark (v1.6.0) and fix what can be \
+    long_about = "Audit a Docker host against the CIS Docker Benchmark (v1.6.0 to v1.8.0) and fix what can be \
 fixed on the host: audit watches, daemon.json settings, rsyslog reception, file owners and modes.\n\n\
 Every change is shown as a unified diff before it is applied, originals are saved for rollback, \
 and writes are atomic. Exit codes: 0 clean, 1 findings (WARN items or pending changes), 2 error."
@@ -32,6 +33,17 @@ pub struct Cli {
     /// Use this playbook instead of the built-in default (it can `include: default`).
     #[arg(long, global = true, value_name = "FILE")]
     pub playbook: Option<PathBuf>,
+    /// The CIS Docker Benchmark version whose item IDs are printed and accepted (1.6.0, 1.7.0
+    /// or 1.8.0). Legacy IDs from older guides are accepted with any.
+    #[arg(
+        long,
+        global = true,
+        env = "DOCKER_HARDEN_BENCHMARK",
+        value_name = "VERSION",
+        default_value_t = Version::V1_8_0,
+        value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<Version>())
+    )]
+    pub benchmark: Version,
     /// When to colour the output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -65,7 +77,7 @@ pub enum Command {
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct Selectors {
-    /// Only these items: v1.6.0 IDs (1.1.3), legacy IDs (1.5) or sections (2, 1.1); comma-separated or repeated.
+    /// Only these items: IDs of the chosen benchmark version (1.1.3), legacy IDs (1.5) or sections (2, 1.1); comma-separated or repeated.
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     pub only: Vec<String>,
     /// Leave out these items (same forms as --only).
@@ -180,7 +192,7 @@ impl Settings {
             Some(dir) => (RootFs::new(dir)?, false),
             None => (RootFs::host(), true),
         };
-        let playbook = Playbook::load(cli.playbook.as_deref())?;
+        let playbook = Playbook::load(cli.playbook.as_deref())?.for_benchmark(cli.benchmark)?;
         let colour = match cli.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,

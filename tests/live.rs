@@ -32,7 +32,9 @@ fn settings_over(host: &Host, live: bool) -> Settings {
     Settings {
         rootfs: RootFs::new(host.root()).unwrap(),
         live,
-        playbook: Playbook::default_playbook().unwrap(),
+        playbook: Playbook::default_playbook()
+            .and_then(|p| p.for_benchmark(docker_harden::benchmark::Version::V1_6_0))
+            .unwrap(),
         paint: Paint { enabled: false },
     }
 }

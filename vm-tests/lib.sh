@@ -10,6 +10,8 @@
 
 VM_TESTS=${VM_TESTS:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 GUEST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# The scenarios name items by their v1.6.0 IDs (v1.8.0, the default, renumbers section 2).
+GUEST_ENV="PATH=$GUEST_PATH DOCKER_HARDEN_BENCHMARK=1.6.0"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { log "ERROR: $*" >&2; exit 2; }
@@ -121,7 +123,7 @@ SSH_OPTS=(-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/de
 # vm_ssh CMD...: run a command in the guest as root (T seconds at most, default 300).
 vm_ssh() {
     timeout "${T:-300}" ssh "${SSH_OPTS[@]}" -i "$VM_KEY" -p "$VM_PORT" root@127.0.0.1 \
-        "export PATH=$GUEST_PATH NO_COLOR=1; $*"
+        "export $GUEST_ENV NO_COLOR=1; $*"
 }
 
 # vm_scp SRC DEST-IN-GUEST

@@ -73,8 +73,8 @@ impl Env<'_> {
         };
         writeln!(
             self.err,
-            "docker-harden {what}: {place}, playbook {} ({})",
-            settings.playbook.name, settings.playbook.source
+            "docker-harden {what}: {place}, playbook {} ({}), CIS Docker Benchmark v{} IDs",
+            settings.playbook.name, settings.playbook.source, settings.playbook.benchmark
         )?;
         Ok(())
     }

@@ -38,6 +38,7 @@ const RUNTIME: &[(Target, &str)] = &[
     (Target::ContainerdRunDir, "containerd"),
     (Target::ContainerdSock, "containerd"),
     (Target::DataRoot, "dockerd"),
+    (Target::DockerSock, "dockerd"),
 ];
 
 pub(crate) fn resolve(

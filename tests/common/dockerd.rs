@@ -464,7 +464,9 @@ pub fn live_settings() -> Settings {
     Settings {
         rootfs: RootFs::host(),
         live: true,
-        playbook: Playbook::default_playbook().unwrap(),
+        playbook: Playbook::default_playbook()
+            .and_then(|p| p.for_benchmark(docker_harden::benchmark::Version::V1_6_0))
+            .unwrap(),
         paint: Paint { enabled: false },
     }
 }

@@ -11,7 +11,7 @@ export DH_DIAG
 RC=0
 OUT=$(TERM=xterm timeout 420 expect -f "$VM_TESTS/interactive.exp" 2.2 -- \
     ssh -tt "${SSH_OPTS[@]}" -i "$VM_KEY" -p "$VM_PORT" root@127.0.0.1 \
-    "export PATH=$GUEST_PATH; docker-harden fix --only 2.2,2.14,2.16" 2>&1) || RC=$?
+    "export $GUEST_ENV; docker-harden fix --only 2.2,2.14,2.16" 2>&1) || RC=$?
 printf '%s\n(exit %s)\n' "$OUT" "$RC"
 if ((RC == 124)); then
     answers=$(grep '^ANSWERED' <<<"$OUT" | cut -d' ' -f2- | paste -sd, - || true)
