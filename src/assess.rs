@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::facts::Facts;
-use crate::kinds::{self, Status};
+use crate::kinds::{self, Status, Verdict};
 use crate::plan::{ItemPlan, Plan, Workspace, changes_between};
-use crate::playbook::{Kind, Playbook};
+use crate::playbook::{Item, Kind, Playbook, Rootless};
 
 /// Which items a command looks at: `--only` (all when empty) minus `--skip`.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +43,8 @@ impl Selection {
 /// One item's result, as every report shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
+    /// The daemon judged: `system` or `rootless:USER`.
+    pub daemon: String,
     pub id: String,
     pub legacy_id: Option<String>,
     pub title: String,
@@ -67,7 +69,16 @@ pub fn evaluate(
         .iter()
         .filter(|item| selection.includes(&item.id))
         .map(|item| {
-            let verdict = kinds::check(item, facts);
+            let verdict = match rootless_rule(item, facts) {
+                Some(Rootless::NotApplicable(why)) => Verdict::new(
+                    Status::NotApplicable,
+                    vec![format!("does not apply to a rootless daemon: {why}")],
+                ),
+                Some(Rootless::ByDesign(how)) => {
+                    Verdict::pass(format!("rootless by design: {how}"))
+                }
+                None => kinds::check(item, facts),
+            };
             let mut status = verdict.status;
             let mut evidence = verdict.evidence;
             if status == Status::Warn
@@ -89,7 +100,7 @@ pub fn evaluate(
             // The check's own advice for any finding; the item's for a WARN (an INFO can mean
             // "could not judge", where advice to change something would mislead).
             let remediation = match status {
-                Status::Pass | Status::Waived => None,
+                Status::Pass | Status::Waived | Status::NotApplicable => None,
                 Status::Info | Status::Note => verdict.remediation,
                 Status::Warn => verdict
                     .remediation
@@ -104,6 +115,7 @@ pub fn evaluate(
                     }),
             };
             Finding {
+                daemon: facts.instance.key(),
                 id: item.id.clone(),
                 legacy_id: item.legacy_id.clone(),
                 title: item.title.clone(),
@@ -117,6 +129,13 @@ pub fn evaluate(
         .collect()
 }
 
+/// How the item changes for the daemon the facts are about, when it is a rootless one and the
+/// item says so; such items have nothing to fix.
+pub fn rootless_rule<'a>(item: &'a Item, facts: &Facts) -> Option<&'a Rootless> {
+    facts.instance.rootless()?;
+    item.rootless.as_ref()
+}
+
 /// Plans the fixes of `ids` in playbook order; each item sees the edits of the ones before it.
 /// Audit items of `selection` whose file the plan creates (daemon.json) are added at the end,
 /// so a new file is watched from the start.
@@ -128,16 +147,17 @@ pub fn plan(
 ) -> Result<Plan> {
     let mut ws = Workspace::new(facts);
     let mut plan = Plan::default();
-    let chosen = playbook.items.iter().filter(|i| ids.contains(&i.id));
+    let chosen = playbook
+        .items
+        .iter()
+        .filter(|i| ids.contains(&i.id) && rootless_rule(i, facts).is_none());
     let mut followups = Vec::new();
     for item in chosen.clone() {
         plan_item(playbook, facts, item, &mut ws, &mut plan)?;
     }
-    for item in playbook
-        .items
-        .iter()
-        .filter(|i| !ids.contains(&i.id) && selection.includes(&i.id))
-    {
+    for item in playbook.items.iter().filter(|i| {
+        !ids.contains(&i.id) && selection.includes(&i.id) && rootless_rule(i, facts).is_none()
+    }) {
         if let Kind::Audit(spec) = &item.kind
             && kinds::audit::target_created(spec, facts, &ws)
             && !playbook.waivers.contains_key(&item.id)

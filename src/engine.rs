@@ -189,7 +189,13 @@ impl BollardEngine {
 impl BollardEngine {
     /// The local socket path to ask: the override, else the daemon's.
     fn socket_path<'a>(&'a self, socket: &'a str) -> Result<&'a str, String> {
-        let address = self.host_override.as_deref().unwrap_or(socket);
+        // A `unix://` address names one daemon's own socket (a rootless daemon's), which no
+        // override replaces; a bare path is the system daemon's and --docker-host wins.
+        let address = if socket.starts_with("unix://") {
+            socket
+        } else {
+            self.host_override.as_deref().unwrap_or(socket)
+        };
         let Some(socket) = address
             .strip_prefix("unix://")
             .or((!address.contains("://")).then_some(address))

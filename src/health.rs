@@ -73,6 +73,7 @@ fn on_off(b: bool) -> &'static str {
 pub fn wait_for_docker(
     runner: &dyn Runner,
     engine: &dyn Engine,
+    scope: &[String],
     socket: &str,
     expected: &Expected,
     timeout: Duration,
@@ -80,8 +81,10 @@ pub fn wait_for_docker(
 ) -> Result<EngineInfo, String> {
     let start = Instant::now();
     loop {
+        let mut args: Vec<&str> = scope.iter().map(String::as_str).collect();
+        args.extend(["is-active", "docker"]);
         let state = runner
-            .run("systemctl", &["is-active", "docker"])
+            .run("systemctl", &args)
             .map(|o| o.stdout.trim().to_string())
             .unwrap_or_else(|e| e);
         let last = if state == "active" {

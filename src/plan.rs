@@ -114,6 +114,18 @@ impl Workspace {
 
     /// Writes a file; a new file gets `create_mode` and root:root.
     pub fn write(&mut self, path: &Path, text: String, create_mode: u32) {
+        self.write_owned(path, text, create_mode, None);
+    }
+
+    /// Writes a file; a new file gets `create_mode` and `owner` (root:root when `None`): a
+    /// rootless daemon's daemon.json must stay its user's.
+    pub fn write_owned(
+        &mut self,
+        path: &Path,
+        text: String,
+        create_mode: u32,
+        owner: Option<(u32, u32)>,
+    ) {
         let entry = self
             .current
             .entry(path.to_path_buf())
@@ -124,7 +136,7 @@ impl Workspace {
             });
         if entry.mode.is_none() {
             entry.mode = Some(create_mode);
-            entry.owner = Some((0, 0));
+            entry.owner = Some(owner.unwrap_or((0, 0)));
         }
         entry.content = Some(text.into_bytes());
     }

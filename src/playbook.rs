@@ -60,6 +60,8 @@ struct RawItem {
     /// numbered as v1.6.0 numbers `id`.
     benchmarks: Option<BTreeMap<String, String>>,
     disruptive: Option<String>,
+    /// How the item changes for a rootless daemon, when it does beyond its paths.
+    rootless: Option<RawRootless>,
     audit: Option<AuditSpec>,
     daemon_setting: Option<RawDaemonSetting>,
     daemon_report: Option<crate::kinds::daemon_report::DaemonReportSpec>,
@@ -86,6 +88,14 @@ struct RawDaemonSetting {
     any_value: bool,
 }
 
+/// `rootless: { not_applicable: WHY }` or `rootless: { by_design: HOW }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRootless {
+    not_applicable: Option<String>,
+    by_design: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRemoteLogging {
@@ -110,6 +120,16 @@ struct RawWaiver {
 
 // ---------------------------------------------------------------------------------------------
 // Typed form.
+
+/// How an item changes for a rootless daemon (../shared/cis/rootless-items.tsv): most items
+/// only move to the user's paths, which the facts handle; these two need saying.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rootless {
+    /// The item does not apply: why.
+    NotApplicable(String),
+    /// Rootless mode satisfies the item by construction: how.
+    ByDesign(String),
+}
 
 /// A file or set of files an item is about, resolved against the host's facts.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -249,6 +269,7 @@ pub struct Item {
     pub benchmarks: Option<BTreeMap<Version, String>>,
     /// What applying this fix breaks; such fixes need an explicit opt-in.
     pub disruptive: Option<String>,
+    pub rootless: Option<Rootless>,
     pub kind: Kind,
 }
 
@@ -538,6 +559,26 @@ fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
             why: raw_item.why.trim().to_string(),
             remediation: raw_item.remediation.map(|r| r.trim().to_string()),
             disruptive: raw_item.disruptive.map(|d| d.trim().to_string()),
+            rootless: match raw_item.rootless {
+                None => None,
+                Some(RawRootless {
+                    not_applicable: Some(why),
+                    by_design: None,
+                }) => Some(Rootless::NotApplicable(why.trim().to_string())),
+                Some(RawRootless {
+                    not_applicable: None,
+                    by_design: Some(how),
+                }) => Some(Rootless::ByDesign(how.trim().to_string())),
+                Some(_) => {
+                    return Err(invalid(
+                        &source,
+                        format!(
+                            "items: item {}: rootless: give exactly one of not_applicable or by_design",
+                            raw_item.id
+                        ),
+                    ));
+                }
+            },
             kind,
         });
     }

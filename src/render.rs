@@ -29,6 +29,7 @@ impl Paint {
             Status::Info => Style::new().blue(),
             Status::Note => Style::new().cyan(),
             Status::Waived => Style::new().yellow(),
+            Status::NotApplicable => Style::new().dim(),
         };
         self.style(style).apply_to(label).to_string()
     }
@@ -53,6 +54,7 @@ pub struct Counts {
     pub info: usize,
     pub note: usize,
     pub waived: usize,
+    pub not_applicable: usize,
 }
 
 impl Counts {
@@ -65,6 +67,7 @@ impl Counts {
                 Status::Info => c.info += 1,
                 Status::Note => c.note += 1,
                 Status::Waived => c.waived += 1,
+                Status::NotApplicable => c.not_applicable += 1,
             }
         }
         c
@@ -90,20 +93,53 @@ pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
-pub fn check_text(out: &mut dyn Write, findings: &[Finding], paint: Paint) -> std::io::Result<()> {
-    for f in findings {
-        writeln!(out, "{} {} {}", paint.status(f.status), f.id, f.title)?;
-        for e in &f.evidence {
-            writeln!(out, "        {}", escape_controls(e))?;
+/// One line per item with its evidence; on a host with a rootless daemon, each daemon's items
+/// under a heading that says which daemon, with its socket and configuration file.
+pub fn check_text(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    judged: &[Facts],
+    paint: Paint,
+) -> std::io::Result<()> {
+    let headings = judged.len() > 1 || judged.iter().any(|f| f.instance.rootless().is_some());
+    for facts in judged {
+        let key = facts.instance.key();
+        if headings {
+            writeln!(
+                out,
+                "{}",
+                paint.bold(&format!(
+                    "== {} ({}): socket {}, configuration {}",
+                    facts.instance.describe(),
+                    key,
+                    facts.daemon.api_socket.display(),
+                    facts.daemon.config_file.display()
+                ))
+            )?;
         }
-        if let Some(fix) = &f.remediation {
-            writeln!(out, "        fix: {}", escape_controls(fix))?;
+        let mine: Vec<&Finding> = findings.iter().filter(|f| f.daemon == key).collect();
+        for f in &mine {
+            writeln!(out, "{} {} {}", paint.status(f.status), f.id, f.title)?;
+            for e in &f.evidence {
+                writeln!(out, "        {}", escape_controls(e))?;
+            }
+            if let Some(fix) = &f.remediation {
+                writeln!(out, "        fix: {}", escape_controls(fix))?;
+            }
+        }
+        if headings {
+            writeln!(out)?;
         }
     }
     let c = Counts::of(findings);
+    let not_applicable = if c.not_applicable > 0 {
+        format!(", {} N/A", c.not_applicable)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "\n{} items: {} PASS, {} WARN, {} INFO, {} NOTE, {} WAIVED",
+        "\n{} items: {} PASS, {} WARN, {} INFO, {} NOTE, {} WAIVED{not_applicable}",
         findings.len(),
         c.pass,
         c.warn,
@@ -121,23 +157,52 @@ struct JsonReport<'a> {
     benchmark: &'a str,
     root: String,
     live: bool,
+    daemons: Vec<JsonDaemon>,
     summary: Counts,
     items: &'a [Finding],
+}
+
+/// A daemon the report judged; items name it by `key`.
+#[derive(Serialize)]
+struct JsonDaemon {
+    key: String,
+    rootless: bool,
+    user: Option<String>,
+    uid: Option<u32>,
+    socket: String,
+    config_file: String,
+    running: bool,
 }
 
 pub fn check_json(
     out: &mut dyn Write,
     findings: &[Finding],
     playbook: &Playbook,
-    facts: &Facts,
+    judged: &[Facts],
 ) -> std::io::Result<()> {
+    let first = &judged[0];
     let report = JsonReport {
         schema_version: 1,
         tool_version: env!("CARGO_PKG_VERSION"),
         playbook: &playbook.name,
         benchmark: playbook.benchmark.as_str(),
-        root: facts.rootfs.root().display().to_string(),
-        live: facts.live,
+        root: first.rootfs.root().display().to_string(),
+        live: first.live,
+        daemons: judged
+            .iter()
+            .map(|f| {
+                let user = f.instance.rootless();
+                JsonDaemon {
+                    key: f.instance.key(),
+                    rootless: user.is_some(),
+                    user: user.map(|u| u.name.clone()),
+                    uid: user.map(|u| u.uid),
+                    socket: f.daemon.api_socket.display().to_string(),
+                    config_file: f.daemon.config_file.display().to_string(),
+                    running: f.daemon.running.is_some(),
+                }
+            })
+            .collect(),
         summary: Counts::of(findings),
         items: findings,
     };

@@ -31,6 +31,8 @@ pub struct Context<'a> {
     /// A local syslog listener dockerd's syslog driver will connect to.
     pub syslog: Option<(String, u16)>,
     pub docker_socket: String,
+    /// How systemctl reaches docker's unit (`--user --machine USER@` for a rootless daemon).
+    pub docker_scope: Vec<String>,
     /// What `docker info` must show after docker restarts or reloads.
     pub expected: Expected,
     pub health_timeout: Duration,
@@ -55,12 +57,14 @@ pub fn run(
                 }))
             }
             ServiceAction::RestartRsyslog => {
-                log.push(systemctl(runner, "restart", "rsyslog")?);
+                log.push(systemctl(runner, &[], "restart", "rsyslog")?);
                 if let Some((host, port)) = &ctx.syslog {
                     log.push(wait_for_syslog(runner, host, *port)?);
                 }
             }
-            ServiceAction::DaemonReload => log.push(systemctl(runner, "daemon-reload", "")?),
+            ServiceAction::DaemonReload => {
+                log.push(systemctl(runner, &ctx.docker_scope, "daemon-reload", "")?)
+            }
             ServiceAction::ReloadDocker | ServiceAction::RestartDocker => {
                 let verb = if *action == ServiceAction::ReloadDocker {
                     "reload"
@@ -69,16 +73,18 @@ pub fn run(
                 };
                 if ctx.recovering {
                     // After failed starts systemd's start limit refuses another one until reset.
-                    log.push(systemctl(
-                        runner,
-                        "reset-failed",
-                        "docker.service docker.socket",
-                    )?);
+                    let units = if ctx.docker_scope.is_empty() {
+                        "docker.service docker.socket"
+                    } else {
+                        "docker.service"
+                    };
+                    log.push(systemctl(runner, &ctx.docker_scope, "reset-failed", units)?);
                 }
-                log.push(systemctl(runner, verb, "docker")?);
+                log.push(systemctl(runner, &ctx.docker_scope, verb, "docker")?);
                 let info = health::wait_for_docker(
                     runner,
                     engine,
+                    &ctx.docker_scope,
                     &ctx.docker_socket,
                     &ctx.expected,
                     ctx.health_timeout,
@@ -132,8 +138,11 @@ fn command(runner: &dyn Runner, program: &str, args: &[&str]) -> Result<String> 
     Ok(line)
 }
 
-fn systemctl(runner: &dyn Runner, verb: &str, unit: &str) -> Result<String> {
-    let args: Vec<&str> = std::iter::once(verb)
+fn systemctl(runner: &dyn Runner, scope: &[String], verb: &str, unit: &str) -> Result<String> {
+    let args: Vec<&str> = scope
+        .iter()
+        .map(String::as_str)
+        .chain(std::iter::once(verb))
         .chain(unit.split_whitespace())
         .collect();
     command(runner, "systemctl", &args).map(|line| format!("ran `{line}`"))

@@ -51,6 +51,11 @@ pub struct Cli {
     /// /var/run/docker.sock).
     #[arg(long, global = true, env = "DOCKER_HOST", value_name = "ADDRESS")]
     pub docker_host: Option<String>,
+    /// Which Docker daemon to judge or fix: `system` (the rootful one) or `rootless:USER`
+    /// (a user's rootless daemon). `check` judges every daemon found by default; `diff` and
+    /// `fix` work on one daemon at a time, the system daemon unless this names another.
+    #[arg(long, global = true, value_name = "DAEMON")]
+    pub daemon: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -184,6 +189,8 @@ pub struct Settings {
     pub live: bool,
     pub playbook: Playbook,
     pub paint: Paint,
+    /// `--daemon`: `system` or `rootless:USER`; `None` for the command's default.
+    pub daemon: Option<String>,
 }
 
 impl Settings {
@@ -206,6 +213,7 @@ impl Settings {
             live,
             playbook,
             paint: Paint { enabled: colour },
+            daemon: cli.daemon.clone(),
         })
     }
 }

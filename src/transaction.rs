@@ -7,6 +7,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -58,6 +59,9 @@ pub struct Manifest {
     pub created: String,
     pub tool_version: String,
     pub status: RunStatus,
+    /// The daemon the run fixed (`system` or `rootless:USER`): rollback restarts that one.
+    #[serde(default = "system_daemon")]
+    pub daemon: String,
     pub items: Vec<String>,
     pub services: Vec<ServiceAction>,
     pub files: Vec<FileRecord>,
@@ -73,6 +77,11 @@ pub struct Manifest {
 /// Held for the whole of a writing run.
 pub struct Lock {
     _lock: nix::fcntl::Flock<File>,
+}
+
+/// Runs recorded before rootless support fixed the system daemon.
+fn system_daemon() -> String {
+    "system".into()
 }
 
 pub fn sha256(bytes: &[u8]) -> String {
@@ -215,6 +224,7 @@ pub fn apply(
     items_by_path: &dyn Fn(&Path) -> Vec<String>,
     items: Vec<String>,
     services: Vec<ServiceAction>,
+    daemon: String,
 ) -> Result<Applied> {
     // The files must still be what the plan was made from (an interactive session can last).
     for change in changes {
@@ -282,6 +292,7 @@ pub fn apply(
         created: now().to_string(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
         status: RunStatus::Applying,
+        daemon,
         items,
         services,
         files: records,
@@ -351,6 +362,9 @@ pub fn written_copy(run_dir: &Path, record: &FileRecord) -> Option<Vec<u8>> {
         .and_then(|name| fs::read(run_dir.join(name)).ok())
 }
 
+/// Creates the missing directories above a file. Each new directory belongs to whoever owns
+/// its parent: under /etc that is root, under a rootless user's ~/.config the user, whose
+/// daemon must be able to read its own configuration directory.
 fn create_parents(rootfs: &RootFs, dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
     if rootfs.real(dir).exists() {
         return Ok(());
@@ -358,13 +372,19 @@ fn create_parents(rootfs: &RootFs, dir: &Path, created: &mut Vec<PathBuf>) -> Re
     if let Some(parent) = dir.parent() {
         create_parents(rootfs, parent, created)?;
     }
+    let failed = |source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let real = rootfs.real(dir);
     fs::DirBuilder::new()
         .mode(0o755)
-        .create(rootfs.real(dir))
-        .map_err(|source| Error::Write {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        .create(&real)
+        .map_err(failed)?;
+    if let Some(parent) = real.parent() {
+        let owner = fs::metadata(parent).map_err(failed)?;
+        std::os::unix::fs::chown(&real, Some(owner.uid()), Some(owner.gid())).map_err(failed)?;
+    }
     created.push(dir.to_path_buf());
     Ok(())
 }

@@ -74,7 +74,12 @@ fn gather(sandbox: &Sandbox) -> Facts {
             containers: None,
         }),
     };
-    let facts = Facts::gather(&sources, &settings.playbook).unwrap();
+    let facts = Facts::gather(
+        &sources,
+        &settings.playbook,
+        &docker_harden::daemons::Daemon::System,
+    )
+    .unwrap();
     assert_eq!(acting_calls(&runner), Vec::<String>::new());
     facts
 }

@@ -141,7 +141,8 @@ pub fn run_services(
         audit,
         recovering,
         syslog: syslog_target(&json),
-        docker_socket: facts.daemon.api_socket.display().to_string(),
+        docker_socket: facts.instance.api_address(&facts.daemon.api_socket),
+        docker_scope: facts.instance.systemctl_scope(),
         expected: Expected::from_json(&json),
         health_timeout: Duration::from_secs(health_timeout),
         progress: &progress,
@@ -190,7 +191,7 @@ pub fn roll_back_automatically(
     }
     let journal = health::journal_tail(env.runner);
     let unload = env
-        .gather()
+        .gather(&facts.instance)
         .map(|after| watches_to_unload(&after, &applied.run_dir, &applied.manifest))
         .unwrap_or_default();
     let restarted = match run_services(

@@ -10,8 +10,14 @@ use super::Env;
 
 pub fn run(env: &mut Env<'_>, args: &CheckArgs) -> Result<i32> {
     let selection = env.selection(&args.selectors)?;
-    let facts = env.gather_for(&selection, &args.containers.filter())?;
-    let findings = env.evaluate(&facts, &selection);
+    let daemons = env.daemons()?;
+    let mut findings = Vec::new();
+    let mut judged = Vec::new();
+    for daemon in &daemons {
+        let facts = env.gather_for(daemon, &selection, &args.containers.filter())?;
+        findings.extend(env.evaluate(&facts, &selection));
+        judged.push(facts);
+    }
     if args.format == Format::Text {
         env.header("check")?;
     }
@@ -34,9 +40,9 @@ pub fn run(env: &mut Env<'_>, args: &CheckArgs) -> Result<i32> {
             } else {
                 env.settings.paint
             };
-            render::check_text(out, &findings, paint)?;
+            render::check_text(out, &findings, &judged, paint)?;
         }
-        Format::Json => render::check_json(out, &findings, playbook, &facts)?,
+        Format::Json => render::check_json(out, &findings, playbook, &judged)?,
         Format::Junit => reports::junit::write(out, &findings, playbook)?,
         Format::Sarif => reports::sarif::write(out, &findings, playbook)?,
     }

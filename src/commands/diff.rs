@@ -126,7 +126,8 @@ pub fn services_note(env: &mut Env<'_>, plan: &Plan) -> Result<()> {
 
 pub fn run(env: &mut Env<'_>, args: &DiffArgs) -> Result<i32> {
     let selection = env.selection(&args.selectors)?;
-    let facts = env.gather()?;
+    let daemon = env.daemon()?;
+    let facts = env.gather(&daemon)?;
     let findings = env.evaluate(&facts, &selection);
     env.header("diff (dry run, nothing is written)")?;
     let (ids, held) = unattended_ids(env, &candidates(&findings), &args.selectors.only);

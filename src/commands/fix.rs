@@ -25,7 +25,8 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
     if !(args.yes || terminal) {
         return Err(Error::NoTerminal);
     }
-    let facts = env.gather()?;
+    let daemon = env.daemon()?;
+    let facts = env.gather(&daemon)?;
     let findings = env.evaluate(&facts, &selection);
     env.header("fix")?;
     let (_, safe) = safe_plan(
@@ -84,6 +85,7 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
             &items_by_path,
             applied_items.clone(),
             actions.clone(),
+            daemon.key(),
         )?;
         writeln!(
             env.out,
@@ -98,7 +100,7 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
     }
     if env.settings.live {
         // The files as written decide which audit watches the kernel still lacks.
-        let written = env.gather()?;
+        let written = env.gather(&daemon)?;
         let audit = AuditSync {
             load: apply::watches_to_load(&env.settings.playbook, &written, &applied_items),
             unload: Vec::new(),
@@ -128,7 +130,7 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
     }
 
     // Judge again from fresh facts, and say what changed.
-    let after_facts = env.gather()?;
+    let after_facts = env.gather(&daemon)?;
     let after = env.evaluate(&after_facts, &selection);
     writeln!(env.out)?;
     for (b, a) in findings.iter().zip(after.iter()) {

@@ -11,6 +11,7 @@ use std::io::Write;
 
 use crate::assess::{self, Finding, Selection};
 use crate::containers::ContainerFilter;
+use crate::daemons::{self, Daemon};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::facts::{Facts, LiveSources, Sources};
@@ -27,23 +28,65 @@ pub struct Env<'a> {
 }
 
 impl Env<'_> {
-    /// The facts every item but the container items needs.
-    pub fn gather(&self) -> Result<Facts> {
-        self.gather_with(None)
+    /// The daemons `check` judges: every one found, or the one --daemon names.
+    pub fn daemons(&self) -> Result<Vec<Daemon>> {
+        let found = daemons::discover(&self.settings.rootfs, self.settings.live)?;
+        daemons::select(found, self.settings.daemon.as_deref())
     }
 
-    /// The facts, and the containers `filter` keeps when a selected item judges containers.
-    pub fn gather_for(&self, selection: &Selection, filter: &ContainerFilter) -> Result<Facts> {
+    /// The one daemon `diff`, `fix` and `rollback` work on: the one --daemon names, else the
+    /// system daemon (or the only daemon found). Others found are listed, so nobody believes
+    /// a rootless daemon was fixed when it was not.
+    pub fn daemon(&mut self) -> Result<Daemon> {
+        let found = daemons::discover(&self.settings.rootfs, self.settings.live)?;
+        if self.settings.daemon.is_some() {
+            return Ok(self.daemons()?.remove(0));
+        }
+        let chosen = found
+            .iter()
+            .find(|d| **d == Daemon::System)
+            .or(found.first())
+            .cloned()
+            .unwrap_or(Daemon::System);
+        let others: Vec<String> = found
+            .iter()
+            .filter(|d| **d != chosen)
+            .map(Daemon::key)
+            .collect();
+        if !others.is_empty() {
+            writeln!(
+                self.err,
+                "note: this works on {}; also found {} (choose one with --daemon)",
+                chosen.describe(),
+                others.join(", ")
+            )?;
+        }
+        Ok(chosen)
+    }
+
+    /// The facts of `daemon` every item but the container items needs.
+    pub fn gather(&self, daemon: &Daemon) -> Result<Facts> {
+        self.gather_with(daemon, None)
+    }
+
+    /// The facts of `daemon`, and the containers `filter` keeps when a selected item judges
+    /// containers.
+    pub fn gather_for(
+        &self,
+        daemon: &Daemon,
+        selection: &Selection,
+        filter: &ContainerFilter,
+    ) -> Result<Facts> {
         let judges_containers = self
             .settings
             .playbook
             .items
             .iter()
             .any(|i| i.kind.needs_workloads() && selection.includes(&i.id));
-        self.gather_with(judges_containers.then(|| filter.clone()))
+        self.gather_with(daemon, judges_containers.then(|| filter.clone()))
     }
 
-    fn gather_with(&self, containers: Option<ContainerFilter>) -> Result<Facts> {
+    fn gather_with(&self, daemon: &Daemon, containers: Option<ContainerFilter>) -> Result<Facts> {
         let sources = Sources {
             rootfs: self.settings.rootfs.clone(),
             live: self.settings.live.then_some(LiveSources {
@@ -52,7 +95,7 @@ impl Env<'_> {
                 containers,
             }),
         };
-        Facts::gather(&sources, &self.settings.playbook)
+        Facts::gather(&sources, &self.settings.playbook, daemon)
     }
 
     pub fn selection(&self, selectors: &Selectors) -> Result<Selection> {

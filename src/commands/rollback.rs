@@ -106,7 +106,16 @@ pub fn run(env: &mut Env<'_>, args: &RollbackArgs) -> Result<i32> {
     )?;
     if env.settings.live {
         // Facts of the restored host tell the services what to expect.
-        let facts = env.gather()?;
+        let daemon = crate::daemons::discover(&env.settings.rootfs, true)?
+            .into_iter()
+            .find(|d| d.key() == manifest.daemon)
+            .ok_or_else(|| {
+                crate::error::Error::Selector(format!(
+                    "run {} fixed {}, which is no longer on this host; its files are restored, but no service was restarted",
+                    manifest.run_id, manifest.daemon
+                ))
+            })?;
+        let facts = env.gather(&daemon)?;
         let audit = AuditSync {
             load: Vec::new(),
             unload: super::apply::watches_to_unload(&facts, &run_dir, &manifest),

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::{LiveSources, Snapshot};
 use crate::daemon_flags::{self, UnitFile};
 use crate::daemon_json;
+use crate::daemons::Daemon;
 use crate::engine::EngineInfo;
 use crate::error::{Error, Result};
 
@@ -165,11 +166,12 @@ fn flags_for<'a>(flags: &'a [SourcedFlag], key: &str) -> Vec<&'a SourcedFlag> {
 /// a name in a higher-priority directory hiding the same name below it.
 pub(crate) fn find_unit(
     snap: &mut Snapshot<'_>,
+    unit_dirs: &[PathBuf],
     name: &str,
 ) -> Result<Option<(UnitFile, Vec<UnitFile>)>> {
     let mut main = None;
-    for dir in UNIT_DIRS {
-        let path = PathBuf::from(dir).join(name);
+    for dir in unit_dirs {
+        let path = dir.join(name);
         if let (resolved, Some(text)) = snap.text(&path)? {
             // A unit linked to /dev/null is masked; resolved is then /dev/null.
             if resolved != Path::new("/dev/null") {
@@ -183,8 +185,8 @@ pub(crate) fn find_unit(
     }
     let Some(main) = main else { return Ok(None) };
     let mut dropin_names: std::collections::BTreeMap<String, PathBuf> = Default::default();
-    for dir in UNIT_DIRS {
-        let dropin_dir = PathBuf::from(dir).join(format!("{name}.d"));
+    for dir in unit_dirs {
+        let dropin_dir = dir.join(format!("{name}.d"));
         for file in snap.rootfs.list_dir(&dropin_dir)? {
             if file.ends_with(".conf") && !dropin_names.contains_key(&file) {
                 dropin_names.insert(file.clone(), dropin_dir.join(&file));
@@ -217,11 +219,19 @@ fn find_binary(snap: &mut Snapshot<'_>, name: &str) -> Result<Vec<PathBuf>> {
 
 pub(crate) fn gather(
     snap: &mut Snapshot<'_>,
+    daemon: &Daemon,
     live: Option<&LiveSources<'_>>,
 ) -> Result<DaemonFacts> {
     let installed = !find_binary(snap, "dockerd")?.is_empty();
-    let service = find_unit(snap, "docker.service")?;
-    let socket_unit = find_unit(snap, "docker.socket")?.map(|(u, _)| PathBuf::from(u.path));
+    let unit_dirs = daemon.unit_dirs();
+    let service = find_unit(snap, &unit_dirs, "docker.service")?;
+    // A rootless setup has no socket unit: its dockerd makes its own socket.
+    let socket_unit = match daemon {
+        Daemon::System => {
+            find_unit(snap, &unit_dirs, "docker.socket")?.map(|(u, _)| PathBuf::from(u.path))
+        }
+        Daemon::Rootless(_) => None,
+    };
 
     let mut configured_flags = Vec::new();
     let mut env_file_paths = Vec::new();
@@ -248,6 +258,8 @@ pub(crate) fn gather(
                 );
             }
         }
+        // A user unit is all a rootless daemon has; the init defaults files are the system's.
+        None if daemon.rootless().is_some() => {}
         None => {
             // Without a systemd unit, the SysV scripts pass these variables to dockerd.
             for (file, var) in [
@@ -278,7 +290,7 @@ pub(crate) fn gather(
     snap.text(Path::new(SYSCONFIG_DOCKER_FILE))?;
 
     let running = match live {
-        Some(_) => find_running_dockerd(snap)?,
+        Some(_) => find_running_dockerd(snap, daemon)?,
         None => None,
     };
 
@@ -295,8 +307,9 @@ pub(crate) fn gather(
             .find(|f| f.flag.name == name)
             .map(|f| f.flag.value.clone())
     };
-    let config_file =
-        PathBuf::from(flag_value("config-file").unwrap_or_else(|| DEFAULT_CONFIG_FILE.to_string()));
+    let config_file = flag_value("config-file")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| daemon.default_config_file());
     let (config_file_resolved, json_text) = snap.text(&config_file)?;
     let json = match &json_text {
         None => None,
@@ -319,13 +332,12 @@ pub(crate) fn gather(
             .and_then(Value::as_str)
             .map(str::to_string)
     };
-    let data_root = PathBuf::from(
-        flag_value("data-root")
-            .or_else(|| flag_value("graph"))
-            .or_else(|| json_string("data-root"))
-            .or_else(|| json_string("graph"))
-            .unwrap_or_else(|| DEFAULT_DATA_ROOT.to_string()),
-    );
+    let data_root = flag_value("data-root")
+        .or_else(|| flag_value("graph"))
+        .or_else(|| json_string("data-root"))
+        .or_else(|| json_string("graph"))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| daemon.default_data_root());
     let hosts: Vec<String> = effective_flags
         .iter()
         .filter(|f| f.flag.name == "host")
@@ -344,9 +356,9 @@ pub(crate) fn gather(
         .find_map(|h| h.strip_prefix("unix://"))
         .filter(|p| !p.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET));
+        .unwrap_or_else(|| daemon.default_socket());
 
-    let engine = live.map(|l| l.engine.info(&api_socket.display().to_string()));
+    let engine = live.map(|l| l.engine.info(&daemon.api_address(&api_socket)));
 
     Ok(DaemonFacts {
         installed,
@@ -369,24 +381,21 @@ pub(crate) fn gather(
     })
 }
 
-/// The first process named dockerd under the root's /proc, with its flags and start time.
-fn find_running_dockerd(snap: &mut Snapshot<'_>) -> Result<Option<RunningDaemon>> {
+/// The daemon's dockerd under the root's /proc (the system daemon's runs as root outside
+/// RootlessKit; a rootless one as its user, under it), with its flags and start time.
+fn find_running_dockerd(snap: &mut Snapshot<'_>, daemon: &Daemon) -> Result<Option<RunningDaemon>> {
     let rootfs = snap.rootfs;
-    let proc_dir = Path::new("/proc");
-    let mut pids: Vec<u32> = rootfs
-        .list_dir(proc_dir)?
-        .iter()
-        .filter_map(|n| n.parse().ok())
-        .collect();
-    pids.sort_unstable();
-    for pid in pids {
-        let base = proc_dir.join(pid.to_string());
-        // Processes can exit while we look; a vanished entry is simply skipped.
-        let comm = std::fs::read_to_string(rootfs.real(&base.join("comm"))).unwrap_or_default();
-        if comm.trim() != "dockerd" {
+    for process in crate::daemons::dockerd_processes(rootfs)? {
+        let ours = match daemon {
+            Daemon::System => !process.rootless,
+            Daemon::Rootless(user) => process.rootless && process.uid == user.uid,
+        };
+        if !ours {
             continue;
         }
-        let Ok(raw) = std::fs::read(rootfs.real(&base.join("cmdline"))) else {
+        let pid = process.pid;
+        let cmdline = Path::new("/proc").join(pid.to_string()).join("cmdline");
+        let Ok(raw) = std::fs::read(rootfs.real(&cmdline)) else {
             continue;
         };
         let args = daemon_flags::cmdline_args(&raw);

@@ -14,12 +14,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use audit::{AuditFacts, LoadedRules, OWN_RULES_FILE};
-pub use daemon::{DaemonFacts, FlagSource, RunningDaemon, SourcedFlag};
+pub use daemon::{
+    DEFAULT_CONFIG_FILE, DEFAULT_DATA_ROOT, DEFAULT_SOCKET, DaemonFacts, FlagSource, RunningDaemon,
+    SourcedFlag, UNIT_DIRS,
+};
 pub use host::HostFacts;
 pub use rsyslog::{RSYSLOG_DROPIN, RsyslogFacts};
 
 use crate::accounts::Accounts;
 use crate::containers::ContainerFilter;
+use crate::daemons::Daemon;
 use crate::engine::{Engine, WorkloadRequest};
 use crate::error::Result;
 use crate::playbook::{Playbook, Target};
@@ -53,6 +57,8 @@ pub struct FileState {
 #[derive(Debug)]
 pub struct Facts {
     pub rootfs: RootFs,
+    /// The daemon these facts are about: the system's, or one user's rootless daemon.
+    pub instance: Daemon,
     pub live: bool,
     /// Keyed by resolved host path.
     pub files: BTreeMap<PathBuf, FileState>,
@@ -79,18 +85,19 @@ pub struct Facts {
 }
 
 impl Facts {
-    pub fn gather(sources: &Sources<'_>, playbook: &Playbook) -> Result<Facts> {
+    pub fn gather(sources: &Sources<'_>, playbook: &Playbook, instance: &Daemon) -> Result<Facts> {
         let rootfs = sources.rootfs.clone();
         let mut snap = Snapshot {
             rootfs: &rootfs,
             files: BTreeMap::new(),
         };
         let accounts = Accounts::read(&rootfs)?;
-        let daemon = daemon::gather(&mut snap, sources.live.as_ref())?;
+        let daemon = daemon::gather(&mut snap, instance, sources.live.as_ref())?;
         let audit = audit::gather(&mut snap, sources.live.as_ref())?;
         let rsyslog = rsyslog::gather(&mut snap)?;
         let resolved = targets::resolve(
             &mut snap,
+            instance,
             &daemon,
             &playbook.variables,
             sources.live.is_some(),
@@ -107,7 +114,7 @@ impl Facts {
         let files = snap.files;
         let workloads = sources.live.as_ref().and_then(|live| {
             let filter = live.containers.as_ref()?;
-            let socket = daemon.api_socket.display().to_string();
+            let socket = instance.api_address(&daemon.api_socket);
             let request = WorkloadRequest {
                 all_containers: filter.all,
                 swarm_manager: daemon
@@ -121,6 +128,7 @@ impl Facts {
             }))
         });
         Ok(Facts {
+            instance: instance.clone(),
             workloads,
             host,
             userns_files,
@@ -142,6 +150,7 @@ impl Facts {
     pub fn names_only(rootfs: &RootFs) -> Result<Facts> {
         let accounts = Accounts::read(rootfs)?;
         Ok(Facts {
+            instance: Daemon::System,
             rootfs: rootfs.clone(),
             live: false,
             files: BTreeMap::new(),

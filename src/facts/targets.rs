@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{DaemonFacts, Snapshot};
+use crate::daemons::Daemon;
 use crate::error::Result;
 use crate::playbook::{Target, Variables};
 
@@ -43,6 +44,7 @@ const RUNTIME: &[(Target, &str)] = &[
 
 pub(crate) fn resolve(
     snap: &mut Snapshot<'_>,
+    instance: &Daemon,
     daemon: &DaemonFacts,
     vars: &Variables,
     live: bool,
@@ -76,16 +78,18 @@ pub(crate) fn resolve(
         found.insert(target, paths);
     }
 
-    let single = [
-        (Target::ContainerdRunDir, PathBuf::from("/run/containerd")),
+    let mut single = vec![
+        (Target::ContainerdRunDir, instance.containerd_run_dir()),
         (Target::DataRoot, daemon.data_root.clone()),
-        (Target::ConfigDir, PathBuf::from("/etc/docker")),
-        (
-            Target::ContainerdSock,
-            PathBuf::from("/run/containerd/containerd.sock"),
-        ),
-        (Target::DefaultDocker, PathBuf::from("/etc/default/docker")),
+        (Target::ConfigDir, instance.config_dir()),
+        (Target::ContainerdSock, instance.containerd_socket()),
         (Target::DaemonJson, daemon.config_file.clone()),
+        (Target::DockerSock, daemon.api_socket.clone()),
+    ];
+    // The files a rootless daemon never reads: its user unit has no environment files, and the
+    // containerd it starts does not read the system containerd's configuration.
+    let system_only = [
+        (Target::DefaultDocker, PathBuf::from("/etc/default/docker")),
         (
             Target::ContainerdConfig,
             PathBuf::from("/etc/containerd/config.toml"),
@@ -94,8 +98,19 @@ pub(crate) fn resolve(
             Target::SysconfigDocker,
             PathBuf::from("/etc/sysconfig/docker"),
         ),
-        (Target::DockerSock, daemon.api_socket.clone()),
     ];
+    match instance {
+        Daemon::System => single.extend(system_only),
+        Daemon::Rootless(_) => {
+            for (target, path) in system_only {
+                notes.insert(
+                    target.clone(),
+                    format!("a rootless daemon does not read {}", path.display()),
+                );
+                found.insert(target, Vec::new());
+            }
+        }
+    }
     for (target, path) in single {
         match snap.meta(&path)? {
             Some(resolved) => {
@@ -144,11 +159,12 @@ pub(crate) fn resolve(
     found.insert(Target::ExtraPaths, extra);
 
     let mut certs = Vec::new();
-    collect_certs(snap, Path::new("/etc/docker/certs.d"), 0, &mut certs)?;
+    let certs_dir = instance.certs_dir();
+    collect_certs(snap, &certs_dir, 0, &mut certs)?;
     if certs.is_empty() {
         notes.insert(
             Target::RegistryCerts,
-            "no registry certificates under /etc/docker/certs.d".into(),
+            format!("no registry certificates under {}", certs_dir.display()),
         );
     }
     found.insert(Target::RegistryCerts, certs);

@@ -151,7 +151,12 @@ pub fn edit_daemon_json(
     if current.as_deref() == Some(new_text.as_str()) {
         return Ok(false);
     }
-    ws.write(&path, new_text, DAEMON_JSON_MODE);
+    ws.write_owned(
+        &path,
+        new_text,
+        DAEMON_JSON_MODE,
+        facts.instance.file_owner(),
+    );
     Ok(true)
 }
 

@@ -127,7 +127,12 @@ pub fn plan(facts: &Facts, ws: &mut Workspace, key: &str) -> Result<Option<Servi
         let text = format!(
             "# Managed by docker-harden: settings moved from dockerd's command line to daemon.json.\n[Service]\nExecStart=\nExecStart={line}\n"
         );
-        ws.write(Path::new(FLAGS_DROPIN), text, DROPIN_MODE);
+        ws.write_owned(
+            &facts.instance.flags_dropin(),
+            text,
+            DROPIN_MODE,
+            facts.instance.file_owner(),
+        );
         unit_changed = true;
     }
     // Flags from DOCKER_OPTS / OPTIONS: remove them from the variable.
@@ -143,7 +148,7 @@ pub fn plan(facts: &Facts, ws: &mut Workspace, key: &str) -> Result<Option<Servi
     if !unit_changed && !env_changed {
         // An earlier item of this plan may already have moved them (log-driver, then log-opts).
         let already = ws
-            .get(Path::new(FLAGS_DROPIN))
+            .get(&facts.instance.flags_dropin())
             .is_some_and(|f| f.content.is_some())
             || env_files(facts).iter().any(|p| ws.text(p) != facts.text(p));
         if already {
@@ -176,7 +181,7 @@ pub(crate) fn unit_files(
         path: main_path.display().to_string(),
         text: text_of(&main_path)?,
     };
-    let ours = PathBuf::from(FLAGS_DROPIN);
+    let ours = facts.instance.flags_dropin();
     let mut paths = facts.daemon.service_dropins.clone();
     if !paths.contains(&ours) {
         paths.push(ours);

@@ -101,6 +101,12 @@ pub fn check(spec: &HostReportSpec, facts: &Facts) -> Verdict {
             )
         }
         Rule::Rootless => {
+            if let Some(user) = facts.instance.rootless() {
+                return Verdict::pass(format!(
+                    "this is the rootless daemon of {} (uid {}): it runs under RootlessKit without root",
+                    user.name, user.uid
+                ));
+            }
             if let Some(v) = docker_missing(facts) {
                 return v;
             }

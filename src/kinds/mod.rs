@@ -34,6 +34,9 @@ pub enum Status {
     Info,
     Note,
     Waived,
+    /// The item does not apply to this daemon (a rootless daemon has no docker.socket unit).
+    #[serde(rename = "N/A")]
+    NotApplicable,
 }
 
 impl Status {
@@ -44,6 +47,7 @@ impl Status {
             Status::Info => "INFO",
             Status::Note => "NOTE",
             Status::Waived => "WAIVED",
+            Status::NotApplicable => "N/A",
         }
     }
 }

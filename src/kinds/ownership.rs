@@ -5,7 +5,12 @@ use crate::facts::Facts;
 use crate::plan::Workspace;
 use crate::playbook::OwnershipSpec;
 
+/// The owner the item wants; a rootless daemon's files belong to its user, who must be able
+/// to read (and the daemon to write) them.
 fn wanted_ids(spec: &OwnershipSpec, facts: &Facts) -> Result<(u32, u32), String> {
+    if let Some(ids) = facts.instance.file_owner() {
+        return Ok(ids);
+    }
     let uid = facts
         .accounts
         .uid(&spec.user)
@@ -45,7 +50,7 @@ pub fn check(spec: &OwnershipSpec, facts: &Facts) -> Verdict {
         if (meta.uid, meta.gid) == (uid, gid) {
             good.push(line);
         } else {
-            bad.push(format!("{line}; want {}:{}", spec.user, spec.group));
+            bad.push(format!("{line}; want {}", owner_string(facts, uid, gid)));
         }
     }
     if bad.is_empty() {

@@ -47,7 +47,7 @@ pub fn write(
     let failures = findings.iter().filter(|f| f.status == Status::Warn).count();
     let skipped = findings
         .iter()
-        .filter(|f| f.status == Status::Waived)
+        .filter(|f| matches!(f.status, Status::Waived | Status::NotApplicable))
         .count();
     let name = xml_escape(&format!(
         "CIS Docker Benchmark v{} ({})",
@@ -70,10 +70,17 @@ pub fn write(
             lines.push(format!("fix: {fix}"));
         }
         let evidence = xml_escape(&lines.join("\n"));
+        // The system daemon's cases keep their plain class; a rootless daemon's say whose.
+        let daemon = if f.daemon == "system" {
+            String::new()
+        } else {
+            format!(" ({})", f.daemon)
+        };
         writeln!(
             out,
-            r#"    <testcase classname="section {}" name="{} {}">"#,
+            r#"    <testcase classname="section {}{}" name="{} {}">"#,
             xml_escape(section(&f.id)),
+            xml_escape(&daemon),
             xml_escape(&f.id),
             xml_escape(&f.title)
         )?;
@@ -83,7 +90,7 @@ pub fn write(
                 r#"      <failure message="{}" type="WARN">{evidence}</failure>"#,
                 xml_escape_attr(f.evidence.first().map(String::as_str).unwrap_or("WARN"))
             )?,
-            Status::Waived => writeln!(
+            Status::Waived | Status::NotApplicable => writeln!(
                 out,
                 r#"      <skipped message="{}"/>"#,
                 xml_escape_attr(f.evidence.first().map(String::as_str).unwrap_or("waived"))

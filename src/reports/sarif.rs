@@ -12,8 +12,16 @@ use crate::playbook::Playbook;
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 pub fn report(findings: &[Finding], playbook: &Playbook) -> Value {
-    let rules: Vec<Value> = findings
+    // One rule per item, however many daemons were judged: a result names its rule by index.
+    let mut rule_ids: Vec<&str> = Vec::new();
+    for f in findings {
+        if !rule_ids.contains(&f.id.as_str()) {
+            rule_ids.push(&f.id);
+        }
+    }
+    let rules: Vec<Value> = rule_ids
         .iter()
+        .filter_map(|id| findings.iter().find(|f| f.id == *id))
         .map(|f| {
             let why = playbook
                 .item(&f.id)
@@ -30,12 +38,13 @@ pub fn report(findings: &[Finding], playbook: &Playbook) -> Value {
         .collect();
     let results: Vec<Value> = findings
         .iter()
-        .enumerate()
-        .map(|(index, f)| {
+        .map(|f| {
+            let index = rule_ids.iter().position(|id| *id == f.id).unwrap_or(0);
             let (kind, level) = match f.status {
                 Status::Warn => ("fail", "warning"),
                 Status::Pass => ("pass", "none"),
                 Status::Waived => ("review", "none"),
+                Status::NotApplicable => ("notApplicable", "none"),
                 Status::Info | Status::Note => ("informational", "note"),
             };
             let mut text = if f.evidence.is_empty() {
@@ -52,7 +61,7 @@ pub fn report(findings: &[Finding], playbook: &Playbook) -> Value {
                 "kind": kind,
                 "level": level,
                 "message": { "text": text },
-                "properties": { "status": f.status.label() },
+                "properties": { "status": f.status.label(), "daemon": f.daemon },
             })
         })
         .collect();

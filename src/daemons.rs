@@ -1,0 +1,328 @@
+//! Which Docker daemons a host has, and where each keeps its files. The system daemon reads
+//! /etc/docker and listens on /var/run/docker.sock; a rootless daemon (one per user, run by
+//! RootlessKit from a systemd user unit) keeps everything under the user's XDG directories.
+//! Both kinds can run side by side, so each is judged against its own paths.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::facts::{DEFAULT_CONFIG_FILE, DEFAULT_DATA_ROOT, DEFAULT_SOCKET, UNIT_DIRS};
+use crate::rootfs::RootFs;
+
+/// The variable dockerd itself tests to know it runs under RootlessKit (moby's
+/// `RunningWithRootlessKit`): a dockerd with it in its environment is a rootless daemon.
+const ROOTLESSKIT_ENV: &str = "ROOTLESSKIT_STATE_DIR";
+
+/// systemd's search path for user units below the user's own directory, highest first.
+const USER_UNIT_DIRS: &[&str] = &[
+    "/etc/systemd/user",
+    "/run/systemd/user",
+    "/usr/local/lib/systemd/user",
+    "/usr/lib/systemd/user",
+    "/lib/systemd/user",
+];
+
+/// A user who runs (or has set up) a rootless daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootlessUser {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub home: PathBuf,
+    /// $XDG_CONFIG_HOME (default ~/.config): docker/daemon.json and systemd/user live here.
+    pub config_home: PathBuf,
+    /// $XDG_DATA_HOME (default ~/.local/share): the data root is docker/ under it.
+    pub data_home: PathBuf,
+    /// $XDG_RUNTIME_DIR (default /run/user/UID): the API socket and the exec root.
+    pub runtime_dir: PathBuf,
+    /// The running rootless dockerd, if any.
+    pub pid: Option<u32>,
+}
+
+/// One Docker daemon of the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Daemon {
+    /// The rootful daemon of /etc/docker and docker.service.
+    System,
+    Rootless(RootlessUser),
+}
+
+impl Daemon {
+    /// Stable name for selectors, reports and run records: `system` or `rootless:USER`.
+    pub fn key(&self) -> String {
+        match self {
+            Daemon::System => "system".into(),
+            Daemon::Rootless(u) => format!("rootless:{}", u.name),
+        }
+    }
+
+    /// For people: "the system daemon", "the rootless daemon of alice (uid 1000)".
+    pub fn describe(&self) -> String {
+        match self {
+            Daemon::System => "the system daemon".into(),
+            Daemon::Rootless(u) => format!("the rootless daemon of {} (uid {})", u.name, u.uid),
+        }
+    }
+
+    pub fn rootless(&self) -> Option<&RootlessUser> {
+        match self {
+            Daemon::System => None,
+            Daemon::Rootless(u) => Some(u),
+        }
+    }
+
+    pub fn config_dir(&self) -> PathBuf {
+        match self {
+            Daemon::System => PathBuf::from("/etc/docker"),
+            Daemon::Rootless(u) => u.config_home.join("docker"),
+        }
+    }
+
+    pub fn default_config_file(&self) -> PathBuf {
+        match self {
+            Daemon::System => PathBuf::from(DEFAULT_CONFIG_FILE),
+            Daemon::Rootless(_) => self.config_dir().join("daemon.json"),
+        }
+    }
+
+    pub fn default_data_root(&self) -> PathBuf {
+        match self {
+            Daemon::System => PathBuf::from(DEFAULT_DATA_ROOT),
+            Daemon::Rootless(u) => u.data_home.join("docker"),
+        }
+    }
+
+    pub fn default_socket(&self) -> PathBuf {
+        match self {
+            Daemon::System => PathBuf::from(DEFAULT_SOCKET),
+            Daemon::Rootless(u) => u.runtime_dir.join("docker.sock"),
+        }
+    }
+
+    /// Where containerd keeps its state and socket: the system containerd's /run/containerd,
+    /// or the containerd a rootless dockerd starts under its exec root.
+    pub fn containerd_run_dir(&self) -> PathBuf {
+        match self {
+            Daemon::System => PathBuf::from("/run/containerd"),
+            Daemon::Rootless(u) => u.runtime_dir.join("docker/containerd"),
+        }
+    }
+
+    pub fn containerd_socket(&self) -> PathBuf {
+        self.containerd_run_dir().join("containerd.sock")
+    }
+
+    /// Registry certificates (moby's `CertsDir()`).
+    pub fn certs_dir(&self) -> PathBuf {
+        self.config_dir().join("certs.d")
+    }
+
+    /// Where systemd looks for the daemon's unit, highest priority first.
+    pub fn unit_dirs(&self) -> Vec<PathBuf> {
+        match self {
+            Daemon::System => UNIT_DIRS.iter().map(PathBuf::from).collect(),
+            Daemon::Rootless(u) => {
+                let mut dirs = vec![u.config_home.join("systemd/user")];
+                dirs.extend(USER_UNIT_DIRS.iter().map(PathBuf::from));
+                dirs
+            }
+        }
+    }
+
+    /// Where docker-harden puts its ExecStart drop-in for the daemon's unit.
+    pub fn flags_dropin(&self) -> PathBuf {
+        match self {
+            Daemon::System => PathBuf::from(crate::kinds::flag_move::FLAGS_DROPIN),
+            Daemon::Rootless(u) => u
+                .config_home
+                .join("systemd/user/docker.service.d/zz-docker-harden.conf"),
+        }
+    }
+
+    /// The address the engine seam is asked at for the daemon listening on `socket`: the bare
+    /// path for the system daemon (so --docker-host can replace it), a `unix://` address for a
+    /// rootless one, which only its own socket reaches.
+    pub fn api_address(&self, socket: &Path) -> String {
+        match self {
+            Daemon::System => socket.display().to_string(),
+            Daemon::Rootless(_) => format!("unix://{}", socket.display()),
+        }
+    }
+
+    /// What goes before the verb in `systemctl` to reach the manager that runs the daemon's
+    /// unit: nothing for the system's; the user's own manager for a rootless daemon (root can
+    /// reach it with --machine USER@ while the user's manager runs, which lingering keeps).
+    pub fn systemctl_scope(&self) -> Vec<String> {
+        match self {
+            Daemon::System => Vec::new(),
+            Daemon::Rootless(u) => {
+                vec!["--user".into(), "--machine".into(), format!("{}@", u.name)]
+            }
+        }
+    }
+
+    /// Who owns the files the daemon reads: the user for a rootless daemon, who must be able
+    /// to read and write them (the playbook's owner for the system daemon).
+    pub fn file_owner(&self) -> Option<(u32, u32)> {
+        self.rootless().map(|u| (u.uid, u.gid))
+    }
+}
+
+/// A dockerd process: its uid as the initial namespace sees it and, for a rootless one, the
+/// XDG variables it was started with.
+#[derive(Debug, Clone)]
+pub struct DockerdProcess {
+    pub pid: u32,
+    pub uid: u32,
+    pub rootless: bool,
+    pub env: BTreeMap<String, String>,
+}
+
+/// Every dockerd under the root's /proc.
+pub fn dockerd_processes(rootfs: &RootFs) -> Result<Vec<DockerdProcess>> {
+    let proc_dir = Path::new("/proc");
+    let mut pids: Vec<u32> = rootfs
+        .list_dir(proc_dir)?
+        .iter()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    pids.sort_unstable();
+    let mut found = Vec::new();
+    for pid in pids {
+        let base = proc_dir.join(pid.to_string());
+        // Processes can exit while we look; a vanished entry is simply skipped.
+        let comm = std::fs::read_to_string(rootfs.real(&base.join("comm"))).unwrap_or_default();
+        if comm.trim() != "dockerd" {
+            continue;
+        }
+        let status = std::fs::read_to_string(rootfs.real(&base.join("status"))).unwrap_or_default();
+        let uid = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let env: BTreeMap<String, String> = std::fs::read(rootfs.real(&base.join("environ")))
+            .unwrap_or_default()
+            .split(|b| *b == 0)
+            .filter_map(|kv| {
+                let kv = String::from_utf8_lossy(kv);
+                let (k, v) = kv.split_once('=')?;
+                Some((k.to_string(), v.to_string()))
+            })
+            .collect();
+        let rootless = env.contains_key(ROOTLESSKIT_ENV) || uid != 0;
+        found.push(DockerdProcess {
+            pid,
+            uid,
+            rootless,
+            env,
+        });
+    }
+    Ok(found)
+}
+
+struct PasswdEntry {
+    name: String,
+    uid: u32,
+    gid: u32,
+    home: PathBuf,
+}
+
+fn passwd(rootfs: &RootFs) -> Result<Vec<PasswdEntry>> {
+    let text = rootfs
+        .read_text(Path::new("/etc/passwd"))?
+        .unwrap_or_default();
+    Ok(text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            if f.len() < 7 || !f[5].starts_with('/') {
+                return None;
+            }
+            Some(PasswdEntry {
+                name: f[0].to_string(),
+                uid: f[2].parse().ok()?,
+                gid: f[3].parse().ok()?,
+                home: PathBuf::from(f[5]),
+            })
+        })
+        .collect())
+}
+
+/// The daemons of the host: the system daemon when it runs or is installed as a service (or
+/// when nothing else is found, so a bare host is still judged), then one rootless daemon per
+/// user who runs one or has set one up (socket in the runtime dir, user unit, or user
+/// daemon.json), in uid order.
+pub fn discover(rootfs: &RootFs, live: bool) -> Result<Vec<Daemon>> {
+    let processes = if live {
+        dockerd_processes(rootfs)?
+    } else {
+        Vec::new()
+    };
+    let mut rootless = Vec::new();
+    for entry in passwd(rootfs)? {
+        if entry.uid == 0 {
+            continue;
+        }
+        let process = processes.iter().find(|p| p.rootless && p.uid == entry.uid);
+        let var = |name: &str| {
+            process
+                .and_then(|p| p.env.get(name))
+                .filter(|v| v.starts_with('/'))
+                .map(PathBuf::from)
+        };
+        let user = RootlessUser {
+            config_home: var("XDG_CONFIG_HOME").unwrap_or_else(|| entry.home.join(".config")),
+            data_home: var("XDG_DATA_HOME").unwrap_or_else(|| entry.home.join(".local/share")),
+            runtime_dir: var("XDG_RUNTIME_DIR")
+                .unwrap_or_else(|| PathBuf::from(format!("/run/user/{}", entry.uid))),
+            name: entry.name,
+            uid: entry.uid,
+            gid: entry.gid,
+            home: entry.home,
+            pid: process.map(|p| p.pid),
+        };
+        let set_up = [
+            user.runtime_dir.join("docker.sock"),
+            user.config_home.join("systemd/user/docker.service"),
+            user.config_home.join("docker/daemon.json"),
+        ];
+        let mut present = process.is_some();
+        for path in &set_up {
+            present = present || rootfs.metadata(path)?.is_some();
+        }
+        if present {
+            rootless.push(Daemon::Rootless(user));
+        }
+    }
+    let rootful_running = processes.iter().any(|p| !p.rootless);
+    let mut system_installed = rootfs.metadata(Path::new(DEFAULT_CONFIG_FILE))?.is_some();
+    for dir in UNIT_DIRS {
+        system_installed = system_installed
+            || rootfs
+                .metadata(&Path::new(dir).join("docker.service"))?
+                .is_some();
+    }
+    let mut daemons = Vec::new();
+    if rootful_running || system_installed || rootless.is_empty() {
+        daemons.push(Daemon::System);
+    }
+    daemons.extend(rootless);
+    Ok(daemons)
+}
+
+/// The daemons a command works on: all of them, or the one `--daemon KEY` names.
+pub fn select(all: Vec<Daemon>, key: Option<&str>) -> Result<Vec<Daemon>> {
+    let Some(key) = key else { return Ok(all) };
+    let known: Vec<String> = all.iter().map(Daemon::key).collect();
+    match all.into_iter().find(|d| d.key() == key) {
+        Some(d) => Ok(vec![d]),
+        None => Err(Error::Selector(format!(
+            "--daemon {key}: no such daemon on this host (found: {})",
+            known.join(", ")
+        ))),
+    }
+}
