@@ -107,8 +107,13 @@ pub fn evaluate(
                     .or_else(|| item.remediation.clone())
                     .or_else(|| {
                         item.kind.fixable().then(|| {
+                            // Fixes work on one daemon; a rootless one must be named.
+                            let daemon = match &facts.instance {
+                                crate::daemons::Daemon::System => String::new(),
+                                other => format!("--daemon {} ", other.key()),
+                            };
                             format!(
-                                "`docker-harden fix --only {id}` makes the change (`docker-harden diff --only {id}` shows it first)",
+                                "`docker-harden fix {daemon}--only {id}` makes the change (`docker-harden diff {daemon}--only {id}` shows it first)",
                                 id = item.id
                             )
                         })

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{Status, Verdict, docker_missing};
+use super::{Status, Verdict, docker_missing, owner_string};
 use crate::facts::Facts;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -26,6 +26,43 @@ pub enum Rule {
 #[serde(deny_unknown_fields)]
 pub struct HostReportSpec {
     pub rule: Rule,
+}
+
+/// Who can reach a rootless daemon: its socket's owner (the user) and root; the docker group
+/// grants nothing. Group or other access to the socket would let others in.
+fn rootless_access(facts: &Facts, user: &crate::daemons::RootlessUser) -> Verdict {
+    let socket = &facts.daemon.api_socket;
+    let meta = facts
+        .target(&crate::playbook::Target::DockerSock)
+        .first()
+        .and_then(|p| facts.file(p))
+        .and_then(|f| f.meta);
+    match meta {
+        Some(m) if m.mode & 0o007 != 0 => Verdict::warn(format!(
+            "{} is mode {:04o}: users other than {} can reach this daemon",
+            socket.display(),
+            m.mode & 0o7777,
+            user.name
+        ))
+        .fix(format!("chmod o-rwx {}", socket.display())),
+        Some(m) => Verdict::new(
+            Status::Note,
+            vec![format!(
+                "{} is {}'s (mode {:04o}): whoever can act as {} (and root) controls this daemon; the docker group grants nothing here",
+                socket.display(),
+                owner_string(facts, m.uid, m.gid),
+                m.mode & 0o7777,
+                user.name
+            )],
+        ),
+        None => Verdict::new(
+            Status::Note,
+            vec![format!(
+                "whoever can act as {} (and root) controls this daemon; the docker group grants nothing here",
+                user.name
+            )],
+        ),
+    }
 }
 
 /// The mount (point, device) that holds `path`: the longest mount point that is a prefix.
@@ -69,6 +106,9 @@ fn fstab(text: &str) -> Vec<(String, String)> {
 pub fn check(spec: &HostReportSpec, facts: &Facts) -> Verdict {
     match spec.rule {
         Rule::SeparatePartition => separate_partition(facts),
+        Rule::DockerGroup if facts.instance.rootless().is_some() => {
+            rootless_access(facts, facts.instance.rootless().unwrap())
+        }
         Rule::DockerGroup => match &facts.host.docker_group_members {
             None => Verdict::info("there is no docker group on this host"),
             Some(m) if m.is_empty() => {
