@@ -30,7 +30,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     // thread, and a held lock would deadlock it.
     let mut err = stderr;
     let result = Settings::from_cli(&cli).and_then(|settings| {
-        let engine = BollardEngine::new(cli.docker_host.clone());
+        let engine = BollardEngine::new(settings.engine.host.clone());
         let mut env = Env {
             settings: &settings,
             runner: &SystemRunner,

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod containers;
 pub mod daemon_flags;
 pub mod daemon_json;
+pub mod endpoint;
 pub mod engine;
 pub mod error;
 pub mod facts;

@@ -6,6 +6,7 @@ use console::Style;
 use serde::Serialize;
 
 use crate::assess::Finding;
+use crate::endpoint::Endpoint;
 use crate::facts::Facts;
 use crate::kinds::{Status, mode_string, owner_string};
 use crate::plan::{FileChange, ItemPlan, ServiceAction};
@@ -121,8 +122,20 @@ struct JsonReport<'a> {
     benchmark: &'a str,
     root: String,
     live: bool,
+    /// The engine the live run judged (absent under --root, which asks none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    engine: Option<EngineReport<'a>>,
     summary: Counts,
     items: &'a [Finding],
+}
+
+#[derive(Serialize)]
+struct EngineReport<'a> {
+    address: String,
+    origin: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context: Option<&'a str>,
+    remote: bool,
 }
 
 pub fn check_json(
@@ -130,6 +143,7 @@ pub fn check_json(
     findings: &[Finding],
     playbook: &Playbook,
     facts: &Facts,
+    engine: &Endpoint,
 ) -> std::io::Result<()> {
     let report = JsonReport {
         schema_version: 1,
@@ -138,6 +152,12 @@ pub fn check_json(
         benchmark: playbook.benchmark.as_str(),
         root: facts.rootfs.root().display().to_string(),
         live: facts.live,
+        engine: facts.live.then(|| EngineReport {
+            address: engine.address(&facts.daemon.api_socket),
+            origin: engine.origin.key(),
+            context: engine.origin.context(),
+            remote: engine.is_remote(),
+        }),
         summary: Counts::of(findings),
         items: findings,
     };

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::benchmark::Version;
 use crate::containers::{ContainerFilter, Pattern};
+use crate::endpoint::{self, Endpoint};
 use crate::error::Result;
 use crate::playbook::Playbook;
 use crate::render::Paint;
@@ -47,10 +48,20 @@ pub struct Cli {
     /// When to colour the output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// The Docker API socket to ask (default: the daemon's configured -H unix socket, else
-    /// /var/run/docker.sock).
-    #[arg(long, global = true, env = "DOCKER_HOST", value_name = "ADDRESS")]
+    /// The Docker engine to ask, as docker's -H: a unix:// socket (default: DOCKER_HOST, else
+    /// the docker context in use, else the daemon's configured -H unix socket, else
+    /// /var/run/docker.sock). A remote engine (tcp://, ssh://) is never asked: fix, diff and
+    /// rollback refuse to run, check says so.
+    #[arg(long, short = 'H', global = true, value_name = "ADDRESS")]
     pub docker_host: Option<String>,
+    /// The docker context whose engine to ask, as docker's --context (wins over --docker-host
+    /// and DOCKER_HOST; default: DOCKER_CONTEXT, else `docker context use`'s choice).
+    #[arg(long, short = 'c', global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// The docker client's configuration directory, where contexts live, as docker's --config
+    /// (default: DOCKER_CONFIG, else ~/.docker).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub docker_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -184,6 +195,8 @@ pub struct Settings {
     pub live: bool,
     pub playbook: Playbook,
     pub paint: Paint,
+    /// The engine the live run asks (the local daemon under --root, where none is asked).
+    pub engine: Endpoint,
 }
 
 impl Settings {
@@ -191,6 +204,18 @@ impl Settings {
         let (rootfs, live) = match &cli.root {
             Some(dir) => (RootFs::new(dir)?, false),
             None => (RootFs::host(), true),
+        };
+        // Under --root no engine is asked, so the client's contexts are not read either.
+        let engine = if live {
+            endpoint::Choice {
+                context: cli.context.clone(),
+                host: cli.docker_host.clone(),
+                config_dir: cli.docker_config.clone(),
+                env: endpoint::ClientEnv::from_process(),
+            }
+            .resolve()?
+        } else {
+            Endpoint::local()
         };
         let playbook = Playbook::load(cli.playbook.as_deref())?.for_benchmark(cli.benchmark)?;
         let colour = match cli.color {
@@ -206,6 +231,7 @@ impl Settings {
             live,
             playbook,
             paint: Paint { enabled: colour },
+            engine,
         })
     }
 }

@@ -15,6 +15,7 @@ pub fn run(env: &mut Env<'_>, args: &CheckArgs) -> Result<i32> {
     if args.format == Format::Text {
         env.header("check")?;
     }
+    env.remote_engine_note()?;
     let mut file = match &args.output {
         Some(path) => Some(std::fs::File::create(path).map_err(|source| Error::Write {
             path: path.clone(),
@@ -36,7 +37,7 @@ pub fn run(env: &mut Env<'_>, args: &CheckArgs) -> Result<i32> {
             };
             render::check_text(out, &findings, paint)?;
         }
-        Format::Json => render::check_json(out, &findings, playbook, &facts)?,
+        Format::Json => render::check_json(out, &findings, playbook, &facts, &env.settings.engine)?,
         Format::Junit => reports::junit::write(out, &findings, playbook)?,
         Format::Sarif => reports::sarif::write(out, &findings, playbook)?,
     }
