@@ -3,16 +3,37 @@
 use std::ffi::OsString;
 use std::io::Write;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::commands::{self, Env};
 use crate::engine::BollardEngine;
 use crate::error::{EXIT_CLEAN, EXIT_ERROR, Result};
+use crate::plugin;
 use crate::runner::SystemRunner;
 use crate::settings::{Cli, Command, Settings};
 
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
-    let cli = match Cli::try_parse_from(args) {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    // docker asks every installed plugin for this whenever it lists commands; it must answer
+    // at once, as any user, whatever the host's state.
+    if plugin::is_metadata_request(&args) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", plugin::metadata()).and_then(|_| out.flush());
+        return EXIT_CLEAN;
+    }
+    let mut command = Cli::command();
+    if plugin::run_by_docker()
+        && let Some(translated) = plugin::translate(&args)
+    {
+        args = translated;
+        command = command.bin_name(plugin::BIN_NAME);
+    }
+    let parsed = command
+        .try_get_matches_from_mut(args)
+        .and_then(|mut matches| {
+            Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut command))
+        });
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

@@ -20,6 +20,7 @@ pub mod interactive;
 pub mod kinds;
 pub mod plan;
 pub mod playbook;
+pub mod plugin;
 pub mod preflight;
 pub mod render;
 pub mod reports;
