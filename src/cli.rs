@@ -11,6 +11,7 @@ use crate::error::{EXIT_CLEAN, EXIT_ERROR, Result};
 use crate::plugin;
 use crate::runner::SystemRunner;
 use crate::settings::{Cli, Command, Settings};
+use crate::shell;
 
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let mut args: Vec<OsString> = args.into_iter().collect();
@@ -50,16 +51,18 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     // Not locked for the whole run: the health check's spinner draws on stderr from its own
     // thread, and a held lock would deadlock it.
     let mut err = stderr;
-    let result = Settings::from_cli(&cli).and_then(|settings| {
-        let engine = BollardEngine::new(settings.engine.host.clone());
-        let mut env = Env {
-            settings: &settings,
-            runner: &SystemRunner,
-            engine: &engine,
-            out: &mut out,
-            err: &mut err,
-        };
-        dispatch(&mut env, &cli.command)
+    let result = shell::run(&cli.command, &mut out).unwrap_or_else(|| {
+        Settings::from_cli(&cli).and_then(|settings| {
+            let engine = BollardEngine::new(settings.engine.host.clone());
+            let mut env = Env {
+                settings: &settings,
+                runner: &SystemRunner,
+                engine: &engine,
+                out: &mut out,
+                err: &mut err,
+            };
+            dispatch(&mut env, &cli.command)
+        })
     });
     let _ = out.flush();
     match result {
@@ -79,5 +82,7 @@ pub fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<i32> {
         Command::Fix(args) => commands::fix::run(env, args),
         Command::Rollback(args) => commands::rollback::run(env, args),
         Command::List => commands::list::run(env),
+        Command::Completions(args) => shell::completions(args.shell, env.out),
+        Command::Man => shell::man(env.out),
     }
 }

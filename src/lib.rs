@@ -30,5 +30,6 @@ pub mod runner;
 pub mod safe_write;
 pub mod services;
 pub mod settings;
+pub mod shell;
 pub mod transaction;
 pub mod workloads;

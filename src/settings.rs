@@ -84,6 +84,16 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// List every item of the playbook: ID, legacy ID, title, fixable or report-only.
     List,
+    /// Print the completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to standard output.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Default, Args)]
