@@ -331,7 +331,16 @@ fn check_names_a_remote_engine_it_did_not_ask() {
         "-H", REMOTE, "harden", "check", "--format", "json", "--only", "2.2,5.1",
     ]);
     assert!(matches!(run.code, 0 | 1), "{run:?}");
-    let engine = &run.json()["engine"];
+    let report = run.json();
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../docs/report-schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let engine = &report["engine"];
     assert_eq!(engine["address"], REMOTE);
     assert_eq!(engine["origin"], "docker-host-option");
     assert_eq!(engine["remote"], true);
