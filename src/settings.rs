@@ -90,6 +90,18 @@ pub enum Command {
     Man,
 }
 
+impl Command {
+    /// Asks the Docker engine (or acts on the host it runs): only these resolve the engine, so
+    /// a broken docker context cannot stop `list` or `rollback --list`.
+    pub fn asks_engine(&self) -> bool {
+        match self {
+            Command::Check(_) | Command::Diff(_) | Command::Fix(_) => true,
+            Command::Rollback(args) => !args.list,
+            Command::List | Command::Completions(_) | Command::Man => false,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     #[arg(value_enum)]
@@ -216,7 +228,7 @@ impl Settings {
             None => (RootFs::host(), true),
         };
         // Under --root no engine is asked, so the client's contexts are not read either.
-        let engine = if live {
+        let engine = if live && cli.command.asks_engine() {
             endpoint::Choice {
                 context: cli.context.clone(),
                 host: cli.docker_host.clone(),
