@@ -101,7 +101,8 @@ pub struct RequestCounts {
 
 /// Talks to dockerd over its Unix socket.
 pub struct BollardEngine {
-    /// `--docker-host`/DOCKER_HOST, which wins over the daemon's configured socket.
+    /// The engine the user chose (`endpoint::Endpoint::host`), which wins over the daemon's
+    /// configured socket.
     host_override: Option<String>,
     /// Requests made so far: containers, images, other.
     requests: [AtomicUsize; 3],
@@ -198,8 +199,9 @@ impl BollardEngine {
         };
         let Some(socket) = address
             .strip_prefix("unix://")
-            .or((!address.contains("://")).then_some(address))
+            .or(address.starts_with('/').then_some(address))
         else {
+            // The same rule as `Endpoint::is_remote`: docker reads `host:port` as TCP.
             return Err(format!(
                 "{address} is not a local Unix socket; docker-harden inspects the local daemon only"
             ));

@@ -65,6 +65,23 @@ pub enum Error {
     },
     #[error("{0}")]
     Usage(String),
+    #[error(
+        "refusing `{command}`: the Docker engine in use is {address} ({origin}), not this host's daemon, and `{command}` works on this host's files.\nTo use this host's daemon, {hint}. To harden that engine's host, run docker-harden there; --root DIR works on an offline root filesystem."
+    )]
+    RemoteEngine {
+        command: String,
+        address: String,
+        origin: String,
+        hint: String,
+    },
+    #[error(
+        "Docker context \"{name}\" ({named_by}) does not exist: there is no {path}; `docker context ls` lists the contexts"
+    )]
+    UnknownContext {
+        name: String,
+        named_by: String,
+        path: PathBuf,
+    },
     #[error("interactive prompt failed: {0}")]
     Prompt(String),
     #[error("{0}")]

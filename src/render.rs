@@ -6,6 +6,7 @@ use console::Style;
 use serde::Serialize;
 
 use crate::assess::Finding;
+use crate::endpoint::Endpoint;
 use crate::facts::Facts;
 use crate::kinds::{Status, mode_string, owner_string};
 use crate::plan::{FileChange, ItemPlan, ServiceAction};
@@ -158,6 +159,9 @@ struct JsonReport<'a> {
     root: String,
     live: bool,
     daemons: Vec<JsonDaemon>,
+    /// The engine the live run judged (absent under --root, which asks none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    engine: Option<EngineReport<'a>>,
     summary: Counts,
     items: &'a [Finding],
 }
@@ -174,11 +178,21 @@ struct JsonDaemon {
     running: bool,
 }
 
+#[derive(Serialize)]
+struct EngineReport<'a> {
+    address: String,
+    origin: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context: Option<&'a str>,
+    remote: bool,
+}
+
 pub fn check_json(
     out: &mut dyn Write,
     findings: &[Finding],
     playbook: &Playbook,
     judged: &[Facts],
+    engine: &Endpoint,
 ) -> std::io::Result<()> {
     let first = &judged[0];
     let report = JsonReport {
@@ -203,6 +217,12 @@ pub fn check_json(
                 }
             })
             .collect(),
+        engine: first.live.then(|| EngineReport {
+            address: engine.address(&first.daemon.api_socket),
+            origin: engine.origin.key(),
+            context: engine.origin.context(),
+            remote: engine.is_remote(),
+        }),
         summary: Counts::of(findings),
         items: findings,
     };

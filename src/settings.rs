@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::benchmark::Version;
 use crate::containers::{ContainerFilter, Pattern};
+use crate::endpoint::{self, Endpoint};
 use crate::error::Result;
 use crate::playbook::Playbook;
 use crate::render::Paint;
@@ -47,15 +48,25 @@ pub struct Cli {
     /// When to colour the output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// The Docker API socket to ask (default: the daemon's configured -H unix socket, else
-    /// /var/run/docker.sock).
-    #[arg(long, global = true, env = "DOCKER_HOST", value_name = "ADDRESS")]
+    /// The Docker engine to ask, as docker's -H: a unix:// socket (default: DOCKER_HOST, else
+    /// the docker context in use, else the daemon's configured -H unix socket, else
+    /// /var/run/docker.sock). A remote engine (tcp://, ssh://) is never asked: fix, diff and
+    /// rollback refuse to run, check says so.
+    #[arg(long, short = 'H', global = true, value_name = "ADDRESS")]
     pub docker_host: Option<String>,
     /// Which Docker daemon to judge or fix: `system` (the rootful one) or `rootless:USER`
     /// (a user's rootless daemon). `check` judges every daemon found by default; `diff` and
     /// `fix` work on one daemon at a time, the system daemon unless this names another.
     #[arg(long, global = true, value_name = "DAEMON")]
     pub daemon: Option<String>,
+    /// The docker context whose engine to ask, as docker's --context (wins over --docker-host
+    /// and DOCKER_HOST; default: DOCKER_CONTEXT, else `docker context use`'s choice).
+    #[arg(long, short = 'c', global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// The docker client's configuration directory, where contexts live, as docker's --config
+    /// (default: DOCKER_CONFIG, else ~/.docker).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub docker_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -78,6 +89,28 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// List every item of the playbook: ID, legacy ID, title, fixable or report-only.
     List,
+    /// Print the completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to standard output.
+    Man,
+}
+
+impl Command {
+    /// Asks the Docker engine (or acts on the host it runs): only these resolve the engine, so
+    /// a broken docker context cannot stop `list` or `rollback --list`.
+    pub fn asks_engine(&self) -> bool {
+        match self {
+            Command::Check(_) | Command::Diff(_) | Command::Fix(_) => true,
+            Command::Rollback(args) => !args.list,
+            Command::List | Command::Completions(_) | Command::Man => false,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -191,6 +224,8 @@ pub struct Settings {
     pub paint: Paint,
     /// `--daemon`: `system` or `rootless:USER`; `None` for the command's default.
     pub daemon: Option<String>,
+    /// The engine the live run asks (the local daemon under --root, where none is asked).
+    pub engine: Endpoint,
 }
 
 impl Settings {
@@ -198,6 +233,18 @@ impl Settings {
         let (rootfs, live) = match &cli.root {
             Some(dir) => (RootFs::new(dir)?, false),
             None => (RootFs::host(), true),
+        };
+        // Under --root no engine is asked, so the client's contexts are not read either.
+        let engine = if live && cli.command.asks_engine() {
+            endpoint::Choice {
+                context: cli.context.clone(),
+                host: cli.docker_host.clone(),
+                config_dir: cli.docker_config.clone(),
+                env: endpoint::ClientEnv::from_process(),
+            }
+            .resolve()?
+        } else {
+            Endpoint::local()
         };
         let playbook = Playbook::load(cli.playbook.as_deref())?.for_benchmark(cli.benchmark)?;
         let colour = match cli.color {
@@ -214,6 +261,7 @@ impl Settings {
             playbook,
             paint: Paint { enabled: colour },
             daemon: cli.daemon.clone(),
+            engine,
         })
     }
 }

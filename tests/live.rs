@@ -37,6 +37,7 @@ fn settings_over(host: &Host, live: bool) -> Settings {
             .unwrap(),
         paint: Paint { enabled: false },
         daemon: None,
+        engine: docker_harden::endpoint::Endpoint::local(),
     }
 }
 

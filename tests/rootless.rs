@@ -385,6 +385,7 @@ fn settings(host: &Host, daemon: Option<&str>) -> Settings {
             .unwrap(),
         paint: Paint { enabled: false },
         daemon: daemon.map(str::to_string),
+        engine: docker_harden::endpoint::Endpoint::local(),
     }
 }
 
@@ -432,6 +433,21 @@ fn live_rootless_daemon_is_asked_at_its_socket_and_restarted_by_its_users_manage
         "{asked:?}"
     );
     assert!(asked.contains(&format!("unix://{ALICE_SOCK}")), "{asked:?}");
+
+    // DOCKER_HOST at her socket (what her shell sets) means her daemon, and only hers.
+    let mut hers = settings(&host, None);
+    hers.engine = docker_harden::endpoint::Endpoint {
+        host: Some(format!("unix://{ALICE_SOCK}")),
+        origin: docker_harden::endpoint::Origin::HostEnv,
+    };
+    let report = common::dispatch(&hers, &runner(), &engine, &check).json();
+    let keys: Vec<&str> = report["daemons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["rootless:alice"]);
 
     // Fixing her daemon.json restarts her unit through her own systemd manager, never the
     // system's docker.

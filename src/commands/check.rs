@@ -21,6 +21,7 @@ pub fn run(env: &mut Env<'_>, args: &CheckArgs) -> Result<i32> {
     if args.format == Format::Text {
         env.header("check")?;
     }
+    env.remote_engine_note()?;
     let mut file = match &args.output {
         Some(path) => Some(std::fs::File::create(path).map_err(|source| Error::Write {
             path: path.clone(),
@@ -42,7 +43,9 @@ pub fn run(env: &mut Env<'_>, args: &CheckArgs) -> Result<i32> {
             };
             render::check_text(out, &findings, &judged, paint)?;
         }
-        Format::Json => render::check_json(out, &findings, playbook, &judged)?,
+        Format::Json => {
+            render::check_json(out, &findings, playbook, &judged, &env.settings.engine)?
+        }
         Format::Junit => reports::junit::write(out, &findings, playbook)?,
         Format::Sarif => reports::sarif::write(out, &findings, playbook)?,
     }

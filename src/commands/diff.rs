@@ -125,6 +125,7 @@ pub fn services_note(env: &mut Env<'_>, plan: &Plan) -> Result<()> {
 }
 
 pub fn run(env: &mut Env<'_>, args: &DiffArgs) -> Result<i32> {
+    env.local_engine_only("diff")?;
     let selection = env.selection(&args.selectors)?;
     let daemon = env.daemon()?;
     let facts = env.gather(&daemon)?;

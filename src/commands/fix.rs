@@ -20,6 +20,7 @@ use super::apply;
 use super::diff::{candidates, print_held, print_plan, safe_plan, services_note, unattended_ids};
 
 pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
+    env.local_engine_only("fix")?;
     let selection = env.selection(&args.selectors)?;
     let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !(args.yes || terminal) {

@@ -31,7 +31,23 @@ impl Env<'_> {
     /// The daemons `check` judges: every one found, or the one --daemon names.
     pub fn daemons(&self) -> Result<Vec<Daemon>> {
         let found = daemons::discover(&self.settings.rootfs, self.settings.live)?;
+        if self.settings.daemon.is_none()
+            && let Some(daemon) = self.engine_daemon(&found)
+        {
+            return Ok(vec![daemon]);
+        }
         daemons::select(found, self.settings.daemon.as_deref())
+    }
+
+    /// The rootless daemon whose socket -H, DOCKER_HOST or the docker context names (what a
+    /// rootless user's shell usually sets): the user asked about that daemon, not all of them.
+    fn engine_daemon(&self, found: &[Daemon]) -> Option<Daemon> {
+        let host = self.settings.engine.host.as_deref()?;
+        let path = host.strip_prefix("unix://").unwrap_or(host);
+        found
+            .iter()
+            .find(|d| d.rootless().is_some() && d.default_socket() == std::path::Path::new(path))
+            .cloned()
     }
 
     /// The one daemon `diff`, `fix` and `rollback` work on: the one --daemon names, else the
@@ -39,7 +55,7 @@ impl Env<'_> {
     /// a rootless daemon was fixed when it was not.
     pub fn daemon(&mut self) -> Result<Daemon> {
         let found = daemons::discover(&self.settings.rootfs, self.settings.live)?;
-        if self.settings.daemon.is_some() {
+        if self.settings.daemon.is_some() || self.engine_daemon(&found).is_some() {
             return Ok(self.daemons()?.remove(0));
         }
         let chosen = found
@@ -106,11 +122,18 @@ impl Env<'_> {
         assess::evaluate(&self.settings.playbook, facts, selection, today())
     }
 
-    /// Names the root under --root, so nobody mistakes a fixture for the live host.
+    /// Names the root under --root, so nobody mistakes a fixture for the live host, and the
+    /// engine when something other than the default chose it.
     pub fn header(&mut self, what: &str) -> Result<()> {
         let settings = self.settings;
         let place = if settings.live {
-            "this host".to_string()
+            match &settings.engine.host {
+                Some(host) => format!(
+                    "this host (Docker engine {host}, {})",
+                    settings.engine.origin
+                ),
+                None => "this host".to_string(),
+            }
         } else {
             format!("root {}", settings.rootfs.root().display())
         };
@@ -119,6 +142,31 @@ impl Env<'_> {
             "docker-harden {what}: {place}, playbook {} ({}), CIS Docker Benchmark v{} IDs",
             settings.playbook.name, settings.playbook.source, settings.playbook.benchmark
         )?;
+        Ok(())
+    }
+}
+
+impl Env<'_> {
+    /// Refuses a command that works on this host's files when the engine in use is another
+    /// host's. Under --root no engine is asked, so there is nothing to mistake.
+    pub fn local_engine_only(&self, command: &str) -> Result<()> {
+        if self.settings.live {
+            self.settings.engine.refuse_remote(command)?;
+        }
+        Ok(())
+    }
+
+    /// `check` still runs against a remote engine, since reading this host's files is
+    /// harmless, but says in every format that the engine was not judged.
+    pub fn remote_engine_note(&mut self) -> Result<()> {
+        let engine = &self.settings.engine;
+        if let (true, Some(host)) = (self.settings.live && engine.is_remote(), &engine.host) {
+            writeln!(
+                self.err,
+                "docker-harden: the Docker engine {host} ({}) is remote and was not asked: the items judged through the Docker API are INFO, and every other item judges this host, not the engine's",
+                engine.origin
+            )?;
+        }
         Ok(())
     }
 }

@@ -44,6 +44,8 @@ pub fn run(env: &mut Env<'_>, args: &RollbackArgs) -> Result<i32> {
         }
         return Ok(EXIT_CLEAN);
     }
+    // After --list, which only reads docker-harden's own records.
+    env.local_engine_only("rollback")?;
     let _lock = transaction::lock(&rootfs)?;
     let (run_dir, mut manifest) = transaction::find_run(&rootfs, args.run_id.as_deref())?;
     if manifest.status == transaction::RunStatus::RolledBack {

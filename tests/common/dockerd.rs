@@ -469,6 +469,7 @@ pub fn live_settings() -> Settings {
             .unwrap(),
         paint: Paint { enabled: false },
         daemon: None,
+        engine: docker_harden::endpoint::Endpoint::local(),
     }
 }
 
