@@ -175,6 +175,7 @@ impl Daemon {
 pub struct DockerdProcess {
     pub pid: u32,
     pub uid: u32,
+    pub gid: u32,
     pub rootless: bool,
     pub env: BTreeMap<String, String>,
 }
@@ -197,12 +198,16 @@ pub fn dockerd_processes(rootfs: &RootFs) -> Result<Vec<DockerdProcess>> {
             continue;
         }
         let status = std::fs::read_to_string(rootfs.real(&base.join("status"))).unwrap_or_default();
-        let uid = status
-            .lines()
-            .find_map(|l| l.strip_prefix("Uid:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        // The real ID, first of the four (real, effective, saved, filesystem).
+        let id = |field: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        let (uid, gid) = (id("Uid:"), id("Gid:"));
         let env: BTreeMap<String, String> = std::fs::read(rootfs.real(&base.join("environ")))
             .unwrap_or_default()
             .split(|b| *b == 0)
@@ -216,6 +221,7 @@ pub fn dockerd_processes(rootfs: &RootFs) -> Result<Vec<DockerdProcess>> {
         found.push(DockerdProcess {
             pid,
             uid,
+            gid,
             rootless,
             env,
         });
@@ -298,6 +304,45 @@ pub fn discover(rootfs: &RootFs, live: bool) -> Result<Vec<Daemon>> {
             rootless.push(Daemon::Rootless(user));
         }
     }
+    // A rootless dockerd of a user /etc/passwd does not list (a directory-service account):
+    // its environment still says where its home and runtime directory are.
+    for p in processes.iter().filter(|p| p.rootless) {
+        if rootless
+            .iter()
+            .any(|d| matches!(d, Daemon::Rootless(u) if u.uid == p.uid))
+        {
+            continue;
+        }
+        let Some(home) = p
+            .env
+            .get("HOME")
+            .filter(|h| h.starts_with('/'))
+            .map(PathBuf::from)
+        else {
+            continue;
+        };
+        let var = |name: &str| {
+            p.env
+                .get(name)
+                .filter(|v| v.starts_with('/'))
+                .map(PathBuf::from)
+        };
+        rootless.push(Daemon::Rootless(RootlessUser {
+            name: p
+                .env
+                .get("USER")
+                .cloned()
+                .unwrap_or_else(|| p.uid.to_string()),
+            uid: p.uid,
+            gid: p.gid,
+            config_home: var("XDG_CONFIG_HOME").unwrap_or_else(|| home.join(".config")),
+            data_home: var("XDG_DATA_HOME").unwrap_or_else(|| home.join(".local/share")),
+            runtime_dir: var("XDG_RUNTIME_DIR")
+                .unwrap_or_else(|| PathBuf::from(format!("/run/user/{}", p.uid))),
+            home,
+            pid: Some(p.pid),
+        }));
+    }
     let rootful_running = processes.iter().any(|p| !p.rootless);
     let mut system_installed = rootfs.metadata(Path::new(DEFAULT_CONFIG_FILE))?.is_some();
     for dir in UNIT_DIRS {
@@ -324,5 +369,82 @@ pub fn select(all: Vec<Daemon>, key: Option<&str>) -> Result<Vec<Daemon>> {
             "--daemon {key}: no such daemon on this host (found: {})",
             known.join(", ")
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, path: &str, bytes: &[u8]) {
+        let p = root.join(path.trim_start_matches('/'));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+
+    fn dockerd(root: &Path, pid: u32, uid: u32, env: &[u8]) {
+        write(root, &format!("/proc/{pid}/comm"), b"dockerd\n");
+        write(
+            root,
+            &format!("/proc/{pid}/status"),
+            format!("Name:\tdockerd\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\nGid:\t{uid}\t{uid}\t{uid}\t{uid}\n")
+                .as_bytes(),
+        );
+        write(root, &format!("/proc/{pid}/environ"), env);
+    }
+
+    #[test]
+    fn processes_decide_rootful_and_rootless() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            "/etc/passwd",
+            b"root:x:0:0:root:/root:/bin/bash\nann:x:1000:1000::/home/ann:/bin/sh\n",
+        );
+        dockerd(root, 10, 0, b"PATH=/usr/bin\0");
+        // Listed in /etc/passwd, with her own XDG_RUNTIME_DIR.
+        dockerd(
+            root,
+            20,
+            1000,
+            b"ROOTLESSKIT_STATE_DIR=/x\0XDG_RUNTIME_DIR=/tmp/ann-run\0",
+        );
+        // A directory-service account: only its environment says where it lives.
+        dockerd(
+            root,
+            30,
+            5000,
+            b"ROOTLESSKIT_STATE_DIR=/y\0HOME=/srv/home/ldap\0USER=ldap\0",
+        );
+        let rootfs = RootFs::new(root).unwrap();
+        let found = discover(&rootfs, true).unwrap();
+        let keys: Vec<String> = found.iter().map(Daemon::key).collect();
+        assert_eq!(keys, ["system", "rootless:ann", "rootless:ldap"]);
+        let ann = found[1].rootless().unwrap();
+        assert_eq!(ann.pid, Some(20));
+        assert_eq!(
+            found[1].default_socket(),
+            Path::new("/tmp/ann-run/docker.sock")
+        );
+        assert_eq!(
+            found[1].default_config_file(),
+            Path::new("/home/ann/.config/docker/daemon.json")
+        );
+        let ldap = found[2].rootless().unwrap();
+        assert_eq!((ldap.uid, ldap.gid), (5000, 5000));
+        assert_eq!(
+            found[2].default_data_root(),
+            Path::new("/srv/home/ldap/.local/share/docker")
+        );
+        // Under --root no process is looked at: nothing on disk, only the system daemon.
+        let offline = discover(&rootfs, false).unwrap();
+        assert_eq!(offline, vec![Daemon::System]);
+        // A selector for a daemon that is not there names the ones that are.
+        let err = select(found, Some("rootless:bob")).unwrap_err().to_string();
+        assert!(
+            err.contains("found: system, rootless:ann, rootless:ldap"),
+            "{err}"
+        );
     }
 }
