@@ -280,15 +280,17 @@ pub fn discover(rootfs: &RootFs, live: bool) -> Result<Vec<Daemon>> {
                 .filter(|v| v.starts_with('/'))
                 .map(PathBuf::from)
         };
+        // The running daemon's HOME wins: it is where dockerd-rootless.sh looked.
+        let home = var("HOME").unwrap_or(entry.home);
         let user = RootlessUser {
-            config_home: var("XDG_CONFIG_HOME").unwrap_or_else(|| entry.home.join(".config")),
-            data_home: var("XDG_DATA_HOME").unwrap_or_else(|| entry.home.join(".local/share")),
+            config_home: var("XDG_CONFIG_HOME").unwrap_or_else(|| home.join(".config")),
+            data_home: var("XDG_DATA_HOME").unwrap_or_else(|| home.join(".local/share")),
             runtime_dir: var("XDG_RUNTIME_DIR")
                 .unwrap_or_else(|| PathBuf::from(format!("/run/user/{}", entry.uid))),
             name: entry.name,
             uid: entry.uid,
             gid: entry.gid,
-            home: entry.home,
+            home,
             pid: process.map(|p| p.pid),
         };
         let set_up = [

@@ -49,6 +49,14 @@ pub fn check(spec: &OwnershipSpec, facts: &Facts) -> Verdict {
         );
         if (meta.uid, meta.gid) == (uid, gid) {
             good.push(line);
+        } else if let Some(user) = facts.instance.rootless()
+            && meta.uid == user.uid
+            && subordinate_gid(facts, user, meta.gid)
+        {
+            good.push(format!(
+                "{line} (group {} is one of {}'s subordinate IDs: the daemon's own group inside its user namespace)",
+                meta.gid, user.name
+            ));
         } else {
             bad.push(format!("{line}; want {}", owner_string(facts, uid, gid)));
         }
@@ -60,16 +68,43 @@ pub fn check(spec: &OwnershipSpec, facts: &Facts) -> Verdict {
     }
 }
 
+/// Whether `gid` is in one of the user's /etc/subgid ranges: a rootless dockerd gives its
+/// socket the docker group of its own user namespace, which maps to such an ID, and nobody but
+/// the user can act as it.
+fn subordinate_gid(facts: &Facts, user: &crate::daemons::RootlessUser, gid: u32) -> bool {
+    let Some(text) = facts.text(&facts.userns_files.1) else {
+        return false;
+    };
+    text.lines().any(|line| {
+        let f: Vec<&str> = line.trim().split(':').collect();
+        let (Some(start), Some(count)) = (
+            f.get(1).and_then(|v| v.parse::<u64>().ok()),
+            f.get(2).and_then(|v| v.parse::<u64>().ok()),
+        ) else {
+            return false;
+        };
+        (f[0] == user.name || f[0] == user.uid.to_string())
+            && (start..start + count).contains(&u64::from(gid))
+    })
+}
+
 pub fn fix(spec: &OwnershipSpec, facts: &Facts, ws: &mut Workspace) -> FixOutcome {
     let (uid, gid) = match wanted_ids(spec, facts) {
         Ok(ids) => ids,
         Err(e) => return FixOutcome::blocked(e),
     };
     for path in facts.target(&spec.target) {
+        let acceptable = |(u, g): (u32, u32)| {
+            (u, g) == (uid, gid)
+                || facts
+                    .instance
+                    .rootless()
+                    .is_some_and(|user| u == user.uid && subordinate_gid(facts, user, g))
+        };
         if ws
             .get(path)
             .and_then(|f| f.owner)
-            .is_some_and(|o| o != (uid, gid))
+            .is_some_and(|o| !acceptable(o))
         {
             ws.set_owner(path, uid, gid);
         }

@@ -6,6 +6,16 @@ use crate::facts::Facts;
 use crate::plan::Workspace;
 use crate::playbook::PermissionsSpec;
 
+/// The sticky bit grants nobody anything; a rootless dockerd sets it on its files in
+/// $XDG_RUNTIME_DIR so systemd's clean-up of the runtime directory leaves them alone, and
+/// clearing it would get the socket deleted under the running daemon.
+const STICKY: u32 = 0o1000;
+
+/// The bits the mask does not allow.
+fn extra_bits(mode: u32, max_mode: u32) -> u32 {
+    mode & !max_mode & !STICKY
+}
+
 pub fn check(spec: &PermissionsSpec, facts: &Facts) -> Verdict {
     let paths = facts.target(&spec.target);
     if paths.is_empty() {
@@ -22,7 +32,7 @@ pub fn check(spec: &PermissionsSpec, facts: &Facts) -> Verdict {
         let Some(meta) = facts.file(path).and_then(|f| f.meta) else {
             continue;
         };
-        let extra = meta.mode & !spec.max_mode;
+        let extra = extra_bits(meta.mode, spec.max_mode);
         if extra == 0 {
             good.push(format!(
                 "{}: mode {}",
@@ -50,9 +60,9 @@ pub fn check(spec: &PermissionsSpec, facts: &Facts) -> Verdict {
 pub fn fix(spec: &PermissionsSpec, facts: &Facts, ws: &mut Workspace) -> FixOutcome {
     for path in facts.target(&spec.target) {
         if let Some(mode) = ws.get(path).and_then(|f| f.mode)
-            && mode & !spec.max_mode != 0
+            && extra_bits(mode, spec.max_mode) != 0
         {
-            ws.set_mode(path, mode & spec.max_mode);
+            ws.set_mode(path, mode & (spec.max_mode | STICKY));
         }
     }
     FixOutcome::default()
