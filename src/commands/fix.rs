@@ -8,9 +8,10 @@ use std::path::Path;
 
 use crate::assess::Finding;
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Error, Result};
+use crate::facts::Facts;
 use crate::interactive;
 use crate::kinds::Status;
-use crate::plan;
+use crate::plan::{self, Plan};
 use crate::services::AuditSync;
 use crate::settings::FixArgs;
 use crate::transaction;
@@ -52,11 +53,53 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
         return Ok(exit_code(&findings));
     }
 
-    let rootfs = &env.settings.rootfs;
+    apply_plan(env, &facts, &plan, args.health_timeout)?;
+
+    // Judge again from fresh facts, and say what changed.
+    let after_facts = env.gather()?;
+    let after = env.evaluate(&after_facts, &selection);
+    writeln!(env.out)?;
+    for (b, a) in findings.iter().zip(after.iter()) {
+        if b.status != a.status {
+            writeln!(
+                env.out,
+                "{} {}: {} -> {}",
+                a.id,
+                a.title,
+                b.status.label(),
+                a.status.label()
+            )?;
+        }
+    }
+    let still: Vec<&str> = after
+        .iter()
+        .filter(|f| f.status == Status::Warn)
+        .map(|f| f.id.as_str())
+        .collect();
+    if still.is_empty() {
+        writeln!(env.out, "every selected item passes or needs no action")?;
+    } else {
+        writeln!(env.out, "still WARN: {}", still.join(", "))?;
+    }
+    Ok(exit_code(&after))
+}
+
+/// Applies a non-empty plan as one transaction under the lock: writes the files (saving the
+/// originals), then on the live host acts on the services with health checks and rolls back by
+/// itself when dockerd does not come back. Says what it did on `env.out`; returns the run ID
+/// when files were written (a plan of service actions alone writes no run).
+pub fn apply_plan(
+    env: &mut Env<'_>,
+    facts: &Facts,
+    plan: &Plan,
+    health_timeout: u64,
+) -> Result<Option<String>> {
+    let settings = env.settings;
+    let rootfs = &settings.rootfs;
     let _lock = transaction::lock(rootfs)?;
     let actions = plan::collapse(&plan.actions);
-    if env.settings.live
-        && let Some(n) = apply::containers_stopped_by_restart(&facts, &actions)
+    if settings.live
+        && let Some(n) = apply::containers_stopped_by_restart(facts, &actions)
     {
         writeln!(
             env.out,
@@ -96,14 +139,14 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
         )?;
         record = Some(applied);
     }
-    if env.settings.live {
+    if settings.live {
         // The files as written decide which audit watches the kernel still lacks.
         let written = env.gather()?;
         let audit = AuditSync {
-            load: apply::watches_to_load(&env.settings.playbook, &written, &applied_items),
+            load: apply::watches_to_load(&settings.playbook, &written, &applied_items),
             unload: Vec::new(),
         };
-        match apply::run_services(env, &facts, &actions, args.health_timeout, audit, false) {
+        match apply::run_services(env, facts, &actions, health_timeout, audit, false) {
             Ok(log) => {
                 for line in log {
                     writeln!(env.out, "{line}")?;
@@ -113,10 +156,10 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
                 return Err(match &mut record {
                     Some(applied) => apply::roll_back_automatically(
                         env,
-                        &facts,
+                        facts,
                         applied,
                         &actions,
-                        args.health_timeout,
+                        health_timeout,
                         cause,
                     ),
                     None => cause,
@@ -124,36 +167,9 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
             }
         }
     } else {
-        services_note(env, &plan)?;
+        services_note(env, plan)?;
     }
-
-    // Judge again from fresh facts, and say what changed.
-    let after_facts = env.gather()?;
-    let after = env.evaluate(&after_facts, &selection);
-    writeln!(env.out)?;
-    for (b, a) in findings.iter().zip(after.iter()) {
-        if b.status != a.status {
-            writeln!(
-                env.out,
-                "{} {}: {} -> {}",
-                a.id,
-                a.title,
-                b.status.label(),
-                a.status.label()
-            )?;
-        }
-    }
-    let still: Vec<&str> = after
-        .iter()
-        .filter(|f| f.status == Status::Warn)
-        .map(|f| f.id.as_str())
-        .collect();
-    if still.is_empty() {
-        writeln!(env.out, "every selected item passes or needs no action")?;
-    } else {
-        writeln!(env.out, "still WARN: {}", still.join(", "))?;
-    }
-    Ok(exit_code(&after))
+    Ok(record.map(|applied| applied.run_id))
 }
 
 fn exit_code(findings: &[Finding]) -> i32 {
