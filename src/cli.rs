@@ -1,10 +1,12 @@
-//! Entry point: parse flags once, run one command, map the result to an exit code.
+//! Entry point: parse flags once, run one command, map the result to an exit code; or, run as
+//! an Ansible module, answer the module's arguments.
 
 use std::ffi::OsString;
 use std::io::Write;
 
 use clap::Parser;
 
+use crate::ansible;
 use crate::commands::{self, Env};
 use crate::engine::BollardEngine;
 use crate::error::{EXIT_CLEAN, EXIT_ERROR, Result};
@@ -12,6 +14,11 @@ use crate::runner::SystemRunner;
 use crate::settings::{Cli, Command, Settings};
 
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    // Ansible runs a binary module as `<binary> <args file>`: answer in JSON, not as the CLI.
+    if let Some(raw) = ansible::invocation(&args) {
+        return ansible::run(raw);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
