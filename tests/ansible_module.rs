@@ -457,3 +457,28 @@ fn other_files_are_left_to_the_cli() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("unrecognized subcommand"));
     }
 }
+
+/// What pre-flight refuses is left out of the run and said in `warnings`; the rest is fixed.
+#[test]
+fn preflight_refusals_are_warnings() {
+    let host = Host::debian12().file("/etc/default/docker", "DOCKER_OPTS=\"--iptables=false\"\n");
+    let result = module(&host, json!({"state": "fixed"}));
+    assert_eq!(result["changed"], true, "{result}");
+    let refusal = result["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|w| w.starts_with("2.2 "))
+        .unwrap_or_else(|| panic!("no warning about 2.2: {result}"));
+    assert!(
+        refusal.contains("refused by pre-flight: icc=false needs iptables"),
+        "{refusal}"
+    );
+    let icc = item(&result, "2.2");
+    assert_eq!(
+        (&icc["status"], &icc["changed"]),
+        (&json!("WARN"), &json!(false))
+    );
+    assert!(!host.read("/etc/docker/daemon.json").contains("icc"));
+}
