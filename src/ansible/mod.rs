@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::commands::Env;
 use crate::engine::BollardEngine;
-use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Result};
+use crate::error::{EXIT_CLEAN, Result};
 use crate::playbook::Playbook;
 use crate::render::Paint;
 use crate::rootfs::RootFs;
@@ -27,6 +27,9 @@ use crate::settings::{Cli, Settings};
 
 use args::{ModuleArgs, State};
 use result::ModuleResult;
+
+/// The exit code of a failed task, as Ansible's own modules exit.
+const EXIT_FAILED: i32 = 1;
 
 /// Args files are small; a bigger file is not one.
 const MAX_ARGS_BYTES: u64 = 16 << 20;
@@ -77,7 +80,7 @@ pub fn run(raw: Map<String, Value>) -> i32 {
         None => println!("{json}"),
     }
     if result.failed {
-        EXIT_FINDINGS
+        EXIT_FAILED
     } else {
         EXIT_CLEAN
     }
