@@ -1,10 +1,12 @@
-//! Entry point: parse flags once, run one command, map the result to an exit code.
+//! Entry point: parse flags once, run one command, map the result to an exit code; or, run as
+//! an Ansible module, answer the module's arguments.
 
 use std::ffi::OsString;
 use std::io::Write;
 
 use clap::{CommandFactory, FromArgMatches};
 
+use crate::ansible;
 use crate::commands::{self, Env};
 use crate::engine::BollardEngine;
 use crate::error::{EXIT_CLEAN, EXIT_ERROR, Result};
@@ -15,6 +17,10 @@ use crate::shell;
 
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let mut args: Vec<OsString> = args.into_iter().collect();
+    // Ansible runs a binary module as `<binary> <args file>`: answer in JSON, not as the CLI.
+    if let Some(raw) = ansible::invocation(&args) {
+        return ansible::run(raw);
+    }
     // docker asks every installed plugin for this whenever it lists commands; it must answer
     // at once, as any user, whatever the host's state.
     if plugin::is_metadata_request(&args) {

@@ -2,6 +2,7 @@
 //! fixed on the host, showing every change as a diff first and keeping backups for rollback.
 
 pub mod accounts;
+pub mod ansible;
 pub mod assess;
 pub mod audit_rules;
 pub mod benchmark;

@@ -15,6 +15,8 @@ use crate::error::{Error, Result};
 pub const DEFAULT_PLAYBOOK_NAME: &str = "default";
 const DEFAULT_PLAYBOOK: &str = include_str!("../playbooks/cis-docker-1.6.0.yml");
 const MAX_INCLUDE_DEPTH: usize = 8;
+/// How errors name a playbook given as text.
+const TEXT_SOURCE: &str = "playbook_content";
 
 // ---------------------------------------------------------------------------------------------
 // Raw form, exactly as written.
@@ -37,13 +39,39 @@ struct RawPlaybook {
     waivers: Vec<RawWaiver>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The variables as written, each optional: a playbook's, or the overrides a caller (the
+/// Ansible module's `variables`) puts on top of the playbook's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawVariables {
-    syslog_address: Option<String>,
-    userns_remap: Option<String>,
-    audit_key: Option<String>,
-    extra_audit_paths: Option<Vec<String>>,
+pub struct RawVariables {
+    pub syslog_address: Option<String>,
+    pub userns_remap: Option<String>,
+    pub audit_key: Option<String>,
+    pub extra_audit_paths: Option<Vec<String>>,
+}
+
+impl RawVariables {
+    /// `top`'s variables replace these one by one.
+    fn overlay(self, top: RawVariables) -> RawVariables {
+        RawVariables {
+            syslog_address: top.syslog_address.or(self.syslog_address),
+            userns_remap: top.userns_remap.or(self.userns_remap),
+            audit_key: top.audit_key.or(self.audit_key),
+            extra_audit_paths: top.extra_audit_paths.or(self.extra_audit_paths),
+        }
+    }
+}
+
+/// Where a playbook comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The built-in default.
+    Default,
+    /// A file; its relative includes are relative to its directory.
+    File(PathBuf),
+    /// YAML text handed over whole (the Ansible module's `playbook_content`); its relative
+    /// includes are relative to the working directory.
+    Text(String),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -309,11 +337,27 @@ impl Playbook {
 
     /// Loads the operator's playbook, or the built-in default when `path` is `None`.
     pub fn load(path: Option<&Path>) -> Result<Playbook> {
-        let (source, raw) = match path {
-            None => ("built-in default".to_string(), resolve_includes_default()?),
-            Some(p) => (p.display().to_string(), read_with_includes(p, 0)?),
+        let source = match path {
+            None => Source::Default,
+            Some(p) => Source::File(p.to_path_buf()),
         };
-        validate(source, raw)
+        Playbook::load_source(&source, RawVariables::default())
+    }
+
+    /// Loads a playbook from `source` with `overrides` on top of its variables (they replace
+    /// the playbook's before any `${name}` is substituted).
+    pub fn load_source(source: &Source, overrides: RawVariables) -> Result<Playbook> {
+        let (name, mut raw) = match source {
+            Source::Default => ("built-in default".to_string(), resolve_includes_default()?),
+            Source::File(p) => (p.display().to_string(), read_with_includes(p, 0)?),
+            Source::Text(text) => {
+                let name = TEXT_SOURCE.to_string();
+                let raw = parse_raw(&name, text)?;
+                (name, resolve_include(raw, Path::new("."), 0)?)
+            }
+        };
+        raw.variables = std::mem::take(&mut raw.variables).overlay(overrides);
+        validate(name, raw)
     }
 
     /// The playbook as benchmark `version` numbers it: items that version does not have are
@@ -447,6 +491,11 @@ fn read_with_includes(path: &Path, depth: usize) -> Result<RawPlaybook> {
         source,
     })?;
     let raw = parse_raw(&path.display().to_string(), &text)?;
+    resolve_include(raw, path.parent().unwrap_or(Path::new(".")), depth)
+}
+
+/// `raw` on top of what it includes; a relative include is relative to `dir`.
+fn resolve_include(raw: RawPlaybook, dir: &Path, depth: usize) -> Result<RawPlaybook> {
     let base = match raw.include.as_deref() {
         None => return Ok(raw),
         Some(DEFAULT_PLAYBOOK_NAME) => resolve_includes_default()?,
@@ -455,7 +504,7 @@ fn read_with_includes(path: &Path, depth: usize) -> Result<RawPlaybook> {
             let included = if included.is_absolute() {
                 included
             } else {
-                path.parent().unwrap_or(Path::new(".")).join(included)
+                dir.join(included)
             };
             read_with_includes(&included, depth + 1)?
         }
@@ -468,11 +517,7 @@ fn read_with_includes(path: &Path, depth: usize) -> Result<RawPlaybook> {
 fn overlay(mut base: RawPlaybook, top: RawPlaybook) -> RawPlaybook {
     base.name = top.name.or(base.name);
     base.benchmark = top.benchmark.or(base.benchmark);
-    let v = top.variables;
-    base.variables.syslog_address = v.syslog_address.or(base.variables.syslog_address);
-    base.variables.userns_remap = v.userns_remap.or(base.variables.userns_remap);
-    base.variables.audit_key = v.audit_key.or(base.variables.audit_key);
-    base.variables.extra_audit_paths = v.extra_audit_paths.or(base.variables.extra_audit_paths);
+    base.variables = base.variables.overlay(top.variables);
     for item in top.items {
         match base.items.iter_mut().find(|i| i.id == item.id) {
             Some(existing) => *existing = item,
@@ -820,6 +865,47 @@ mod tests {
             Kind::DaemonSetting(d) => assert_eq!(d.want, Value::String("dockremap".into())),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn text_source_with_variable_overrides() {
+        let text = "include: default\nvariables:\n  userns_remap: fromtext\n  audit_key: site\n";
+        let overrides = RawVariables {
+            userns_remap: Some("dockremap".into()),
+            ..RawVariables::default()
+        };
+        let p = Playbook::load_source(&Source::Text(text.into()), overrides).unwrap();
+        assert_eq!(p.source, "playbook_content");
+        assert_eq!(
+            p.variables.audit_key, "site",
+            "the text's own variable stays"
+        );
+        match &p.item("2.9").unwrap().kind {
+            Kind::DaemonSetting(d) => assert_eq!(d.want, Value::String("dockremap".into())),
+            other => panic!("{other:?}"),
+        }
+        let overrides = RawVariables {
+            audit_key: Some("two words".into()),
+            ..RawVariables::default()
+        };
+        let err = Playbook::load_source(&Source::Default, overrides)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("audit_key: `two words` must be one word"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn text_source_errors_name_it_and_the_line() {
+        let err = Playbook::load_source(
+            &Source::Text("include: default\nskip: 2.2\n".into()),
+            RawVariables::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("playbook_content:2:"), "{err}");
     }
 
     #[test]

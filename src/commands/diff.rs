@@ -7,6 +7,7 @@ use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Result};
 use crate::facts::Facts;
 use crate::kinds::Status;
 use crate::plan::{self, Plan};
+use crate::playbook::Playbook;
 use crate::preflight;
 use crate::render;
 use crate::settings::DiffArgs;
@@ -49,30 +50,65 @@ pub fn safe_plan(
     env: &mut Env<'_>,
     facts: &Facts,
     selection: &Selection,
-    mut ids: BTreeSet<String>,
+    ids: BTreeSet<String>,
     skip_preflight: bool,
 ) -> Result<(Plan, BTreeSet<String>)> {
+    let safe = plan_refusing(
+        &env.settings.playbook,
+        facts,
+        selection,
+        ids,
+        skip_preflight,
+    )?;
+    for (id, reason) in &safe.refused {
+        let title = env
+            .settings
+            .playbook
+            .item(id)
+            .map(|i| i.title.as_str())
+            .unwrap_or("");
+        writeln!(
+            env.out,
+            "== {id} {title}: refused by pre-flight: {reason}\n"
+        )?;
+    }
+    Ok((safe.plan, safe.ids))
+}
+
+/// A plan pre-flight accepts.
+pub struct SafePlan {
+    pub plan: Plan,
+    /// The items planned.
+    pub ids: BTreeSet<String>,
+    /// Each item pre-flight refused, with the reason, in the order they were refused.
+    pub refused: Vec<(String, String)>,
+}
+
+/// Plans `ids`, dropping the items pre-flight refuses until the plan is safe.
+pub fn plan_refusing(
+    playbook: &Playbook,
+    facts: &Facts,
+    selection: &Selection,
+    mut ids: BTreeSet<String>,
+    skip_preflight: bool,
+) -> Result<SafePlan> {
+    let mut refused_all = Vec::new();
     loop {
-        let plan = assess::plan(&env.settings.playbook, facts, &ids, selection)?;
-        if skip_preflight {
-            return Ok((plan, ids));
-        }
-        let refused = preflight::check(facts, &plan).refused;
+        let plan = assess::plan(playbook, facts, &ids, selection)?;
+        let refused = match skip_preflight {
+            true => Default::default(),
+            false => preflight::check(facts, &plan).refused,
+        };
         if refused.is_empty() {
-            return Ok((plan, ids));
+            return Ok(SafePlan {
+                plan,
+                ids,
+                refused: refused_all,
+            });
         }
-        for (id, reason) in &refused {
-            let title = env
-                .settings
-                .playbook
-                .item(id)
-                .map(|i| i.title.as_str())
-                .unwrap_or("");
-            writeln!(
-                env.out,
-                "== {id} {title}: refused by pre-flight: {reason}\n"
-            )?;
-            ids.remove(id);
+        for (id, reason) in refused {
+            ids.remove(&id);
+            refused_all.push((id, reason));
         }
     }
 }

@@ -8,9 +8,10 @@ use std::path::Path;
 
 use crate::assess::Finding;
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Error, Result};
+use crate::facts::Facts;
 use crate::interactive;
 use crate::kinds::Status;
-use crate::plan;
+use crate::plan::{self, Plan};
 use crate::services::AuditSync;
 use crate::settings::FixArgs;
 use crate::transaction;
@@ -54,81 +55,7 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
         return Ok(exit_code(&findings));
     }
 
-    let rootfs = &env.settings.rootfs;
-    let _lock = transaction::lock(rootfs)?;
-    let actions = plan::collapse(&plan.actions);
-    if env.settings.live
-        && let Some(n) = apply::containers_stopped_by_restart(&facts, &actions)
-    {
-        writeln!(
-            env.out,
-            "restarting docker stops {n} running container(s): live restore is not active yet"
-        )?;
-    }
-    let applied_items: Vec<String> = plan
-        .items
-        .iter()
-        .filter(|i| !i.is_empty())
-        .map(|i| i.id.clone())
-        .collect();
-    let mut record = None;
-    if !plan.changes.is_empty() {
-        let items_by_path = |path: &Path| {
-            plan.items
-                .iter()
-                .filter(|i| i.changes.iter().any(|c| c.path == path))
-                .map(|i| i.id.clone())
-                .collect()
-        };
-        let applied = transaction::apply(
-            rootfs,
-            &plan.changes,
-            &items_by_path,
-            applied_items.clone(),
-            actions.clone(),
-            daemon.key(),
-        )?;
-        writeln!(
-            env.out,
-            "run {}: changed {} file(s); originals saved in {}/{} (undo with `docker-harden rollback {}`)",
-            applied.run_id,
-            plan.changes.len(),
-            transaction::BACKUPS_DIR,
-            applied.run_id,
-            applied.run_id
-        )?;
-        record = Some(applied);
-    }
-    if env.settings.live {
-        // The files as written decide which audit watches the kernel still lacks.
-        let written = env.gather(&daemon)?;
-        let audit = AuditSync {
-            load: apply::watches_to_load(&env.settings.playbook, &written, &applied_items),
-            unload: Vec::new(),
-        };
-        match apply::run_services(env, &facts, &actions, args.health_timeout, audit, false) {
-            Ok(log) => {
-                for line in log {
-                    writeln!(env.out, "{line}")?;
-                }
-            }
-            Err(cause) => {
-                return Err(match &mut record {
-                    Some(applied) => apply::roll_back_automatically(
-                        env,
-                        &facts,
-                        applied,
-                        &actions,
-                        args.health_timeout,
-                        cause,
-                    ),
-                    None => cause,
-                });
-            }
-        }
-    } else {
-        services_note(env, &plan)?;
-    }
+    apply_plan(env, &facts, &plan, args.health_timeout)?;
 
     // Judge again from fresh facts, and say what changed.
     let after_facts = env.gather(&daemon)?;
@@ -157,6 +84,95 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
         writeln!(env.out, "still WARN: {}", still.join(", "))?;
     }
     Ok(exit_code(&after))
+}
+
+/// Applies a non-empty plan as one transaction under the lock: writes the files (saving the
+/// originals), then on the live host acts on the services with health checks and rolls back by
+/// itself when dockerd does not come back. Says what it did on `env.out`; returns the run ID
+/// when files were written (a plan of service actions alone writes no run).
+pub fn apply_plan(
+    env: &mut Env<'_>,
+    facts: &Facts,
+    plan: &Plan,
+    health_timeout: u64,
+) -> Result<Option<String>> {
+    let settings = env.settings;
+    let rootfs = &settings.rootfs;
+    let _lock = transaction::lock(rootfs)?;
+    let actions = plan::collapse(&plan.actions);
+    if settings.live
+        && let Some(n) = apply::containers_stopped_by_restart(facts, &actions)
+    {
+        writeln!(
+            env.out,
+            "restarting docker stops {n} running container(s): live restore is not active yet"
+        )?;
+    }
+    let applied_items: Vec<String> = plan
+        .items
+        .iter()
+        .filter(|i| !i.is_empty())
+        .map(|i| i.id.clone())
+        .collect();
+    let mut record = None;
+    if !plan.changes.is_empty() {
+        let items_by_path = |path: &Path| {
+            plan.items
+                .iter()
+                .filter(|i| i.changes.iter().any(|c| c.path == path))
+                .map(|i| i.id.clone())
+                .collect()
+        };
+        let applied = transaction::apply(
+            rootfs,
+            &plan.changes,
+            &items_by_path,
+            applied_items.clone(),
+            actions.clone(),
+            facts.instance.key(),
+        )?;
+        writeln!(
+            env.out,
+            "run {}: changed {} file(s); originals saved in {}/{} (undo with `docker-harden rollback {}`)",
+            applied.run_id,
+            plan.changes.len(),
+            transaction::BACKUPS_DIR,
+            applied.run_id,
+            applied.run_id
+        )?;
+        record = Some(applied);
+    }
+    if settings.live {
+        // The files as written decide which audit watches the kernel still lacks.
+        let written = env.gather(&facts.instance)?;
+        let audit = AuditSync {
+            load: apply::watches_to_load(&settings.playbook, &written, &applied_items),
+            unload: Vec::new(),
+        };
+        match apply::run_services(env, facts, &actions, health_timeout, audit, false) {
+            Ok(log) => {
+                for line in log {
+                    writeln!(env.out, "{line}")?;
+                }
+            }
+            Err(cause) => {
+                return Err(match &mut record {
+                    Some(applied) => apply::roll_back_automatically(
+                        env,
+                        facts,
+                        applied,
+                        &actions,
+                        health_timeout,
+                        cause,
+                    ),
+                    None => cause,
+                });
+            }
+        }
+    } else {
+        services_note(env, plan)?;
+    }
+    Ok(record.map(|applied| applied.run_id))
 }
 
 fn exit_code(findings: &[Finding]) -> i32 {

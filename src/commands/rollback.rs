@@ -1,13 +1,15 @@
 //! `rollback`: list saved runs, or restore one run's files byte for byte and redo its service
 //! actions.
 
+use std::path::Path;
+
 use crate::error::{EXIT_CLEAN, Error, Result};
 use crate::facts::Facts;
 use crate::plan::{FileChange, PlannedFile};
 use crate::render;
 use crate::services::AuditSync;
 use crate::settings::RollbackArgs;
-use crate::transaction;
+use crate::transaction::{self, Manifest, Reversal};
 
 use super::Env;
 
@@ -91,15 +93,37 @@ pub fn run(env: &mut Env<'_>, args: &RollbackArgs) -> Result<i32> {
             });
         }
     }
-    for r in &reversals {
+    restore(
+        env,
+        &run_dir,
+        &mut manifest,
+        &reversals,
+        args.health_timeout,
+    )?;
+    Ok(EXIT_CLEAN)
+}
+
+/// Restores a run's files from its `reversals` (showing each change on `env.out`), marks the
+/// run rolled back, and redoes its service actions on the live host.
+pub fn restore(
+    env: &mut Env<'_>,
+    run_dir: &Path,
+    manifest: &mut Manifest,
+    reversals: &[Reversal],
+    health_timeout: u64,
+) -> Result<()> {
+    let rootfs = env.settings.rootfs.clone();
+    // Diffs only need the account names; facts of the live host are not gathered for them.
+    let facts_for_names = Facts::names_only(&rootfs)?;
+    for r in reversals {
         let back = FileChange {
             path: r.record.path.clone(),
             before: r.now.clone(),
             after: r.restore.clone(),
         };
-        render::file_change(env.out, &back, &facts_for_names, paint)?;
+        render::file_change(env.out, &back, &facts_for_names, env.settings.paint)?;
     }
-    transaction::apply_rollback(&rootfs, &run_dir, &mut manifest, &reversals)?;
+    transaction::apply_rollback(&rootfs, run_dir, manifest, reversals)?;
     writeln!(
         env.out,
         "rolled back run {}: restored {} file(s)",
@@ -120,13 +144,13 @@ pub fn run(env: &mut Env<'_>, args: &RollbackArgs) -> Result<i32> {
         let facts = env.gather(&daemon)?;
         let audit = AuditSync {
             load: Vec::new(),
-            unload: super::apply::watches_to_unload(&facts, &run_dir, &manifest),
+            unload: super::apply::watches_to_unload(&facts, run_dir, manifest),
         };
         for line in super::apply::run_services(
             env,
             &facts,
             &manifest.services,
-            args.health_timeout,
+            health_timeout,
             audit,
             true,
         )? {
@@ -139,5 +163,5 @@ pub fn run(env: &mut Env<'_>, args: &RollbackArgs) -> Result<i32> {
             render::actions_line(&manifest.services)
         )?;
     }
-    Ok(EXIT_CLEAN)
+    Ok(())
 }

@@ -1,0 +1,116 @@
+//! State `rolled_back`: undo a fix run from its backups. Without `run_id` it is the latest run,
+//! and a latest run already rolled back leaves nothing to do, so the task is idempotent (the
+//! CLI's `rollback` would go on to the run before it).
+
+use crate::commands::Env;
+use crate::commands::rollback::restore;
+use crate::error::{Error, Result};
+use crate::facts::Facts;
+use crate::plan::FileChange;
+use crate::transaction::{self, RunStatus};
+
+use super::args::ModuleArgs;
+use super::diff;
+use super::result::ModuleResult;
+
+pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
+    let rootfs = env.settings.rootfs.clone();
+    let runs = transaction::list_runs(&rootfs)?;
+    let target = match &args.run_id {
+        Some(id) => runs.iter().find(|m| m.run_id == *id).ok_or_else(|| {
+            Error::Usage(format!(
+                "no saved run {id} under {}",
+                transaction::BACKUPS_DIR
+            ))
+        })?,
+        None => match runs.last() {
+            Some(latest) => latest,
+            None => {
+                return Ok(ModuleResult {
+                    msg: "no saved run to roll back".into(),
+                    ..ModuleResult::default()
+                });
+            }
+        },
+    };
+    let run_id = target.run_id.clone();
+    if target.status == RunStatus::RolledBack {
+        return Ok(ModuleResult {
+            msg: format!("run {run_id} is already rolled back"),
+            run_id: Some(run_id),
+            ..ModuleResult::default()
+        });
+    }
+
+    // Runs exist, so the state directory does: the lock adds only its own file there.
+    let _lock = (!args.check_mode)
+        .then(|| transaction::lock(&rootfs))
+        .transpose()?;
+    let (run_dir, mut manifest) = transaction::find_run(&rootfs, Some(&run_id))?;
+    let reversals = transaction::plan_rollback(&rootfs, &run_dir, &manifest)?;
+    let drifted: Vec<String> = reversals
+        .iter()
+        .filter_map(|r| {
+            r.drift
+                .as_ref()
+                .map(|d| format!("{}: {d}", r.record.path.display()))
+        })
+        .collect();
+    let mut warnings = Vec::new();
+    if !drifted.is_empty() {
+        if !args.force {
+            return Err(Error::Rollback {
+                run: run_id,
+                reason: format!(
+                    "{} file(s) changed after the run ({}); set `force: true` to restore them anyway",
+                    drifted.len(),
+                    drifted.join("; ")
+                ),
+            });
+        }
+        warnings.push(format!(
+            "restored over changes made after run {run_id}: {}",
+            drifted.join("; ")
+        ));
+    }
+    let diff = if args.diff {
+        let names = Facts::names_only(&rootfs)?;
+        let back: Vec<FileChange> = reversals
+            .iter()
+            .map(|r| FileChange {
+                path: r.record.path.clone(),
+                before: r.now.clone(),
+                after: r.restore.clone(),
+            })
+            .collect();
+        Some(diff::entries(&back, &names))
+    } else {
+        None
+    };
+    let msg = if args.check_mode {
+        format!(
+            "would roll back run {run_id}, restoring {} file(s) (check mode: nothing written)",
+            reversals.len()
+        )
+    } else {
+        restore(
+            env,
+            &run_dir,
+            &mut manifest,
+            &reversals,
+            args.health_timeout,
+        )?;
+        format!(
+            "rolled back run {run_id}: restored {} file(s)",
+            reversals.len()
+        )
+    };
+    Ok(ModuleResult {
+        changed: true,
+        msg,
+        run_id: Some(run_id),
+        diff,
+        warnings,
+        ..ModuleResult::default()
+    })
+}
