@@ -482,3 +482,39 @@ fn preflight_refusals_are_warnings() {
     );
     assert!(!host.read("/etc/docker/daemon.json").contains("icc"));
 }
+
+#[test]
+fn daemon_names_a_rootless_daemon_whose_files_it_fixes() {
+    let host = Host::debian12()
+        .file(
+            "/etc/passwd",
+            "root:x:0:0:root:/root:/bin/bash\ncara:x:1003:1003::/home/cara:/bin/bash\n",
+        )
+        .file("/etc/group", "root:x:0:\ncara:x:1003:\n")
+        .dir("/home/cara", 0o700)
+        .owner("/home/cara", 1003, 1003)
+        .dir("/run/user", 0o755)
+        .dir("/run/user/1003", 0o700)
+        .owner("/run/user/1003", 1003, 1003)
+        .socket("/run/user/1003/docker.sock", 0o660, 1003, 1003);
+    let result = module(
+        &host,
+        json!({"state": "fixed", "daemon": "rootless:cara", "only": ["2.2"], "benchmark": "1.6.0"}),
+    );
+    assert_eq!(result["failed"], false, "{result}");
+    assert_eq!(result["changed"], true, "{result}");
+    let path = "/home/cara/.config/docker/daemon.json";
+    assert!(host.read(path).contains("\"icc\": false"));
+    assert_eq!(host.meta(path).1, 1003);
+    assert!(!host.exists("/etc/docker/daemon.json"));
+
+    let unknown = module(&host, json!({"state": "checked", "daemon": "rootless:dan"}));
+    assert_eq!(unknown["failed"], true);
+    assert!(
+        unknown["msg"]
+            .as_str()
+            .unwrap()
+            .contains("--daemon rootless:dan: no such daemon on this host"),
+        "{unknown}"
+    );
+}
