@@ -150,15 +150,23 @@ impl Daemon {
         }
     }
 
-    /// What goes before the verb in `systemctl` to reach the manager that runs the daemon's
-    /// unit: nothing for the system's; the user's own manager for a rootless daemon (root can
-    /// reach it with --machine USER@ while the user's manager runs, which lingering keeps).
-    pub fn systemctl_scope(&self) -> Vec<String> {
+    /// The command that reaches the manager running the daemon's unit, before the verb:
+    /// `systemctl` for the system's; for a rootless daemon, systemctl run as the user against
+    /// the user's own manager (its private socket in $XDG_RUNTIME_DIR, there while the manager
+    /// runs, which lingering keeps), which needs neither a login session nor a user bus.
+    pub fn systemctl(&self) -> Vec<String> {
         match self {
-            Daemon::System => Vec::new(),
-            Daemon::Rootless(u) => {
-                vec!["--user".into(), "--machine".into(), format!("{}@", u.name)]
-            }
+            Daemon::System => vec!["systemctl".into()],
+            Daemon::Rootless(u) => vec![
+                "runuser".into(),
+                "-u".into(),
+                u.name.clone(),
+                "--".into(),
+                "env".into(),
+                format!("XDG_RUNTIME_DIR={}", u.runtime_dir.display()),
+                "systemctl".into(),
+                "--user".into(),
+            ],
         }
     }
 

@@ -73,7 +73,7 @@ fn on_off(b: bool) -> &'static str {
 pub fn wait_for_docker(
     runner: &dyn Runner,
     engine: &dyn Engine,
-    scope: &[String],
+    systemctl: &[String],
     socket: &str,
     expected: &Expected,
     timeout: Duration,
@@ -81,10 +81,11 @@ pub fn wait_for_docker(
 ) -> Result<EngineInfo, String> {
     let start = Instant::now();
     loop {
-        let mut args: Vec<&str> = scope.iter().map(String::as_str).collect();
+        let (program, first) = systemctl.split_first().expect("a systemctl command line");
+        let mut args: Vec<&str> = first.iter().map(String::as_str).collect();
         args.extend(["is-active", "docker"]);
         let state = runner
-            .run("systemctl", &args)
+            .run(program, &args)
             .map(|o| o.stdout.trim().to_string())
             .unwrap_or_else(|e| e);
         let last = if state == "active" {

@@ -31,8 +31,9 @@ pub struct Context<'a> {
     /// A local syslog listener dockerd's syslog driver will connect to.
     pub syslog: Option<(String, u16)>,
     pub docker_socket: String,
-    /// How systemctl reaches docker's unit (`--user --machine USER@` for a rootless daemon).
-    pub docker_scope: Vec<String>,
+    /// The systemctl command that reaches docker's unit (the user's manager for a rootless
+    /// daemon): program, then its first arguments.
+    pub docker_systemctl: Vec<String>,
     /// What `docker info` must show after docker restarts or reloads.
     pub expected: Expected,
     pub health_timeout: Duration,
@@ -57,14 +58,22 @@ pub fn run(
                 }))
             }
             ServiceAction::RestartRsyslog => {
-                log.push(systemctl(runner, &[], "restart", "rsyslog")?);
+                log.push(systemctl(
+                    runner,
+                    &["systemctl".to_string()],
+                    "restart",
+                    "rsyslog",
+                )?);
                 if let Some((host, port)) = &ctx.syslog {
                     log.push(wait_for_syslog(runner, host, *port)?);
                 }
             }
-            ServiceAction::DaemonReload => {
-                log.push(systemctl(runner, &ctx.docker_scope, "daemon-reload", "")?)
-            }
+            ServiceAction::DaemonReload => log.push(systemctl(
+                runner,
+                &ctx.docker_systemctl,
+                "daemon-reload",
+                "",
+            )?),
             ServiceAction::ReloadDocker | ServiceAction::RestartDocker => {
                 let verb = if *action == ServiceAction::ReloadDocker {
                     "reload"
@@ -73,18 +82,23 @@ pub fn run(
                 };
                 if ctx.recovering {
                     // After failed starts systemd's start limit refuses another one until reset.
-                    let units = if ctx.docker_scope.is_empty() {
+                    let units = if ctx.docker_systemctl.len() == 1 {
                         "docker.service docker.socket"
                     } else {
                         "docker.service"
                     };
-                    log.push(systemctl(runner, &ctx.docker_scope, "reset-failed", units)?);
+                    log.push(systemctl(
+                        runner,
+                        &ctx.docker_systemctl,
+                        "reset-failed",
+                        units,
+                    )?);
                 }
-                log.push(systemctl(runner, &ctx.docker_scope, verb, "docker")?);
+                log.push(systemctl(runner, &ctx.docker_systemctl, verb, "docker")?);
                 let info = health::wait_for_docker(
                     runner,
                     engine,
-                    &ctx.docker_scope,
+                    &ctx.docker_systemctl,
                     &ctx.docker_socket,
                     &ctx.expected,
                     ctx.health_timeout,
@@ -138,14 +152,24 @@ fn command(runner: &dyn Runner, program: &str, args: &[&str]) -> Result<String> 
     Ok(line)
 }
 
-fn systemctl(runner: &dyn Runner, scope: &[String], verb: &str, unit: &str) -> Result<String> {
-    let args: Vec<&str> = scope
+/// `systemctl_cmd` is the program and its first arguments (`systemctl`, or systemctl run as a
+/// rootless daemon's user).
+fn systemctl(
+    runner: &dyn Runner,
+    systemctl_cmd: &[String],
+    verb: &str,
+    unit: &str,
+) -> Result<String> {
+    let (program, first) = systemctl_cmd
+        .split_first()
+        .expect("a systemctl command line");
+    let args: Vec<&str> = first
         .iter()
         .map(String::as_str)
         .chain(std::iter::once(verb))
         .chain(unit.split_whitespace())
         .collect();
-    command(runner, "systemctl", &args).map(|line| format!("ran `{line}`"))
+    command(runner, program, &args).map(|line| format!("ran `{line}`"))
 }
 
 fn watch_args(flag: &str, w: &Watch) -> Vec<String> {

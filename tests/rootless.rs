@@ -396,7 +396,7 @@ fn runner() -> RecordingRunner {
         .answer("auditctl -s", ok("enabled 1\nfailure 1\npid 612\n"))
         .answer("systemctl is-active docker", ok("active\n"))
         .answer(
-            "systemctl --user --machine alice@ is-active docker",
+            "runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/1001 systemctl --user is-active docker",
             ok("active\n"),
         )
 }
@@ -475,7 +475,10 @@ fn live_rootless_daemon_is_asked_at_its_socket_and_restarted_by_its_users_manage
     );
     let calls = runner.calls();
     assert!(
-        calls.contains(&"systemctl --user --machine alice@ restart docker".to_string()),
+        calls.contains(
+            &"runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/1001 systemctl --user restart docker"
+                .to_string()
+        ),
         "{calls:?}"
     );
     assert!(

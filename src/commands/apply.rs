@@ -142,7 +142,7 @@ pub fn run_services(
         recovering,
         syslog: syslog_target(&json),
         docker_socket: facts.instance.api_address(&facts.daemon.api_socket),
-        docker_scope: facts.instance.systemctl_scope(),
+        docker_systemctl: facts.instance.systemctl(),
         expected: Expected::from_json(&json),
         health_timeout: Duration::from_secs(health_timeout),
         progress: &progress,
