@@ -349,7 +349,23 @@ pub fn item_plan(
     }
     let actions: Vec<ServiceAction> = plan.actions.iter().copied().collect();
     if !actions.is_empty() {
-        writeln!(out, "afterwards: {}", actions_line(&actions))?;
+        // Docker's actions reach a rootless daemon's unit through its user's manager: say whose.
+        let whose = match facts.instance.rootless() {
+            Some(user)
+                if actions.iter().any(|a| {
+                    matches!(
+                        a,
+                        ServiceAction::RestartDocker
+                            | ServiceAction::ReloadDocker
+                            | ServiceAction::DaemonReload
+                    )
+                }) =>
+            {
+                format!(" (docker is {}'s user unit)", user.name)
+            }
+            _ => String::new(),
+        };
+        writeln!(out, "afterwards: {}{whose}", actions_line(&actions))?;
     }
     writeln!(out)
 }

@@ -268,6 +268,12 @@ fn fix_writes_the_users_files_as_the_user_and_rolls_back_byte_for_byte() {
         ]
     );
 
+    assert!(
+        run.stdout
+            .contains("afterwards: restart docker (docker is alice's user unit)"),
+        "{}",
+        run.stdout
+    );
     // Applying again changes nothing.
     host.run(&[
         "fix",
