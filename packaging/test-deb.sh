@@ -116,7 +116,8 @@ code=0
 in_root docker-harden check --root / --format json >"$work/check.json" 2>"$work/check.err" || code=$?
 [ "$code" = 0 ] || [ "$code" = 1 ] || { cat "$work/check.err" >&2; die "check --root / exited $code"; }
 grep -q '"live": false' "$work/check.json" || die "check --root / did not print its JSON report"
-in_root docker-harden check --help | grep -q -- '--format' || die "check --help"
+help=$(in_root docker-harden check --help) || die "check --help"
+grep -q -- '--format' <<<"$help" || die "check --help does not mention --format"
 man_text=$(in_root env MANPAGER=cat MANWIDTH=100 man docker-harden 2>&1) || die "man docker-harden: $man_text"
 # man justifies lines with extra spaces.
 case $(tr -s ' ' <<<"$man_text") in *"docker-harden - Audit a Docker host"*) ;; *) die "man docker-harden: $man_text" ;; esac

@@ -12,7 +12,7 @@ SUITE=bookworm
 PACKAGES=(
     linux-image-amd64 initramfs-tools systemd-sysv udev dbus openssh-server openssh-sftp-server
     docker.io auditd rsyslog apparmor busybox-static iproute2 procps ca-certificates
-    rootlesskit uidmap slirp4netns
+    rootlesskit uidmap slirp4netns libpam-systemd
 )
 
 mirror() {

@@ -92,7 +92,10 @@ if [ ! -e "$stamp" ]; then
   touch "$stamp"
   say "ansible-core $ansible_core installed in $(elapsed "$t") s"
 fi
-"$venv/bin/ansible-playbook" --version | grep -q "core $ansible_core\]" || fail "the venv in $venv is broken"
+# Read the whole answer first: `grep -q` stops reading at its match, and ansible-playbook fails
+# on the broken pipe (pipefail then fails the check).
+version=$("$venv/bin/ansible-playbook" --version) || fail "the venv in $venv is broken"
+grep -q "core $ansible_core\]" <<<"$version" || fail "the venv in $venv is broken: $version"
 
 # --- the hosts' root filesystem, debootstrapped once -------------------------------------------
 t=$(now)
