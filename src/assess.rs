@@ -63,6 +63,7 @@ pub fn evaluate(
     facts: &Facts,
     selection: &Selection,
     today: jiff::civil::Date,
+    invoked_as: &str,
 ) -> Vec<Finding> {
     playbook
         .items
@@ -113,7 +114,7 @@ pub fn evaluate(
                                 other => format!("--daemon {} ", other.key()),
                             };
                             format!(
-                                "`docker-harden fix {daemon}--only {id}` makes the change (`docker-harden diff {daemon}--only {id}` shows it first)",
+                                "`{invoked_as} fix {daemon}--only {id}` makes the change (`{invoked_as} diff {daemon}--only {id}` shows it first)",
                                 id = item.id
                             )
                         })

@@ -29,11 +29,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         return EXIT_CLEAN;
     }
     let mut command = Cli::command();
+    let mut invoked_as = crate::settings::BIN_NAME;
     if plugin::run_by_docker()
         && let Some(translated) = plugin::translate(&args)
     {
         args = translated;
         command = command.bin_name(plugin::BIN_NAME);
+        invoked_as = plugin::BIN_NAME;
     }
     let parsed = command
         .try_get_matches_from_mut(args)
@@ -58,7 +60,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     // thread, and a held lock would deadlock it.
     let mut err = stderr;
     let result = shell::run(&cli.command, &mut out).unwrap_or_else(|| {
-        Settings::from_cli(&cli).and_then(|settings| {
+        Settings::from_cli(&cli).and_then(|mut settings| {
+            settings.invoked_as = invoked_as;
             let engine = BollardEngine::new(settings.engine.host.clone());
             let mut env = Env {
                 settings: &settings,

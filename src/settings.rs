@@ -215,6 +215,9 @@ pub struct RollbackArgs {
     pub health_timeout: u64,
 }
 
+/// The binary's name, as advice lines spell its commands.
+pub const BIN_NAME: &str = "docker-harden";
+
 /// What every command runs with, validated.
 pub struct Settings {
     pub rootfs: RootFs,
@@ -222,6 +225,9 @@ pub struct Settings {
     pub live: bool,
     pub playbook: Playbook,
     pub paint: Paint,
+    /// How the user runs this tool (`docker-harden`, or `docker harden` as a Docker CLI
+    /// plugin): the advice lines name commands the same way.
+    pub invoked_as: &'static str,
     /// `--daemon`: `system` or `rootless:USER`; `None` for the command's default.
     pub daemon: Option<String>,
     /// The engine the live run asks (the local daemon under --root, where none is asked).
@@ -260,6 +266,7 @@ impl Settings {
             live,
             playbook,
             paint: Paint { enabled: colour },
+            invoked_as: BIN_NAME,
             daemon: cli.daemon.clone(),
             engine,
         })

@@ -36,6 +36,7 @@ fn settings_over(host: &Host, live: bool) -> Settings {
             .and_then(|p| p.for_benchmark(docker_harden::benchmark::Version::V1_6_0))
             .unwrap(),
         paint: Paint { enabled: false },
+        invoked_as: docker_harden::settings::BIN_NAME,
         daemon: None,
         engine: docker_harden::endpoint::Endpoint::local(),
     }

@@ -183,6 +183,18 @@ fn check_over_a_fixture_root() {
     assert_eq!(report["live"], false);
     assert!(report.get("engine").is_none(), "--root asks no engine");
     assert_eq!(run.status("2.2"), "WARN");
+    // Advice names the commands as the user runs them: through docker here.
+    assert!(
+        run.remediation("2.2")
+            .starts_with("`docker harden fix --only 2.2` makes the change"),
+        "{}",
+        run.remediation("2.2")
+    );
+    assert!(
+        host.run(&["check", "--format", "json"])
+            .remediation("2.2")
+            .starts_with("`docker-harden fix --only 2.2`")
+    );
 }
 
 #[test]

@@ -390,6 +390,7 @@ fn settings(host: &Host, daemon: Option<&str>) -> Settings {
             .and_then(|p| p.for_benchmark(docker_harden::benchmark::Version::V1_6_0))
             .unwrap(),
         paint: Paint { enabled: false },
+        invoked_as: docker_harden::settings::BIN_NAME,
         daemon: daemon.map(str::to_string),
         engine: docker_harden::endpoint::Endpoint::local(),
     }

@@ -139,6 +139,7 @@ fn settings(args: &ModuleArgs) -> Result<Settings> {
         live,
         playbook,
         paint: Paint { enabled: false },
+        invoked_as: crate::settings::BIN_NAME,
         daemon: args.daemon.clone(),
         // The module runs on the host Ansible reached: its own daemons, never a client's
         // DOCKER_HOST or context.

@@ -178,8 +178,9 @@ pub fn run(env: &mut Env<'_>, args: &DiffArgs) -> Result<i32> {
     }
     writeln!(
         env.out,
-        "{} file(s) would change; run `docker-harden fix` to apply",
-        plan.changes.len()
+        "{} file(s) would change; run `{} fix` to apply",
+        plan.changes.len(),
+        env.settings.invoked_as
     )?;
     Ok(EXIT_FINDINGS)
 }

@@ -133,11 +133,12 @@ pub fn apply_plan(
         )?;
         writeln!(
             env.out,
-            "run {}: changed {} file(s); originals saved in {}/{} (undo with `docker-harden rollback {}`)",
+            "run {}: changed {} file(s); originals saved in {}/{} (undo with `{} rollback {}`)",
             applied.run_id,
             plan.changes.len(),
             transaction::BACKUPS_DIR,
             applied.run_id,
+            settings.invoked_as,
             applied.run_id
         )?;
         record = Some(applied);

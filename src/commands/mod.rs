@@ -119,7 +119,13 @@ impl Env<'_> {
     }
 
     pub fn evaluate(&self, facts: &Facts, selection: &Selection) -> Vec<Finding> {
-        assess::evaluate(&self.settings.playbook, facts, selection, today())
+        assess::evaluate(
+            &self.settings.playbook,
+            facts,
+            selection,
+            today(),
+            self.settings.invoked_as,
+        )
     }
 
     /// Names the root under --root, so nobody mistakes a fixture for the live host, and the
