@@ -92,6 +92,16 @@ License: Apache-2.0
  On Debian systems, the complete text of the Apache License, Version 2.0 can be
  found in /usr/share/common-licenses/Apache-2.0.
 COPYRIGHT
+# Policy wants a Debian changelog in every binary package; dated by the commit (or
+# SOURCE_DATE_EPOCH), so the same tree builds the same package.
+built=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
+printf '%s\n' \
+  "docker-harden ($version) unstable; urgency=medium" \
+  "" \
+  "  * Built from the docker-harden source tree." \
+  "" \
+  " -- $maintainer  $(LC_ALL=C date -u -R -d "@$built")" |
+  gzip -9n > "$pkg/usr/share/doc/docker-harden/changelog.Debian.gz"
 chmod -R u=rwX,go=rX "$pkg/usr"
 
 installed_size=$(du -sk --exclude=DEBIAN "$pkg" | cut -f1)

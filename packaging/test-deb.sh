@@ -96,6 +96,7 @@ files=(
   /usr/share/zsh/vendor-completions/_docker-harden
   /usr/share/fish/vendor_completions.d/docker-harden.fish
   /usr/share/doc/docker-harden/copyright
+  /usr/share/doc/docker-harden/changelog.Debian.gz
 )
 for f in "${files[@]}"; do
   [ -e "$root$f" ] || die "$f is not installed"
