@@ -75,7 +75,7 @@ Upstream-Name: docker-harden
 Upstream-Contact: $maintainer
 
 Files: *
-Copyright: the docker-harden authors
+Copyright: 2026 The docker-harden authors
 License: Apache-2.0
 
 License: Apache-2.0
@@ -92,8 +92,9 @@ License: Apache-2.0
  On Debian systems, the complete text of the Apache License, Version 2.0 can be
  found in /usr/share/common-licenses/Apache-2.0.
 COPYRIGHT
-# Policy wants a Debian changelog in every binary package; dated by the commit (or
-# SOURCE_DATE_EPOCH), so the same tree builds the same package.
+# Policy wants a changelog in every binary package (changelog.gz: the version has no Debian
+# revision, a native package); dated by the commit (or SOURCE_DATE_EPOCH), so the same tree
+# builds the same package.
 built=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 printf '%s\n' \
   "docker-harden ($version) unstable; urgency=medium" \
@@ -101,7 +102,17 @@ printf '%s\n' \
   "  * Built from the docker-harden source tree." \
   "" \
   " -- $maintainer  $(LC_ALL=C date -u -R -d "@$built")" |
-  gzip -9n > "$pkg/usr/share/doc/docker-harden/changelog.Debian.gz"
+  gzip -9n > "$pkg/usr/share/doc/docker-harden/changelog.gz"
+# What lintian reports that is so by design, with the reason.
+install -d -m 0755 "$pkg/usr/share/lintian/overrides"
+cat > "$pkg/usr/share/lintian/overrides/docker-harden" <<'OVERRIDES'
+# The YAML parser of the playbooks is unsafe-libyaml, a Rust translation compiled in (Rust
+# links statically); there is no system libyaml to link instead.
+docker-harden: embedded-library libyaml [usr/bin/docker-harden]
+# CIS 1.2.2 reads the installed Docker package's version from /var/lib/dpkg/status, read-only,
+# under --root too (an image has no dpkg to ask).
+docker-harden: uses-dpkg-database-directly [usr/bin/docker-harden]
+OVERRIDES
 chmod -R u=rwX,go=rX "$pkg/usr"
 
 installed_size=$(du -sk --exclude=DEBIAN "$pkg" | cut -f1)
