@@ -66,6 +66,13 @@ chmod 0755 "$pkg/usr/bin/docker-harden"
 # within /usr.
 ln -s ../../../bin/docker-harden "$pkg/usr/libexec/docker/cli-plugins/docker-harden"
 "$binary" man | gzip -9n > "$pkg/usr/share/man/man1/docker-harden.1.gz"
+# A page per command, docker-harden-COMMAND(1), for each the main page refers to (clap's help
+# has none).
+for cmd in $("$binary" man | sed -n 's/^docker\\-harden\\-\([a-z]*\)(1)$/\1/p'); do
+  [ "$cmd" = help ] && continue
+  "$binary" man "$cmd" | gzip -9n > "$pkg/usr/share/man/man1/docker-harden-$cmd.1.gz"
+done
+[ -e "$pkg/usr/share/man/man1/docker-harden-check.1.gz" ] || die "no page for docker-harden check"
 "$binary" completions bash > "$pkg/usr/share/bash-completion/completions/docker-harden"
 "$binary" completions zsh > "$pkg/usr/share/zsh/vendor-completions/_docker-harden"
 "$binary" completions fish > "$pkg/usr/share/fish/vendor_completions.d/docker-harden.fish"

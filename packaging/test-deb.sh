@@ -98,6 +98,8 @@ files=(
   /usr/bin/docker-harden
   /usr/libexec/docker/cli-plugins/docker-harden
   /usr/share/man/man1/docker-harden.1.gz
+  /usr/share/man/man1/docker-harden-check.1.gz
+  /usr/share/man/man1/docker-harden-fix.1.gz
   /usr/share/bash-completion/completions/docker-harden
   /usr/share/zsh/vendor-completions/_docker-harden
   /usr/share/fish/vendor_completions.d/docker-harden.fish
@@ -128,6 +130,9 @@ grep -q -- '--format' <<<"$help" || die "check --help does not mention --format"
 man_text=$(in_root env MANPAGER=cat MANWIDTH=100 man docker-harden 2>&1) || die "man docker-harden: $man_text"
 # man justifies lines with extra spaces.
 case $(tr -s ' ' <<<"$man_text") in *"docker-harden - Audit a Docker host"*) ;; *) die "man docker-harden: $man_text" ;; esac
+# A command's own page, found by man as git's are: `man docker-harden-fix`.
+man_text=$(in_root env MANPAGER=cat MANWIDTH=100 man docker-harden-fix 2>&1) || die "man docker-harden-fix: $man_text"
+case $man_text in *--health-timeout*) ;; *) die "man docker-harden-fix lacks fix's options: $man_text" ;; esac
 in_root bash -c 'source /usr/share/bash-completion/completions/docker-harden && complete -p docker-harden' >/dev/null ||
   die "the bash completion does not register"
 

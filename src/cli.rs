@@ -92,6 +92,6 @@ pub fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<i32> {
         Command::Rollback(args) => commands::rollback::run(env, args),
         Command::List => commands::list::run(env),
         Command::Completions(args) => shell::completions(args.shell, env.out),
-        Command::Man => shell::man(env.out),
+        Command::Man(args) => shell::man(args.command.as_deref(), env.out),
     }
 }

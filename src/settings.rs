@@ -91,8 +91,9 @@ pub enum Command {
     List,
     /// Print the completion script for SHELL (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
-    /// Print the man page (roff) to standard output.
-    Man,
+    /// Print a man page (roff) to standard output: docker-harden(1), or docker-harden-COMMAND(1)
+    /// with that command's own options.
+    Man(ManArgs),
 }
 
 impl Command {
@@ -102,9 +103,16 @@ impl Command {
         match self {
             Command::Check(_) | Command::Diff(_) | Command::Fix(_) => true,
             Command::Rollback(args) => !args.list,
-            Command::List | Command::Completions(_) | Command::Man => false,
+            Command::List | Command::Completions(_) | Command::Man(_) => false,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (check, diff, fix, rollback, list, completions, man).
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use clap::CommandFactory;
 
-use crate::error::{EXIT_CLEAN, Result};
+use crate::error::{EXIT_CLEAN, Error, Result};
 use crate::settings::{Cli, Command};
 
 /// The name completions register for: the installed binary's, which is also what the
@@ -17,7 +17,7 @@ const BIN_NAME: &str = "docker-harden";
 pub fn run(command: &Command, out: &mut dyn Write) -> Option<Result<i32>> {
     match command {
         Command::Completions(args) => Some(completions(args.shell, out)),
-        Command::Man => Some(man(out)),
+        Command::Man(args) => Some(man(args.command.as_deref(), out)),
         _ => None,
     }
 }
@@ -28,10 +28,42 @@ pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> Result<i
     Ok(EXIT_CLEAN)
 }
 
-/// One page, docker-harden(1): the synopsis, the global options and the list of commands (each
-/// command's own options are in `docker-harden COMMAND --help`).
-pub fn man(out: &mut dyn Write) -> Result<i32> {
-    clap_mangen::Man::new(Cli::command()).render(out)?;
+/// docker-harden(1): the synopsis, the global options and the list of commands; or, for a
+/// command, docker-harden-COMMAND(1) with its own options (git's convention for a tool with
+/// subcommands).
+pub fn man(command: Option<&str>, out: &mut dyn Write) -> Result<i32> {
+    let mut cli = Cli::command();
+    let page = match command {
+        None => cli,
+        Some(name) => {
+            cli.build();
+            let sub = cli
+                .find_subcommand(name)
+                .filter(|c| c.get_name() != "help")
+                .ok_or_else(|| {
+                    Error::Selector(format!(
+                        "man {name}: no such command (one of {})",
+                        man_pages().join(", ")
+                    ))
+                })?
+                .clone();
+            // Titled docker-harden-check(1), used as `docker-harden check`.
+            let title = format!("{BIN_NAME}-{}", sub.get_name());
+            let usage = format!("{BIN_NAME} {}", sub.get_name());
+            sub.name(title).bin_name(usage)
+        }
+    };
+    clap_mangen::Man::new(page).render(out)?;
     out.flush()?;
     Ok(EXIT_CLEAN)
+}
+
+/// The commands that have a page of their own, as `man COMMAND` accepts them.
+pub fn man_pages() -> Vec<String> {
+    let mut cli = Cli::command();
+    cli.build();
+    cli.get_subcommands()
+        .filter(|c| c.get_name() != "help")
+        .map(|c| c.get_name().to_string())
+        .collect()
 }

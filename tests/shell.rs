@@ -141,3 +141,22 @@ fn man_page_renders() {
     );
     assert!(text.contains("--docker-host"), "{text}");
 }
+
+#[test]
+fn each_command_has_its_own_page_with_its_options() {
+    let page = run(&["man", "fix"]);
+    page.code(0)
+        .stdout_has(".TH docker-harden-fix 1")
+        // Used as `docker-harden fix`, with fix's own options.
+        .stdout_has("\\fBdocker\\-harden fix\\fR")
+        .stdout_has("health\\-timeout");
+    // The main page names every command's page.
+    let main = run(&["man"]);
+    for command in ["check", "diff", "fix", "rollback", "list"] {
+        main.stdout_has(&format!("docker\\-harden\\-{command}(1)"));
+        run(&["man", command]).code(0);
+    }
+    run(&["man", "nope"]).code(2).stderr_has(
+        "man nope: no such command (one of check, diff, fix, rollback, list, completions, man)",
+    );
+}
