@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::facts::Facts;
 use crate::kinds::{self, Status, Verdict};
-use crate::plan::{ItemPlan, Plan, Workspace, changes_between};
+use crate::plan::{ItemPlan, Plan, Workspace};
 use crate::playbook::{Item, Kind, Playbook, Rootless};
 
 /// Which items a command looks at: `--only` (all when empty) minus `--skip`.
@@ -188,7 +188,7 @@ fn plan_item(
     {
         let before = ws.state();
         let outcome = kinds::fix(item, facts, &playbook.variables, ws)?;
-        let changes = changes_between(&before, &ws.state());
+        let changes = ws.changes_since(&before);
         plan.actions.extend(outcome.actions.iter().copied());
         plan.items.push(ItemPlan {
             id: item.id.clone(),

@@ -86,6 +86,42 @@ pub enum Error {
     Prompt(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(
+        "{path} is a symlink (in a place where docker-harden expects a real {expected}); refusing to follow it: {why}"
+    )]
+    SymlinkRefused {
+        path: PathBuf,
+        expected: &'static str,
+        why: &'static str,
+    },
+    #[error("{path}: not a regular file ({found}); docker-harden reads only regular files")]
+    NotRegularFile { path: PathBuf, found: &'static str },
+    #[error("{path}: {size} bytes, more than the {limit} bytes docker-harden reads from one file")]
+    FileTooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
+    #[error(
+        "{cause}\ndocker-harden undid run {run}: every file it had written is back as it was, and nothing else changed"
+    )]
+    ApplyUndone { cause: String, run: String },
+    #[error(
+        "{cause}\ndocker-harden could NOT undo all of run {run}: {undo}\nEvery file is at its state before or after the run; `docker-harden rollback {run}` puts them all back once the cause is mended"
+    )]
+    ApplyHalfDone {
+        cause: String,
+        run: String,
+        undo: String,
+    },
+    #[error(
+        "run {run} was interrupted while applying (killed, or the machine went down), so some of its files may be written and some not; `{command} rollback {run}` puts every file back as it was, then run `{command} {next}` again"
+    )]
+    Interrupted {
+        run: String,
+        command: String,
+        next: String,
+    },
 }
 
 impl Error {

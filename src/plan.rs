@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::credentials::Account;
 use crate::facts::Facts;
 
 /// What must happen to a service after the files are written. The order of the variants is the
@@ -61,6 +62,9 @@ pub struct FileChange {
     pub path: PathBuf,
     pub before: PlannedFile,
     pub after: PlannedFile,
+    /// The user whose privileges the change is made with (a rootless daemon's files); `None`
+    /// for root.
+    pub as_user: Option<Account>,
 }
 
 impl FileChange {
@@ -76,6 +80,10 @@ impl FileChange {
 pub struct Workspace {
     original: BTreeMap<PathBuf, PlannedFile>,
     current: BTreeMap<PathBuf, PlannedFile>,
+    /// The rootless daemon's user, when the facts are about one: its files are theirs.
+    daemon_user: Option<Account>,
+    /// The files changed as the daemon's user rather than as root.
+    users_files: BTreeSet<PathBuf>,
 }
 
 impl Workspace {
@@ -97,6 +105,12 @@ impl Workspace {
         Workspace {
             current: original.clone(),
             original,
+            daemon_user: facts.instance.rootless().map(|u| Account {
+                name: u.name.clone(),
+                uid: u.uid,
+                gid: u.gid,
+            }),
+            users_files: BTreeSet::new(),
         }
     }
 
@@ -112,20 +126,25 @@ impl Workspace {
             .map(|c| String::from_utf8_lossy(c).into_owned())
     }
 
-    /// Writes a file; a new file gets `create_mode` and root:root.
+    /// Writes a system file (audit rules, rsyslog's configuration, /etc/default/docker): a
+    /// new one gets `create_mode` and root:root, and root writes it.
     pub fn write(&mut self, path: &Path, text: String, create_mode: u32) {
-        self.write_owned(path, text, create_mode, None);
+        self.put(path, text, create_mode, (0, 0));
     }
 
-    /// Writes a file; a new file gets `create_mode` and `owner` (root:root when `None`): a
-    /// rootless daemon's daemon.json must stay its user's.
-    pub fn write_owned(
-        &mut self,
-        path: &Path,
-        text: String,
-        create_mode: u32,
-        owner: Option<(u32, u32)>,
-    ) {
+    /// Writes a file of the daemon's own (its daemon.json, its unit drop-in). A rootless
+    /// daemon's belongs to its user, who must be able to read and write it, and is written
+    /// with the user's privileges; the system daemon's is root's.
+    pub fn write_daemon_file(&mut self, path: &Path, text: String, create_mode: u32) {
+        let owner = match &self.daemon_user {
+            Some(user) => (user.uid, user.gid),
+            None => (0, 0),
+        };
+        self.put(path, text, create_mode, owner);
+        self.mark_daemons(path);
+    }
+
+    fn put(&mut self, path: &Path, text: String, create_mode: u32, owner: (u32, u32)) {
         let entry = self
             .current
             .entry(path.to_path_buf())
@@ -136,20 +155,31 @@ impl Workspace {
             });
         if entry.mode.is_none() {
             entry.mode = Some(create_mode);
-            entry.owner = Some(owner.unwrap_or((0, 0)));
+            entry.owner = Some(owner);
         }
         entry.content = Some(text.into_bytes());
     }
 
+    /// The mode of one of the daemon's files (as its user, for a rootless daemon).
     pub fn set_mode(&mut self, path: &Path, mode: u32) {
         if let Some(f) = self.current.get_mut(path) {
             f.mode = Some(mode);
+            self.mark_daemons(path);
         }
     }
 
+    /// The owner of one of the daemon's files (as its user, for a rootless daemon: only a
+    /// file of theirs can be given to them).
     pub fn set_owner(&mut self, path: &Path, uid: u32, gid: u32) {
         if let Some(f) = self.current.get_mut(path) {
             f.owner = Some((uid, gid));
+            self.mark_daemons(path);
+        }
+    }
+
+    fn mark_daemons(&mut self, path: &Path) {
+        if self.daemon_user.is_some() {
+            self.users_files.insert(path.to_path_buf());
         }
     }
 
@@ -159,10 +189,22 @@ impl Workspace {
 
     /// Changes from the snapshot to now.
     pub fn changes(&self) -> Vec<FileChange> {
-        changes_between(&self.original, &self.current)
+        self.changes_since(&self.original)
+    }
+
+    /// Changes from `before` (an earlier `state()`) to now, each with who makes it.
+    pub fn changes_since(&self, before: &BTreeMap<PathBuf, PlannedFile>) -> Vec<FileChange> {
+        let mut changes = changes_between(before, &self.current);
+        for change in &mut changes {
+            if self.users_files.contains(&change.path) {
+                change.as_user = self.daemon_user.clone();
+            }
+        }
+        changes
     }
 }
 
+/// The changes from one state to another, all made as root (see `Workspace::changes_since`).
 pub fn changes_between(
     before: &BTreeMap<PathBuf, PlannedFile>,
     after: &BTreeMap<PathBuf, PlannedFile>,
@@ -179,6 +221,7 @@ pub fn changes_between(
                 path: path.clone(),
                 before: b,
                 after: a.clone(),
+                as_user: None,
             })
         })
         .collect()

@@ -296,7 +296,75 @@ pub fn check(facts: &Facts, plan: &Plan) -> Preflight {
             refused.insert(item.id.clone(), reasons.join("; "));
         }
     }
+    for (path, reason) in users_files_refused(facts, plan) {
+        for item in plan
+            .items
+            .iter()
+            .filter(|i| i.changes.iter().any(|c| c.path == path))
+        {
+            refused
+                .entry(item.id.clone())
+                .and_modify(|r: &mut String| {
+                    r.push_str("; ");
+                    r.push_str(&reason);
+                })
+                .or_insert_with(|| reason.clone());
+        }
+    }
     Preflight { refused }
+}
+
+/// The changes made as a rootless daemon's user that the user could not make: the kernel
+/// would refuse them anyway (they run with the user's privileges), but the reason is clearer
+/// before anything is written. A file of the daemon that resolves outside the user's own
+/// directories is a symlink the user planted; a file the user cannot own stays another's.
+fn users_files_refused(facts: &Facts, plan: &Plan) -> Vec<(std::path::PathBuf, String)> {
+    let Some(user) = facts.instance.rootless() else {
+        return Vec::new();
+    };
+    let own_dirs: Vec<std::path::PathBuf> = [
+        &user.home,
+        &user.config_home,
+        &user.data_home,
+        &user.runtime_dir,
+    ]
+    .into_iter()
+    .filter_map(|d| facts.rootfs.resolve(d).ok())
+    .filter(|d| d != Path::new("/"))
+    .collect();
+    let mut out = Vec::new();
+    for change in plan.changes.iter().filter(|c| c.as_user.is_some()) {
+        if !own_dirs.iter().any(|d| change.path.starts_with(d)) {
+            out.push((
+                change.path.clone(),
+                format!(
+                    "{} is outside {}'s own directories (a symlink there leads to it); docker-harden writes the files of {}'s daemon as {} and only in {}'s directories",
+                    change.path.display(),
+                    user.name,
+                    user.name,
+                    user.name,
+                    user.name
+                ),
+            ));
+        } else if let Some((uid, gid)) = change.after.owner
+            && (uid, gid) != (user.uid, user.gid)
+        {
+            out.push((
+                change.path.clone(),
+                format!(
+                    "{} is owned by {}:{}, and {} cannot keep it another's: docker-harden changes the files of {}'s daemon as {}; give the file to {} first (its ownership item) or by hand",
+                    change.path.display(),
+                    uid,
+                    gid,
+                    user.name,
+                    user.name,
+                    user.name,
+                    user.name
+                ),
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

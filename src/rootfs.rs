@@ -4,12 +4,13 @@
 //! Paths inside the tool are *host paths*: absolute paths as the host (or the booted image) sees
 //! them, e.g. `/etc/docker/daemon.json`. Only this module turns them into paths on the disk.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::ErrorKind;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
 
+use crate::confined::Dir;
 use crate::error::{Error, Result};
 
 /// Symlink chains longer than this are a loop (the kernel's own limit is 40).
@@ -168,33 +169,44 @@ impl RootFs {
         Ok(resolved)
     }
 
+    /// The directory `host_dir` (a resolved host path), opened without following symlinks;
+    /// `None` when it does not exist.
+    pub fn open_dir(&self, host_dir: &Path) -> Result<Option<Dir>> {
+        Dir::open(&self.root, host_dir)
+    }
+
+    /// The directory of a resolved host path and the path's last component; `None` for the
+    /// root itself or when the directory does not exist.
+    fn parent_of<'p>(&self, resolved: &'p Path) -> Result<Option<(Dir, &'p OsStr)>> {
+        let (Some(parent), Some(name)) = (resolved.parent(), resolved.file_name()) else {
+            return Ok(None);
+        };
+        Ok(self.open_dir(parent)?.map(|dir| (dir, name)))
+    }
+
     /// Metadata of the resolved target; `None` when it does not exist.
     pub fn metadata(&self, host_path: &Path) -> Result<Option<Meta>> {
         let resolved = self.resolve(host_path)?;
-        match fs::symlink_metadata(self.real(&resolved)) {
-            Ok(m) => Ok(Some(Meta::from_std(&m))),
-            Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory => {
-                Ok(None)
-            }
-            Err(source) => Err(Error::Read {
-                path: host_path.to_path_buf(),
-                source,
-            }),
+        match self.parent_of(&resolved)? {
+            Some((dir, name)) => dir.stat(name),
+            // The root itself.
+            None if resolved == Path::new("/") => fs::symlink_metadata(&self.root)
+                .map(|m| Some(Meta::from_std(&m)))
+                .map_err(|source| Error::Read {
+                    path: host_path.to_path_buf(),
+                    source,
+                }),
+            None => Ok(None),
         }
     }
 
-    /// Contents of a regular file; `None` when it does not exist.
+    /// Contents of a regular file; `None` when it does not exist. Anything but a regular file
+    /// of at most `input::MAX_FILE_BYTES` is an error naming the file.
     pub fn read(&self, host_path: &Path) -> Result<Option<Vec<u8>>> {
         let resolved = self.resolve(host_path)?;
-        match fs::read(self.real(&resolved)) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory => {
-                Ok(None)
-            }
-            Err(source) => Err(Error::Read {
-                path: host_path.to_path_buf(),
-                source,
-            }),
+        match self.parent_of(&resolved)? {
+            Some((dir, name)) => dir.read(name),
+            None => Ok(None),
         }
     }
 
@@ -209,28 +221,14 @@ impl RootFs {
     /// Names in a directory, sorted; empty when the directory does not exist.
     pub fn list_dir(&self, host_path: &Path) -> Result<Vec<String>> {
         let resolved = self.resolve(host_path)?;
-        let entries = match fs::read_dir(self.real(&resolved)) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory => {
-                return Ok(Vec::new());
-            }
-            Err(source) => {
-                return Err(Error::Read {
-                    path: host_path.to_path_buf(),
-                    source,
-                });
-            }
+        let Some(dir) = self.open_dir(&resolved)? else {
+            return Ok(Vec::new());
         };
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|source| Error::Read {
-                path: host_path.to_path_buf(),
-                source,
-            })?;
-            names.push(entry.file_name().to_string_lossy().into_owned());
-        }
-        names.sort();
-        Ok(names)
+        Ok(dir
+            .names()?
+            .into_iter()
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect())
     }
 
     pub fn exists(&self, host_path: &Path) -> Result<bool> {

@@ -1,54 +1,49 @@
-//! Crash-safe writes: a temporary file in the same directory gets the content, mode and owner,
-//! is flushed to disk and renamed over the target, then the directory is flushed. A crash at
-//! any point leaves either the old file or the new one, never a mix.
+//! Crash-safe writes of a file the operator named (a report's `--output`): a temporary file in
+//! the same directory gets the content, mode and owner, is flushed to disk and renamed over
+//! the target, then the directory is flushed. A crash at any point leaves either the old file
+//! or the new one, never a mix. The host's files are written through `confined::Dir`, which
+//! this uses too, with the directory found as any program finds it.
 
-use std::fs::{self, File};
-use std::io::{self, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-pub fn write_atomic(path: &Path, content: &[u8], mode: u32, uid: u32, gid: u32) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no parent directory"))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".docker-harden-")
-        .tempfile_in(dir)?;
-    tmp.write_all(content)?;
-    // chown first: changing the owner clears setuid/setgid bits the mode may carry.
-    std::os::unix::fs::fchown(tmp.as_file(), Some(uid), Some(gid))?;
-    tmp.as_file()
-        .set_permissions(fs::Permissions::from_mode(mode))?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    sync_dir(dir)
-}
+use crate::confined::Dir;
+use crate::error::{Error, Result};
 
-/// Changes mode and owner in place (no content change), without following a symlink.
-pub fn set_meta(path: &Path, mode: u32, uid: u32, gid: u32) -> io::Result<()> {
-    std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
-    fs::set_permissions(path, fs::Permissions::from_mode(mode))?;
-    if let Some(dir) = path.parent() {
-        sync_dir(dir)?;
-    }
-    Ok(())
-}
-
-pub fn remove(path: &Path) -> io::Result<()> {
-    fs::remove_file(path)?;
-    if let Some(dir) = path.parent() {
-        sync_dir(dir)?;
-    }
-    Ok(())
-}
-
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+/// Replaces `path` with `content`. An existing symlink at `path` is refused, not followed.
+pub fn write_atomic(path: &Path, content: &[u8], mode: u32, uid: u32, gid: u32) -> Result<()> {
+    let (dir, name) = match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => (
+            if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            },
+            name,
+        ),
+        _ => {
+            return Err(Error::InvalidFile {
+                path: path.to_path_buf(),
+                message: "not a file path".into(),
+            });
+        }
+    };
+    Dir::open_following(dir)?
+        .write_atomic(name, content, mode, (uid, gid), false)
+        .map(drop)
+        .map_err(|e| match e {
+            // Name the file the operator gave, not the directory's handle.
+            Error::Write { source, .. } => Error::Write {
+                path: path.to_path_buf(),
+                source,
+            },
+            other => other,
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::os::unix::fs::MetadataExt;
 
     #[test]
@@ -63,5 +58,13 @@ mod tests {
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, 0o640);
         // No temporary file is left behind.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_missing_directory_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("none/report.json");
+        let err = write_atomic(&path, b"x", 0o644, 0, 0).unwrap_err();
+        assert!(err.to_string().contains("none"), "{err}");
     }
 }

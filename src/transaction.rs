@@ -1,36 +1,67 @@
 //! Applying a plan as one recorded transaction, and reverting it from the same record.
 //!
-//! Before the first write the run takes a lock, checks that every file is still as planned,
-//! and saves each original with a manifest under /var/lib/docker-harden/backups/RUN-ID (inside
-//! the root). Rollback restores every file of a run byte for byte with its mode and owner, and
-//! refuses (unless forced) when a file changed after the run.
+//! docker-harden keeps its state in /var/lib/docker-harden inside the root: a lock, and under
+//! backups/RUN-ID each run's manifest, the originals of the files it changed and copies of
+//! what it wrote. /var/lib is resolved inside the root like any path; docker-harden's own
+//! directories below it must be real directories, private to docker-harden (a symlink or a
+//! directory others can write is refused), and every file there is opened without following
+//! symlinks.
+//!
+//! A run takes the lock, checks that every file is still as planned, saves the originals and
+//! its manifest (status `applying`), then moves each file from its before state to its after
+//! state through `confined::Dir` (no symlink followed in any component). When a write fails,
+//! the run undoes the writes before it, by renaming each replaced file back (it was kept
+//! linked, so the undo needs no space on a full disk), and says so. A run killed part way
+//! stays `applying`: `rollback` completes it, since a file at its before or its after state is
+//! not drift, and `fix` refuses to stack a new run on it.
 
-use std::fs::{self, File, OpenOptions};
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::confined::Dir;
+use crate::credentials::{self, Account};
 use crate::error::{Error, Result};
 use crate::plan::{FileChange, PlannedFile, ServiceAction};
-use crate::rootfs::{Meta, RootFs};
-use crate::safe_write;
+use crate::rootfs::{FileKind, RootFs};
 
 pub const STATE_DIR: &str = "/var/lib/docker-harden";
 pub const BACKUPS_DIR: &str = "/var/lib/docker-harden/backups";
-const LOCK_FILE: &str = "/var/lib/docker-harden/lock";
+/// Resolved inside the root like any path (an image may keep /var elsewhere).
+const STATE_PARENT: &str = "/var/lib";
+const STATE_NAME: &str = "docker-harden";
+const BACKUPS_NAME: &str = "backups";
+const LOCK_NAME: &str = "lock";
 const MANIFEST: &str = "manifest.json";
+const FILES: &str = "files";
+/// Where `rollback --force` keeps what an operator changed after the run.
+const DRIFTED: &str = "drifted";
+const PRIVATE_MODE: u32 = 0o700;
+/// Directories a run makes for the files it creates (/etc/docker in a bare root).
+const NEW_DIR_MODE: u32 = 0o755;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunStatus {
-    /// Writing started; a crash leaves this, and rollback still works from the record.
+    /// Writing started and the run has not finished: a crash leaves this, and `rollback`
+    /// completes it from the record.
     Applying,
     Applied,
     RolledBack,
+}
+
+impl RunStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            RunStatus::Applying => "applying",
+            RunStatus::Applied => "applied",
+            RunStatus::RolledBack => "rolled-back",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +82,46 @@ pub struct FileRecord {
     #[serde(default)]
     pub written: Option<String>,
     pub items: Vec<String>,
+    /// The user whose privileges the file is changed with, both ways (a rootless daemon's
+    /// files); `None` for root.
+    #[serde(default)]
+    pub as_user: Option<Account>,
+    /// Directories the run made for this file (removed again on rollback when empty).
+    #[serde(default)]
+    pub created_dirs: Vec<PathBuf>,
+}
+
+impl FileRecord {
+    /// The file as it was before the run (its content by checksum only).
+    fn before(&self) -> (Option<&str>, Option<u32>, Option<(u32, u32)>) {
+        (
+            self.sha256_before.as_deref(),
+            self.mode,
+            self.uid.zip(self.gid),
+        )
+    }
+
+    /// The file as the run left it.
+    fn after(&self) -> (Option<&str>, Option<u32>, Option<(u32, u32)>) {
+        (
+            self.sha256_after.as_deref(),
+            Some(self.mode_after),
+            Some((self.uid_after, self.gid_after)),
+        )
+    }
+
+    /// A change of mode or owner alone: the content is not the run's, and is not compared.
+    fn metadata_only(&self) -> bool {
+        self.existed && self.sha256_before.is_none() && self.sha256_after.is_none()
+    }
+}
+
+/// A copy `rollback --force` kept of a file an operator changed after the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftedCopy {
+    pub path: PathBuf,
+    /// Relative to the run directory.
+    pub copy: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,18 +136,17 @@ pub struct Manifest {
     pub items: Vec<String>,
     pub services: Vec<ServiceAction>,
     pub files: Vec<FileRecord>,
-    /// Directories this run created (removed again on rollback when empty).
+    /// Directories made by runs recorded before each file kept its own list.
+    #[serde(default)]
     pub created_dirs: Vec<PathBuf>,
     #[serde(default)]
     pub rolled_back: Option<String>,
     /// Why the run was rolled back, when docker-harden did it by itself.
     #[serde(default)]
     pub rollback_reason: Option<String>,
-}
-
-/// Held for the whole of a writing run.
-pub struct Lock {
-    _lock: nix::fcntl::Flock<File>,
+    /// What `rollback --force` kept of files changed after the run.
+    #[serde(default)]
+    pub drifted_copies: Vec<DriftedCopy>,
 }
 
 /// Runs recorded before rootless support fixed the system daemon.
@@ -89,135 +159,476 @@ pub fn sha256(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn ensure_private_dir(rootfs: &RootFs, host: &str) -> Result<PathBuf> {
-    let real = rootfs.real(Path::new(host));
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&real)
-        .map_err(|source| Error::Write {
-            path: PathBuf::from(host),
-            source,
-        })?;
-    Ok(real)
-}
-
-pub fn lock(rootfs: &RootFs) -> Result<Lock> {
-    ensure_private_dir(rootfs, STATE_DIR)?;
-    let path = rootfs.real(Path::new(LOCK_FILE));
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|source| Error::Write {
-            path: PathBuf::from(LOCK_FILE),
-            source,
-        })?;
-    match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
-        Ok(mut lock) => {
-            let _ = lock.set_len(0);
-            let _ = writeln!(*lock, "{}", std::process::id());
-            Ok(Lock { _lock: lock })
-        }
-        Err((_, _)) => {
-            let holder = fs::read_to_string(&path)
-                .ok()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .map(|pid| format!(" by pid {pid}"))
-                .unwrap_or_default();
-            Err(Error::Locked {
-                path: PathBuf::from(LOCK_FILE),
-                holder,
-            })
-        }
-    }
-}
-
 fn now() -> jiff::Timestamp {
     jiff::Timestamp::now()
 }
 
-fn new_run_dir(rootfs: &RootFs) -> Result<(String, PathBuf)> {
-    ensure_private_dir(rootfs, BACKUPS_DIR)?;
-    let stamp = now().strftime("%Y%m%dT%H%M%SZ").to_string();
-    for n in 0..1000 {
-        let id = if n == 0 {
-            stamp.clone()
-        } else {
-            format!("{stamp}-{n}")
+/// The directory and last component of a host path.
+fn split(path: &Path) -> Result<(&Path, &OsStr)> {
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => Ok((parent, name)),
+        _ => Err(Error::InvalidFile {
+            path: path.to_path_buf(),
+            message: "not a file path".into(),
+        }),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// docker-harden's own directories.
+
+/// docker-harden's state directory in the root, checked private.
+pub struct StateDir {
+    dir: Dir,
+}
+
+impl StateDir {
+    /// The state directory; `None` when there is none yet (nothing was ever applied).
+    pub fn open(rootfs: &RootFs) -> Result<Option<StateDir>> {
+        let parent = rootfs.resolve(Path::new(STATE_PARENT))?;
+        let Some(parent) = rootfs.open_dir(&parent)? else {
+            return Ok(None);
         };
-        let host = format!("{BACKUPS_DIR}/{id}");
-        let real = rootfs.real(Path::new(&host));
-        match fs::DirBuilder::new().mode(0o700).create(&real) {
-            Ok(()) => return Ok((id, real)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(source) => {
-                return Err(Error::Write {
-                    path: PathBuf::from(host),
-                    source,
-                });
+        match parent.subdir(OsStr::new(STATE_NAME))? {
+            Some(dir) => {
+                check_private(&dir)?;
+                Ok(Some(StateDir { dir }))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The state directory, made (with /var/lib in a bare root) when missing.
+    pub fn create(rootfs: &RootFs) -> Result<StateDir> {
+        if let Some(state) = StateDir::open(rootfs)? {
+            return Ok(state);
+        }
+        let parent = rootfs.resolve(Path::new(STATE_PARENT))?;
+        let parent = Dir::create(rootfs.root(), &parent, NEW_DIR_MODE, &mut Vec::new())?;
+        let dir = match parent.make_subdir(OsStr::new(STATE_NAME), PRIVATE_MODE) {
+            Ok(dir) => dir,
+            // Made by a run that raced this one for the lock.
+            Err(_) => parent
+                .subdir(OsStr::new(STATE_NAME))?
+                .ok_or_else(|| Error::Write {
+                    path: parent.host().join(STATE_NAME),
+                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                })?,
+        };
+        check_private(&dir)?;
+        Ok(StateDir { dir })
+    }
+
+    /// The host path of the state directory (/var/lib/docker-harden unless /var/lib is a
+    /// symlink inside the root).
+    pub fn host(&self) -> &Path {
+        self.dir.host()
+    }
+
+    fn backups(&self) -> Result<Option<Dir>> {
+        let dir = self.dir.subdir(OsStr::new(BACKUPS_NAME))?;
+        if let Some(dir) = &dir {
+            check_private(dir)?;
+        }
+        Ok(dir)
+    }
+
+    fn create_backups(&self) -> Result<Dir> {
+        match self.backups()? {
+            Some(dir) => Ok(dir),
+            None => self.dir.make_subdir(OsStr::new(BACKUPS_NAME), PRIVATE_MODE),
+        }
+    }
+
+    /// Takes the lock that one writing run holds for its whole length.
+    pub fn lock(&self) -> Result<Lock> {
+        let path = self.dir.host().join(LOCK_NAME);
+        let file = self.dir.open_regular_rw(OsStr::new(LOCK_NAME))?;
+        match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
+            Ok(mut lock) => {
+                let _ = lock.set_len(0);
+                let _ = writeln!(*lock, "{}", std::process::id());
+                Ok(Lock { _lock: lock })
+            }
+            Err((_, _)) => Err(Error::Locked {
+                path,
+                holder: self.lock_holder(),
+            }),
+        }
+    }
+
+    fn lock_holder(&self) -> String {
+        self.dir
+            .read(OsStr::new(LOCK_NAME))
+            .ok()
+            .flatten()
+            .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .map(|pid| format!(" by pid {pid}"))
+            .unwrap_or_default()
+    }
+
+    /// Whether another process holds the lock now (a run in progress), found without
+    /// writing anything: a shared lock on the existing lock file is refused while it is held.
+    pub fn locked_by_another(&self) -> Result<Option<Error>> {
+        if !self
+            .dir
+            .stat(OsStr::new(LOCK_NAME))?
+            .is_some_and(|m| m.kind == FileKind::File)
+        {
+            return Ok(None);
+        }
+        let file = self.dir.open_regular_rw(OsStr::new(LOCK_NAME))?;
+        match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockSharedNonblock) {
+            Ok(_) => Ok(None),
+            Err(_) => Ok(Some(Error::Locked {
+                path: self.dir.host().join(LOCK_NAME),
+                holder: self.lock_holder(),
+            })),
+        }
+    }
+}
+
+/// docker-harden's directories hold the originals of /etc's files and decide what rollback
+/// writes: a directory someone else owns or can write is not ours to trust.
+fn check_private(dir: &Dir) -> Result<()> {
+    let meta = dir.own_meta()?;
+    let euid = nix::unistd::geteuid().as_raw();
+    if meta.uid != euid || meta.mode & 0o022 != 0 {
+        return Err(Error::InvalidFile {
+            path: dir.host().to_path_buf(),
+            message: format!(
+                "docker-harden's own directory is owned by uid {} with mode {:04o}; it must be owned by uid {euid} and writable by no one else (it holds the backups rollback restores): remove it or fix its owner and mode",
+                meta.uid, meta.mode
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Held for the whole of a writing run.
+pub struct Lock {
+    _lock: nix::fcntl::Flock<File>,
+}
+
+/// Takes the writing lock, making the state directory when needed.
+pub fn lock(rootfs: &RootFs) -> Result<Lock> {
+    StateDir::create(rootfs)?.lock()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run directories.
+
+/// One saved run's directory.
+pub struct RunDir {
+    dir: Dir,
+}
+
+impl RunDir {
+    /// Its host path, for messages.
+    pub fn host(&self) -> &Path {
+        self.dir.host()
+    }
+
+    /// A file of the run, by its name relative to the run directory (`files/000`).
+    pub fn read(&self, relative: &str) -> Result<Option<Vec<u8>>> {
+        let (sub, name) = match relative.split_once('/') {
+            Some((sub, name)) => (Some(sub), name),
+            None => (None, relative),
+        };
+        match sub {
+            None => self.dir.read(OsStr::new(name)),
+            Some(sub) => match self.dir.subdir(OsStr::new(sub))? {
+                Some(dir) => dir.read(OsStr::new(name)),
+                None => Ok(None),
+            },
+        }
+    }
+
+    fn save_manifest(&self, manifest: &Manifest) -> Result<()> {
+        let text = serde_json::to_string_pretty(manifest).expect("manifest serialises");
+        self.dir
+            .write_atomic(
+                OsStr::new(MANIFEST),
+                text.as_bytes(),
+                0o600,
+                own_ids(),
+                false,
+            )
+            .map(drop)
+    }
+
+    /// Saves bytes privately under `sub/NAME`; returns the name relative to the run directory.
+    fn save_copy(&self, sub: &str, name: &str, bytes: &[u8]) -> Result<String> {
+        let dir = match self.dir.subdir(OsStr::new(sub))? {
+            Some(dir) => dir,
+            None => self.dir.make_subdir(OsStr::new(sub), PRIVATE_MODE)?,
+        };
+        dir.write_atomic(OsStr::new(name), bytes, 0o600, own_ids(), false)?;
+        Ok(format!("{sub}/{name}"))
+    }
+
+    /// Removes a run that never wrote a file of the host (its saving failed), so no record
+    /// of a run that did not happen is left.
+    fn discard(self, backups: &Dir, run_id: &str) {
+        for sub in [FILES, DRIFTED] {
+            if let Ok(Some(dir)) = self.dir.subdir(OsStr::new(sub)) {
+                for name in dir.names().unwrap_or_default() {
+                    let _ = dir.remove(&name);
+                }
+                let _ = self.dir.remove_empty_dir(OsStr::new(sub));
             }
         }
-    }
-    Err(Error::Usage("cannot find a free run ID".into()))
-}
-
-fn save_manifest(run_dir: &Path, manifest: &Manifest) -> Result<()> {
-    let path = run_dir.join(MANIFEST);
-    let text = serde_json::to_string_pretty(manifest).expect("manifest serialises");
-    safe_write::write_atomic(&path, text.as_bytes(), 0o600, 0, 0)
-        .or_else(|_| {
-            // Not root (tests as a user): keep the file ours.
-            let uid = nix::unistd::geteuid().as_raw();
-            let gid = nix::unistd::getegid().as_raw();
-            safe_write::write_atomic(&path, text.as_bytes(), 0o600, uid, gid)
-        })
-        .map_err(|source| Error::Write { path, source })
-}
-
-/// The current state of a file on disk, in the plan's terms.
-fn disk_state(rootfs: &RootFs, path: &Path) -> Result<PlannedFile> {
-    let real = rootfs.real(path);
-    match fs::symlink_metadata(&real) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(PlannedFile {
-            content: None,
-            mode: None,
-            owner: None,
-        }),
-        Err(source) => Err(Error::Read {
-            path: path.to_path_buf(),
-            source,
-        }),
-        Ok(m) => {
-            let meta = Meta::from_std(&m);
-            let content = if m.is_file() {
-                Some(fs::read(&real).map_err(|source| Error::Read {
-                    path: path.to_path_buf(),
-                    source,
-                })?)
-            } else {
-                None
-            };
-            Ok(PlannedFile {
-                content,
-                mode: Some(meta.mode),
-                owner: Some((meta.uid, meta.gid)),
-            })
+        for name in self.dir.names().unwrap_or_default() {
+            let _ = self.dir.remove(&name);
         }
+        let _ = backups.remove_empty_dir(OsStr::new(run_id));
     }
 }
 
-/// What a finished run did, for the report.
+fn own_ids() -> (u32, u32) {
+    (
+        nix::unistd::geteuid().as_raw(),
+        nix::unistd::getegid().as_raw(),
+    )
+}
+
+/// A saved run: its record, or why the record cannot be read.
+pub struct SavedRun {
+    pub run_id: String,
+    pub record: std::result::Result<Manifest, String>,
+}
+
+/// Run IDs are UTC timestamps with a counter for runs in the same second: their order.
+fn run_order(run_id: &str) -> (String, u64) {
+    match run_id.split_once('-') {
+        Some((stamp, n)) => (stamp.to_string(), n.parse().unwrap_or(u64::MAX)),
+        None => (run_id.to_string(), 0),
+    }
+}
+
+/// Every saved run, oldest first. A run whose manifest is missing or damaged is listed with
+/// the reason; it does not hide the others.
+pub fn list_runs(rootfs: &RootFs) -> Result<Vec<SavedRun>> {
+    let Some(state) = StateDir::open(rootfs)? else {
+        return Ok(Vec::new());
+    };
+    let Some(backups) = state.backups()? else {
+        return Ok(Vec::new());
+    };
+    let mut runs = Vec::new();
+    for name in backups.names()? {
+        let run_id = name.to_string_lossy().into_owned();
+        if run_id.starts_with('.') {
+            continue;
+        }
+        let record = read_manifest(&backups, &name, &run_id);
+        runs.push(SavedRun { run_id, record });
+    }
+    runs.sort_by_key(|r| run_order(&r.run_id));
+    Ok(runs)
+}
+
+fn read_manifest(
+    backups: &Dir,
+    name: &OsStr,
+    run_id: &str,
+) -> std::result::Result<Manifest, String> {
+    let dir = backups
+        .subdir(name)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "not a directory".to_string())?;
+    let bytes = dir
+        .read(OsStr::new(MANIFEST))
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            format!("no {MANIFEST} (a run stopped before it changed any file leaves this)")
+        })?;
+    let manifest: Manifest =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{MANIFEST} is damaged: {e}"))?;
+    if manifest.run_id != run_id {
+        return Err(format!(
+            "{MANIFEST} names run {}, not the directory's own",
+            manifest.run_id
+        ));
+    }
+    Ok(manifest)
+}
+
+/// The run to revert: the named one, or the latest readable one not rolled back yet.
+pub fn find_run(rootfs: &RootFs, run_id: Option<&str>) -> Result<(RunDir, Manifest)> {
+    let runs = list_runs(rootfs)?;
+    let chosen = match run_id {
+        Some(id) => runs.into_iter().find(|r| r.run_id == id).ok_or_else(|| {
+            Error::Usage(format!(
+                "no saved run {id} (see `docker-harden rollback --list`)"
+            ))
+        })?,
+        None => runs
+            .into_iter()
+            .rev()
+            .find(|r| {
+                r.record
+                    .as_ref()
+                    .is_ok_and(|m| m.status != RunStatus::RolledBack)
+            })
+            .ok_or_else(|| Error::Usage("no saved run to roll back".into()))?,
+    };
+    let manifest = chosen.record.map_err(|reason| Error::Rollback {
+        run: chosen.run_id.clone(),
+        reason,
+    })?;
+    Ok((open_run(rootfs, &chosen.run_id)?, manifest))
+}
+
+fn open_run(rootfs: &RootFs, run_id: &str) -> Result<RunDir> {
+    let missing = || Error::Usage(format!("no saved run {run_id}"));
+    let state = StateDir::open(rootfs)?.ok_or_else(missing)?;
+    let backups = state.backups()?.ok_or_else(missing)?;
+    let dir = backups.subdir(OsStr::new(run_id))?.ok_or_else(missing)?;
+    Ok(RunDir { dir })
+}
+
+/// A run that stopped while applying (killed, or the machine went down) and has not been
+/// rolled back: its files may be part written. Run with the lock held, or after
+/// `StateDir::locked_by_another` said no run is in progress.
+pub fn interrupted_run(rootfs: &RootFs) -> Result<Option<String>> {
+    Ok(list_runs(rootfs)?.into_iter().rev().find_map(|r| {
+        r.record
+            .ok()
+            .filter(|m| m.status == RunStatus::Applying)
+            .map(|m| m.run_id)
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Moving a file between two states: the one routine for applying, undoing and rolling back.
+
+/// The state of a file on disk, in the plan's terms, read without following a symlink in any
+/// component. A symlink or other non-file at the path has no content.
+pub fn disk_state(rootfs: &RootFs, path: &Path) -> Result<PlannedFile> {
+    let absent = PlannedFile {
+        content: None,
+        mode: None,
+        owner: None,
+    };
+    let (parent, name) = split(path)?;
+    let Some(dir) = rootfs.open_dir(parent)? else {
+        return Ok(absent);
+    };
+    let Some(meta) = dir.stat(name)? else {
+        return Ok(absent);
+    };
+    let content = match meta.kind {
+        FileKind::File => dir.read(name)?,
+        _ => None,
+    };
+    Ok(PlannedFile {
+        content,
+        mode: Some(meta.mode),
+        owner: Some((meta.uid, meta.gid)),
+    })
+}
+
+/// Whether the entry at `path` is a symlink (never followed, never written through).
+fn is_symlink(rootfs: &RootFs, path: &Path) -> Result<bool> {
+    let (parent, name) = split(path)?;
+    match rootfs.open_dir(parent)? {
+        Some(dir) => dir.is_symlink(name),
+        None => Ok(false),
+    }
+}
+
+/// Moves the file at `path` from `now` (what is on disk) to `to`, as whoever `as_user` says.
+/// Missing parent directories are made and recorded in `created`. With `keep_old`, a replaced
+/// file stays linked under a temporary name (returned) so the move can be undone by a rename.
+fn transition(
+    rootfs: &RootFs,
+    path: &Path,
+    now: &PlannedFile,
+    to: &PlannedFile,
+    as_user: Option<&Account>,
+    keep_old: bool,
+    created: &mut Vec<PathBuf>,
+) -> Result<Option<OsString>> {
+    let (parent, name) = split(path)?;
+    credentials::run_as(as_user, || {
+        let owner = to.owner.unwrap_or((0, 0));
+        match (&to.content, to.mode) {
+            (_, None) => {
+                if now.mode.is_some()
+                    && let Some(dir) = rootfs.open_dir(parent)?
+                {
+                    dir.remove(name)?;
+                }
+                Ok(None)
+            }
+            (Some(bytes), Some(mode)) if now.content.as_ref() != Some(bytes) => {
+                let dir = Dir::create(rootfs.root(), parent, NEW_DIR_MODE, created)?;
+                dir.write_atomic(name, bytes, mode, owner, keep_old)
+            }
+            (_, Some(mode)) => {
+                let dir = rootfs.open_dir(parent)?.ok_or_else(|| Error::Write {
+                    path: path.to_path_buf(),
+                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                })?;
+                dir.set_meta(name, mode, owner)?;
+                Ok(None)
+            }
+        }
+    })
+}
+
+/// Removes, deepest first, the directories made for a file, where they are still empty.
+fn remove_created_dirs(rootfs: &RootFs, dirs: &[PathBuf], as_user: Option<&Account>) {
+    for dir in dirs.iter().rev() {
+        let _ = credentials::run_as(as_user, || {
+            let (parent, name) = split(dir)?;
+            if let Some(parent) = rootfs.open_dir(parent)? {
+                parent.remove_empty_dir(name)?;
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Removes the temporary entries a killed or failed write left beside the files of a run.
+fn remove_temp_entries(rootfs: &RootFs, files: &[(PathBuf, Option<Account>)]) -> Result<()> {
+    let mut seen: Vec<&Path> = Vec::new();
+    for (path, as_user) in files {
+        let Some(parent) = path.parent() else {
+            continue;
+        };
+        if seen.contains(&parent) {
+            continue;
+        }
+        seen.push(parent);
+        credentials::run_as(as_user.as_ref(), || {
+            if let Some(dir) = rootfs.open_dir(parent)? {
+                for name in dir.temp_names()? {
+                    dir.remove(&name)?;
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Applying.
+
+/// What a run did, for the report.
 pub struct Applied {
     pub run_id: String,
-    pub run_dir: PathBuf,
+    pub run_dir: RunDir,
     pub manifest: Manifest,
 }
 
-/// Writes every change of the plan. Services are not touched here; see `finish`.
+/// Writes every change of the plan as one run: all of it, or, when a write fails, none of it
+/// (the writes before are undone and the error says so). Run with the lock held. The run is
+/// left `applying`: services are not touched here, and `commit` records that the whole run,
+/// services and health check included, went through.
 pub fn apply(
     rootfs: &RootFs,
     changes: &[FileChange],
@@ -233,7 +644,7 @@ pub fn apply(
             // A metadata-only change (chmod of a binary or socket): its content is not ours.
             now.content = None;
         }
-        if now != change.before {
+        if now != change.before || is_symlink(rootfs, &change.path)? {
             return Err(Error::InvalidFile {
                 path: change.path.clone(),
                 message: "changed since docker-harden read it; nothing was written, run again"
@@ -241,30 +652,160 @@ pub fn apply(
             });
         }
     }
-    let (run_id, run_dir) = new_run_dir(rootfs)?;
-    let files_dir = run_dir.join("files");
-    fs::DirBuilder::new()
-        .mode(0o700)
-        .create(&files_dir)
-        .map_err(|source| Error::Write {
-            path: files_dir.clone(),
-            source,
-        })?;
+    let state = StateDir::create(rootfs)?;
+    let backups = state.create_backups()?;
+    let (run_id, run_dir) = new_run_dir(&backups)?;
+    let mut manifest = match save_originals(&run_dir, changes, items_by_path) {
+        Ok(records) => Manifest {
+            run_id: run_id.clone(),
+            created: now().to_string(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            status: RunStatus::Applying,
+            daemon,
+            items,
+            services,
+            files: records,
+            created_dirs: Vec::new(),
+            rolled_back: None,
+            rollback_reason: None,
+            drifted_copies: Vec::new(),
+        },
+        Err(e) => {
+            run_dir.discard(&backups, &run_id);
+            return Err(e);
+        }
+    };
+    if let Err(e) = run_dir.save_manifest(&manifest) {
+        run_dir.discard(&backups, &run_id);
+        return Err(e);
+    }
 
+    // Each file's way back, as far as the run got.
+    let mut kept: Vec<Option<OsString>> = Vec::new();
+    let mut failure = None;
+    for (n, change) in changes.iter().enumerate() {
+        let mut created = Vec::new();
+        let step = transition(
+            rootfs,
+            &change.path,
+            &change.before,
+            &change.after,
+            change.as_user.as_ref(),
+            true,
+            &mut created,
+        );
+        if !created.is_empty() {
+            manifest.files[n].created_dirs = created;
+            // A run killed now must still know which directories are its own.
+            if let Err(e) = run_dir.save_manifest(&manifest) {
+                kept.push(step.as_ref().ok().cloned().flatten());
+                failure = Some(e);
+                break;
+            }
+        }
+        match step {
+            Ok(old) => kept.push(old),
+            Err(e) => {
+                kept.push(None);
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    let touched: Vec<(PathBuf, Option<Account>)> = changes
+        .iter()
+        .map(|c| (c.path.clone(), c.as_user.clone()))
+        .collect();
+    if let Some(cause) = failure {
+        let undone = undo(rootfs, changes, &kept, &manifest);
+        let _ = remove_temp_entries(rootfs, &touched[..kept.len()]);
+        return Err(match undone {
+            Ok(()) => {
+                manifest.status = RunStatus::RolledBack;
+                manifest.rolled_back = Some(now().to_string());
+                manifest.rollback_reason = Some(format!("undone by itself: {cause}"));
+                // Unrecorded, the run stays `applying`, and rollback finds nothing to do.
+                let _ = run_dir.save_manifest(&manifest);
+                Error::ApplyUndone {
+                    cause: cause.to_string(),
+                    run: run_id,
+                }
+            }
+            Err(undo_error) => Error::ApplyHalfDone {
+                cause: cause.to_string(),
+                run: run_id,
+                undo: undo_error.to_string(),
+            },
+        });
+    }
+    // Every file is written: the replaced originals are no longer needed for an undo (the
+    // backups serve rollback).
+    for (change, old) in changes.iter().zip(&kept) {
+        if let Some(old) = old {
+            let _ = credentials::run_as(change.as_user.as_ref(), || {
+                let (parent, _) = split(&change.path)?;
+                if let Some(dir) = rootfs.open_dir(parent)? {
+                    dir.remove(old)?;
+                }
+                Ok(())
+            });
+        }
+    }
+    Ok(Applied {
+        run_id,
+        run_dir,
+        manifest,
+    })
+}
+
+/// Records that the whole run went through.
+pub fn commit(applied: &mut Applied) -> Result<()> {
+    applied.manifest.status = RunStatus::Applied;
+    applied.run_dir.save_manifest(&applied.manifest)
+}
+
+/// A run directory with a fresh ID.
+fn new_run_dir(backups: &Dir) -> Result<(String, RunDir)> {
+    let stamp = now().strftime("%Y%m%dT%H%M%SZ").to_string();
+    for n in 0..1000 {
+        let id = if n == 0 {
+            stamp.clone()
+        } else {
+            format!("{stamp}-{n}")
+        };
+        if backups.stat(OsStr::new(&id))?.is_some() {
+            continue;
+        }
+        match backups.make_subdir(OsStr::new(&id), PRIVATE_MODE) {
+            Ok(dir) => return Ok((id, RunDir { dir })),
+            Err(Error::Write { source, .. })
+                if source.kind() == std::io::ErrorKind::AlreadyExists =>
+            {
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::Usage("cannot find a free run ID".into()))
+}
+
+/// Saves each original and what the run will write, and makes the records.
+fn save_originals(
+    run_dir: &RunDir,
+    changes: &[FileChange],
+    items_by_path: &dyn Fn(&Path) -> Vec<String>,
+) -> Result<Vec<FileRecord>> {
     let mut records = Vec::new();
     for (n, change) in changes.iter().enumerate() {
-        let backup = save_copy(
-            &run_dir,
-            &format!("files/{n:03}"),
-            change.before.content.as_deref(),
-        )?;
-        let written = match change.content_changed() {
-            true => save_copy(
-                &run_dir,
-                &format!("files/{n:03}.written"),
-                change.after.content.as_deref(),
-            )?,
-            false => None,
+        let backup = match change.before.content.as_deref() {
+            Some(bytes) => Some(run_dir.save_copy(FILES, &format!("{n:03}"), bytes)?),
+            None => None,
+        };
+        let written = match (change.content_changed(), change.after.content.as_deref()) {
+            (true, Some(bytes)) => {
+                Some(run_dir.save_copy(FILES, &format!("{n:03}.written"), bytes)?)
+            }
+            _ => None,
         };
         let (uid_after, gid_after) = change.after.owner.unwrap_or((0, 0));
         records.push(FileRecord {
@@ -281,160 +822,78 @@ pub fn apply(
             backup,
             written,
             items: items_by_path(&change.path),
+            as_user: change.as_user.clone(),
+            created_dirs: Vec::new(),
         });
     }
-    safe_write::sync_dir(&files_dir).map_err(|source| Error::Write {
-        path: files_dir.clone(),
-        source,
-    })?;
-    let mut manifest = Manifest {
-        run_id: run_id.clone(),
-        created: now().to_string(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        status: RunStatus::Applying,
-        daemon,
-        items,
-        services,
-        files: records,
-        created_dirs: Vec::new(),
-        rolled_back: None,
-        rollback_reason: None,
-    };
-    save_manifest(&run_dir, &manifest)?;
+    Ok(records)
+}
 
-    for change in changes {
-        let real = rootfs.real(&change.path);
-        if let Some(parent) = change.path.parent() {
-            create_parents(rootfs, parent, &mut manifest.created_dirs)?;
-        }
-        if !manifest.created_dirs.is_empty() {
-            save_manifest(&run_dir, &manifest)?;
-        }
-        let mode = change.after.mode.unwrap_or(0o644);
-        let (uid, gid) = change.after.owner.unwrap_or((0, 0));
-        let result = match &change.after.content {
-            Some(bytes) if change.content_changed() => {
-                safe_write::write_atomic(&real, bytes, mode, uid, gid)
-            }
-            _ => safe_write::set_meta(&real, mode, uid, gid),
+/// Undoes the first `kept.len()` changes, last first: a replaced file is renamed back from
+/// its kept link; anything else is moved back to its before state.
+fn undo(
+    rootfs: &RootFs,
+    changes: &[FileChange],
+    kept: &[Option<OsString>],
+    manifest: &Manifest,
+) -> Result<()> {
+    let mut first_error = None;
+    for (n, change) in changes.iter().enumerate().take(kept.len()).rev() {
+        let as_user = change.as_user.as_ref();
+        let result = match &kept[n] {
+            Some(old) => credentials::run_as(as_user, || {
+                let (parent, name) = split(&change.path)?;
+                let dir = rootfs.open_dir(parent)?.ok_or_else(|| Error::Write {
+                    path: change.path.clone(),
+                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                })?;
+                dir.rename(old, name)
+            }),
+            None => disk_state(rootfs, &change.path).and_then(|now| {
+                if now == change.before {
+                    return Ok(());
+                }
+                transition(
+                    rootfs,
+                    &change.path,
+                    &now,
+                    &change.before,
+                    as_user,
+                    false,
+                    &mut Vec::new(),
+                )
+                .map(drop)
+            }),
         };
-        result.map_err(|source| Error::Write {
-            path: change.path.clone(),
-            source,
-        })?;
+        if let Err(e) = result {
+            first_error.get_or_insert(e);
+            continue;
+        }
+        remove_created_dirs(rootfs, &manifest.files[n].created_dirs, as_user);
     }
-    manifest.status = RunStatus::Applied;
-    save_manifest(&run_dir, &manifest)?;
-    Ok(Applied {
-        run_id,
-        run_dir,
-        manifest,
-    })
-}
-
-/// Saves bytes privately in the run directory; returns the relative name.
-fn save_copy(run_dir: &Path, name: &str, bytes: Option<&[u8]>) -> Result<Option<String>> {
-    let Some(bytes) = bytes else { return Ok(None) };
-    let path = run_dir.join(name);
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
-    f.set_permissions(fs::Permissions::from_mode(0o600))
-        .and_then(|_| f.write_all(bytes))
-        .and_then(|_| f.sync_all())
-        .map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
-    Ok(Some(name.to_string()))
-}
-
-/// What the run wrote to a file, when a copy was kept.
-pub fn written_copy(run_dir: &Path, record: &FileRecord) -> Option<Vec<u8>> {
-    record
-        .written
-        .as_ref()
-        .and_then(|name| fs::read(run_dir.join(name)).ok())
-}
-
-/// Creates the missing directories above a file. Each new directory belongs to whoever owns
-/// its parent: under /etc that is root, under a rootless user's ~/.config the user, whose
-/// daemon must be able to read its own configuration directory.
-fn create_parents(rootfs: &RootFs, dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
-    if rootfs.real(dir).exists() {
-        return Ok(());
+    match first_error {
+        None => Ok(()),
+        Some(e) => Err(e),
     }
-    if let Some(parent) = dir.parent() {
-        create_parents(rootfs, parent, created)?;
-    }
-    let failed = |source| Error::Write {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let real = rootfs.real(dir);
-    fs::DirBuilder::new()
-        .mode(0o755)
-        .create(&real)
-        .map_err(failed)?;
-    if let Some(parent) = real.parent() {
-        let owner = fs::metadata(parent).map_err(failed)?;
-        std::os::unix::fs::chown(&real, Some(owner.uid()), Some(owner.gid())).map_err(failed)?;
-    }
-    created.push(dir.to_path_buf());
-    Ok(())
-}
-
-/// Records how the services went.
-pub fn mark(run_dir: &Path, manifest: &mut Manifest, status: RunStatus) -> Result<()> {
-    manifest.status = status;
-    save_manifest(run_dir, manifest)
 }
 
 // ---------------------------------------------------------------------------------------------
-// Saved runs and rollback.
+// Rollback.
 
-pub fn list_runs(rootfs: &RootFs) -> Result<Vec<Manifest>> {
-    let mut runs = Vec::new();
-    for name in rootfs.list_dir(Path::new(BACKUPS_DIR))? {
-        let path = rootfs
-            .real(Path::new(BACKUPS_DIR))
-            .join(&name)
-            .join(MANIFEST);
-        let Ok(text) = fs::read_to_string(&path) else {
-            continue;
-        };
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| Error::InvalidFile {
-            path: PathBuf::from(format!("{BACKUPS_DIR}/{name}/{MANIFEST}")),
-            message: e.to_string(),
-        })?;
-        runs.push(manifest);
-    }
-    runs.sort_by(|a, b| a.created.cmp(&b.created).then(a.run_id.cmp(&b.run_id)));
-    Ok(runs)
+/// What the run wrote to a file, when a copy was kept.
+pub fn written_copy(run_dir: &RunDir, record: &FileRecord) -> Option<Vec<u8>> {
+    record
+        .written
+        .as_ref()
+        .and_then(|name| run_dir.read(name).ok().flatten())
 }
 
-/// The run to revert: the named one, or the latest that has not been rolled back.
-pub fn find_run(rootfs: &RootFs, run_id: Option<&str>) -> Result<(PathBuf, Manifest)> {
-    let runs = list_runs(rootfs)?;
-    let manifest = match run_id {
-        Some(id) => runs.into_iter().find(|m| m.run_id == id).ok_or_else(|| {
-            Error::Usage(format!(
-                "no saved run {id} (see `docker-harden rollback --list`)"
-            ))
-        })?,
-        None => runs
-            .into_iter()
-            .rev()
-            .find(|m| m.status != RunStatus::RolledBack)
-            .ok_or_else(|| Error::Usage("no saved run to roll back".into()))?,
-    };
-    let dir = rootfs.real(Path::new(BACKUPS_DIR)).join(&manifest.run_id);
-    Ok((dir, manifest))
+/// The original the run saved of a file, when it had content.
+pub fn backup_copy(run_dir: &RunDir, record: &FileRecord) -> Option<Vec<u8>> {
+    record
+        .backup
+        .as_ref()
+        .and_then(|name| run_dir.read(name).ok().flatten())
 }
 
 /// One file's way back: what is there now and what will be restored.
@@ -442,22 +901,81 @@ pub struct Reversal {
     pub record: FileRecord,
     pub now: PlannedFile,
     pub restore: PlannedFile,
-    /// Why the file no longer matches what the run wrote, if it does not.
+    /// Why the file is neither as the run left it nor as it was before, if it is not.
     pub drift: Option<String>,
+    /// What of the file's before state cannot be restored, and why.
+    pub note: Option<String>,
 }
 
+impl Reversal {
+    /// Nothing to do: the file is already as it was before the run.
+    pub fn is_restored(&self) -> bool {
+        self.now == self.restore
+            || (self.record.metadata_only()
+                && (self.now.mode, self.now.owner) == (self.restore.mode, self.restore.owner))
+    }
+}
+
+/// Whether `now` is the state described by (checksum, mode, owner).
+fn matches(
+    now: &PlannedFile,
+    (sha, mode, owner): (Option<&str>, Option<u32>, Option<(u32, u32)>),
+    metadata_only: bool,
+) -> bool {
+    if now.mode.is_none() || mode.is_none() {
+        return now.mode.is_none() && mode.is_none();
+    }
+    let content_same = metadata_only || now.content.as_deref().map(sha256).as_deref() == sha;
+    content_same && now.mode == mode && now.owner == owner
+}
+
+/// How the file differs from what the run left.
+fn describe_drift(record: &FileRecord, now: &PlannedFile) -> String {
+    let mut drift = Vec::new();
+    let Some(mode) = now.mode else {
+        return "file was removed".into();
+    };
+    if !record.metadata_only() && now.content.as_deref().map(sha256) != record.sha256_after {
+        drift.push("content changed".to_string());
+    }
+    if mode != record.mode_after {
+        drift.push(format!(
+            "mode is {mode:04o}, the run set {:04o}",
+            record.mode_after
+        ));
+    }
+    if let Some(owner) = now.owner
+        && owner != (record.uid_after, record.gid_after)
+    {
+        drift.push(format!(
+            "owner is {}:{}, the run set {}:{}",
+            owner.0, owner.1, record.uid_after, record.gid_after
+        ));
+    }
+    drift.join("; ")
+}
+
+/// Each file of the run with its way back. Nothing is written. A file at its after state or
+/// still at its before state (a run that stopped before it got there) is not drift; anything
+/// else is. A path that now goes through a symlink, or holds something other than a regular
+/// file where content must be restored, is refused for every file: rollback writes nothing it
+/// could not finish.
 pub fn plan_rollback(
     rootfs: &RootFs,
-    run_dir: &Path,
+    run_dir: &RunDir,
     manifest: &Manifest,
 ) -> Result<Vec<Reversal>> {
     let mut out = Vec::new();
     for record in &manifest.files {
         let now = disk_state(rootfs, &record.path)?;
         let restore_content = match &record.backup {
-            Some(name) => Some(fs::read(run_dir.join(name)).map_err(|source| Error::Read {
-                path: run_dir.join(name),
-                source,
+            Some(name) => Some(run_dir.read(name)?.ok_or_else(|| Error::Rollback {
+                run: manifest.run_id.clone(),
+                reason: format!(
+                    "the saved copy of {} ({}/{name}) is missing",
+                    record.path.display(),
+                    run_dir.host().display()
+                ),
             })?),
             None => None,
         };
@@ -472,77 +990,116 @@ pub fn plan_rollback(
                 ),
             });
         }
-        let restore = PlannedFile {
+        let mut restore = PlannedFile {
             content: restore_content,
             mode: record.mode,
             owner: record.uid.zip(record.gid),
         };
-        let mut drift = Vec::new();
-        let metadata_only =
-            record.sha256_before.is_none() && record.sha256_after.is_none() && record.existed;
-        if !metadata_only && now.content.as_deref().map(sha256) != record.sha256_after {
-            drift.push("content changed".to_string());
-        }
-        if now.mode != Some(record.mode_after) && now.mode.is_some() {
-            drift.push(format!(
-                "mode is {:04o}, the run set {:04o}",
-                now.mode.unwrap_or(0),
-                record.mode_after
-            ));
-        }
-        if now.mode.is_none() {
-            drift.push("file was removed".into());
-        }
-        if let Some(owner) = now.owner
-            && owner != (record.uid_after, record.gid_after)
+        let mut note = None;
+        if let (Some(user), Some(owner)) = (&record.as_user, restore.owner)
+            && owner != (user.uid, user.gid)
         {
-            drift.push(format!(
-                "owner is {}:{}, the run set {}:{}",
-                owner.0, owner.1, record.uid_after, record.gid_after
+            // Restored as the user, who cannot give the file back to its old owner; and root
+            // gives nothing in a user's directory away.
+            restore.owner = Some((user.uid, user.gid));
+            note = Some(format!(
+                "stays owned by {user}: it was {}:{} before the run, and docker-harden changes {}'s files only as {}",
+                owner.0, owner.1, user.name, user.name
             ));
         }
+        if is_symlink(rootfs, &record.path)? {
+            return Err(Error::SymlinkRefused {
+                path: record.path.clone(),
+                expected: "file",
+                why: "rollback restores files in place and never writes through a symlink; put the file back (or remove the symlink), then roll back again",
+            });
+        }
+        if let Some(meta_kind) = now_kind(rootfs, &record.path)?
+            && meta_kind != FileKind::File
+            && restore.content.is_some()
+        {
+            return Err(Error::Rollback {
+                run: manifest.run_id.clone(),
+                reason: format!(
+                    "{} is no longer a regular file; move it away, then roll back again",
+                    record.path.display()
+                ),
+            });
+        }
+        let metadata_only = record.metadata_only();
+        let at_after = matches(&now, record.after(), metadata_only);
+        let at_before = matches(&now, record.before(), metadata_only);
+        let drift = (!at_after && !at_before).then(|| describe_drift(record, &now));
         out.push(Reversal {
             record: record.clone(),
             now,
             restore,
-            drift: (!drift.is_empty()).then(|| drift.join("; ")),
+            drift,
+            note,
         });
     }
     Ok(out)
 }
 
+fn now_kind(rootfs: &RootFs, path: &Path) -> Result<Option<FileKind>> {
+    let (parent, name) = split(path)?;
+    match rootfs.open_dir(parent)? {
+        Some(dir) => Ok(dir.stat(name)?.map(|m| m.kind)),
+        None => Ok(None),
+    }
+}
+
+/// Restores every file of the run. Files an operator changed after the run (drifted, which
+/// only `--force` gets here) are first copied into the run directory, so nothing is lost;
+/// the copies are returned. Leftover temporary entries of an interrupted run are removed. A
+/// failure stops the rollback with the run still recorded as before: every file is then at
+/// its before or after state, and rollback can be run again.
 pub fn apply_rollback(
     rootfs: &RootFs,
-    run_dir: &Path,
+    run_dir: &RunDir,
     manifest: &mut Manifest,
     reversals: &[Reversal],
-) -> Result<()> {
-    for r in reversals {
-        let real = rootfs.real(&r.record.path);
-        let result = match (&r.restore.content, r.restore.mode, r.restore.owner) {
-            (Some(bytes), Some(mode), Some((uid, gid))) => {
-                if r.now.content.as_deref() == Some(bytes.as_slice()) {
-                    safe_write::set_meta(&real, mode, uid, gid)
-                } else {
-                    safe_write::write_atomic(&real, bytes, mode, uid, gid)
-                }
-            }
-            (None, Some(mode), Some((uid, gid))) => safe_write::set_meta(&real, mode, uid, gid),
-            (_, None, _) => match fs::symlink_metadata(&real) {
-                Ok(_) => safe_write::remove(&real),
-                Err(_) => Ok(()),
-            },
-            _ => Ok(()),
-        };
-        result.map_err(|source| Error::Write {
-            path: r.record.path.clone(),
-            source,
-        })?;
+) -> Result<Vec<DriftedCopy>> {
+    let mut copies = Vec::new();
+    for (n, r) in reversals.iter().enumerate() {
+        if let (Some(_), Some(bytes)) = (&r.drift, &r.now.content) {
+            let copy = run_dir.save_copy(DRIFTED, &format!("{n:03}"), bytes)?;
+            copies.push(DriftedCopy {
+                path: r.record.path.clone(),
+                copy,
+            });
+        }
     }
-    for dir in manifest.created_dirs.iter().rev() {
-        // Only if empty: something else may have been put there since.
-        let _ = fs::remove_dir(rootfs.real(dir));
+    if !copies.is_empty() {
+        manifest.drifted_copies.extend(copies.iter().cloned());
+        run_dir.save_manifest(manifest)?;
     }
+    for r in reversals.iter().rev() {
+        if r.is_restored() {
+            continue;
+        }
+        // A metadata-only record has no content to restore: only the mode and owner go back.
+        transition(
+            rootfs,
+            &r.record.path,
+            &r.now,
+            &r.restore,
+            r.record.as_user.as_ref(),
+            false,
+            &mut Vec::new(),
+        )?;
+    }
+    for r in reversals.iter().rev() {
+        remove_created_dirs(rootfs, &r.record.created_dirs, r.record.as_user.as_ref());
+    }
+    remove_created_dirs(rootfs, &manifest.created_dirs, None);
+    let touched: Vec<(PathBuf, Option<Account>)> = reversals
+        .iter()
+        .map(|r| (r.record.path.clone(), r.record.as_user.clone()))
+        .collect();
+    remove_temp_entries(rootfs, &touched)?;
     manifest.rolled_back = Some(now().to_string());
-    mark(run_dir, manifest, RunStatus::RolledBack)
+    manifest.status = RunStatus::RolledBack;
+    run_dir.save_manifest(manifest)?;
+    Ok(copies)
 }

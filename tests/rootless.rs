@@ -230,7 +230,8 @@ fn daemon_selector_picks_one_and_unknown_daemons_are_errors() {
 
 #[test]
 fn fix_writes_the_users_files_as_the_user_and_rolls_back_byte_for_byte() {
-    let host = host();
+    // Her daemon.json is hers, as a rootless setup makes it.
+    let host = host().owner(ALICE_JSON, ALICE_UID, ALICE_UID);
     let before = host.snapshot();
     let run = host.run(&[
         "fix",
@@ -410,7 +411,7 @@ fn runner() -> RecordingRunner {
 
 #[test]
 fn live_rootless_daemon_is_asked_at_its_socket_and_restarted_by_its_users_manager() {
-    let host = with_processes(host());
+    let host = with_processes(host().owner(ALICE_JSON, ALICE_UID, ALICE_UID));
     let engine = PerSocket {
         asked: Mutex::new(Vec::new()),
     };

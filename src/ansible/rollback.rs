@@ -17,13 +17,14 @@ pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
     let rootfs = env.settings.rootfs.clone();
     let runs = transaction::list_runs(&rootfs)?;
     let target = match &args.run_id {
-        Some(id) => runs.iter().find(|m| m.run_id == *id).ok_or_else(|| {
+        Some(id) => runs.iter().find(|r| r.run_id == *id).ok_or_else(|| {
             Error::Usage(format!(
                 "no saved run {id} under {}",
                 transaction::BACKUPS_DIR
             ))
         })?,
-        None => match runs.last() {
+        // A damaged record does not block the runs before it.
+        None => match runs.iter().rev().find(|r| r.record.is_ok()) {
             Some(latest) => latest,
             None => {
                 return Ok(ModuleResult {
@@ -34,7 +35,16 @@ pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
         },
     };
     let run_id = target.run_id.clone();
-    if target.status == RunStatus::RolledBack {
+    let status = match &target.record {
+        Ok(manifest) => manifest.status,
+        Err(reason) => {
+            return Err(Error::Rollback {
+                run: run_id,
+                reason: reason.clone(),
+            });
+        }
+    };
+    if status == RunStatus::RolledBack {
         return Ok(ModuleResult {
             msg: format!("run {run_id} is already rolled back"),
             run_id: Some(run_id),
@@ -73,14 +83,21 @@ pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
             drifted.join("; ")
         ));
     }
+    warnings.extend(reversals.iter().filter_map(|r| {
+        r.note
+            .as_ref()
+            .map(|n| format!("{}: {n}", r.record.path.display()))
+    }));
     let diff = if args.diff {
         let names = Facts::names_only(&rootfs)?;
         let back: Vec<FileChange> = reversals
             .iter()
+            .filter(|r| !r.is_restored())
             .map(|r| FileChange {
                 path: r.record.path.clone(),
                 before: r.now.clone(),
                 after: r.restore.clone(),
+                as_user: r.record.as_user.clone(),
             })
             .collect();
         Some(diff::entries(&back, &names))

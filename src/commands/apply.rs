@@ -16,16 +16,18 @@ use crate::plan::ServiceAction;
 use crate::playbook::{Kind, Playbook};
 use crate::rsyslog;
 use crate::services::{self, AuditSync};
-use crate::transaction::Manifest;
-use crate::transaction::{self, Applied};
+use crate::transaction::{self, Applied, Manifest, RunDir};
 
 use super::Env;
 
 /// The daemon.json dockerd will read after the run.
 pub fn final_json(facts: &Facts) -> Map<String, Value> {
     let path = &facts.daemon.config_file_resolved;
-    std::fs::read(facts.rootfs.real(path))
+    facts
+        .rootfs
+        .read(path)
         .ok()
+        .flatten()
         .and_then(|b| daemon_json::parse(&String::from_utf8_lossy(&b)).ok())
         .unwrap_or_default()
 }
@@ -74,11 +76,7 @@ pub fn watches_to_load(playbook: &Playbook, facts: &Facts, item_ids: &[String]) 
 
 /// Audit watches to remove after a rollback: loaded watches on the paths the run's rules files
 /// added, which are no longer persistent. `facts` are gathered after the files were restored.
-pub fn watches_to_unload(
-    facts: &Facts,
-    run_dir: &std::path::Path,
-    manifest: &Manifest,
-) -> Vec<Watch> {
+pub fn watches_to_unload(facts: &Facts, run_dir: &RunDir, manifest: &Manifest) -> Vec<Watch> {
     let LoadedRules::Loaded {
         watches: loaded, ..
     } = &facts.audit.loaded
@@ -97,12 +95,7 @@ pub fn watches_to_unload(
         .filter(|r| r.path.to_string_lossy().ends_with(".rules"))
     {
         let written = text(transaction::written_copy(run_dir, record));
-        let before = text(
-            record
-                .backup
-                .as_ref()
-                .and_then(|b| std::fs::read(run_dir.join(b)).ok()),
-        );
+        let before = text(transaction::backup_copy(run_dir, record));
         let before_watches = audit_rules::watches(&before);
         for (_, added) in audit_rules::watches(&written) {
             if before_watches.iter().any(|(_, w)| w.covers(&added.path))
@@ -184,7 +177,7 @@ pub fn roll_back_automatically(
             run: applied.run_id.clone(),
             restarted: format!(
                 "could NOT restore every file: {e}; restore by hand from {}",
-                applied.run_dir.display()
+                applied.run_dir.host().display()
             ),
             journal: health::journal_tail(env.runner),
         };

@@ -163,6 +163,7 @@ pub fn services_note(env: &mut Env<'_>, plan: &Plan) -> Result<()> {
 pub fn run(env: &mut Env<'_>, args: &DiffArgs) -> Result<i32> {
     env.local_engine_only("diff")?;
     let selection = env.selection(&args.selectors)?;
+    env.refuse_interrupted("diff")?;
     let daemon = env.daemon()?;
     let facts = env.gather(&daemon)?;
     let findings = env.evaluate(&facts, &selection);

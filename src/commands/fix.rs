@@ -27,6 +27,7 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
     if !(args.yes || terminal) {
         return Err(Error::NoTerminal);
     }
+    env.refuse_interrupted("fix")?;
     let daemon = env.daemon()?;
     let facts = env.gather(&daemon)?;
     let findings = env.evaluate(&facts, &selection);
@@ -99,6 +100,14 @@ pub fn apply_plan(
     let settings = env.settings;
     let rootfs = &settings.rootfs;
     let _lock = transaction::lock(rootfs)?;
+    // Under the lock, any run still `applying` was interrupted: never stack a run on it.
+    if let Some(run) = transaction::interrupted_run(rootfs)? {
+        return Err(Error::Interrupted {
+            run,
+            command: settings.invoked_as.into(),
+            next: "fix".into(),
+        });
+    }
     let actions = plan::collapse(&plan.actions);
     if settings.live
         && let Some(n) = apply::containers_stopped_by_restart(facts, &actions)
@@ -133,11 +142,10 @@ pub fn apply_plan(
         )?;
         writeln!(
             env.out,
-            "run {}: changed {} file(s); originals saved in {}/{} (undo with `{} rollback {}`)",
+            "run {}: changed {} file(s); originals saved in {} (undo with `{} rollback {}`)",
             applied.run_id,
             plan.changes.len(),
-            transaction::BACKUPS_DIR,
-            applied.run_id,
+            applied.run_dir.host().display(),
             settings.invoked_as,
             applied.run_id
         )?;
@@ -173,7 +181,14 @@ pub fn apply_plan(
     } else {
         services_note(env, plan)?;
     }
-    Ok(record.map(|applied| applied.run_id))
+    match record {
+        Some(mut applied) => {
+            // The services and their health check went through too: the run is whole.
+            transaction::commit(&mut applied)?;
+            Ok(Some(applied.run_id))
+        }
+        None => Ok(None),
+    }
 }
 
 fn exit_code(findings: &[Finding]) -> i32 {

@@ -153,6 +153,27 @@ impl Env<'_> {
 }
 
 impl Env<'_> {
+    /// Refuses to plan on top of a run that was interrupted while applying: its files may be
+    /// half written, and a new run's backups would save that state as the "original". A run
+    /// in progress in another process is reported as such. Nothing is written.
+    pub fn refuse_interrupted(&self, next: &str) -> Result<()> {
+        let rootfs = &self.settings.rootfs;
+        let Some(state) = crate::transaction::StateDir::open(rootfs)? else {
+            return Ok(());
+        };
+        if let Some(busy) = state.locked_by_another()? {
+            return Err(busy);
+        }
+        match crate::transaction::interrupted_run(rootfs)? {
+            Some(run) => Err(crate::error::Error::Interrupted {
+                run,
+                command: self.settings.invoked_as.into(),
+                next: next.into(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Refuses a command that works on this host's files when the engine in use is another
     /// host's. Under --root no engine is asked, so there is nothing to mistake.
     pub fn local_engine_only(&self, command: &str) -> Result<()> {

@@ -151,12 +151,7 @@ pub fn edit_daemon_json(
     if current.as_deref() == Some(new_text.as_str()) {
         return Ok(false);
     }
-    ws.write_owned(
-        &path,
-        new_text,
-        DAEMON_JSON_MODE,
-        facts.instance.file_owner(),
-    );
+    ws.write_daemon_file(&path, new_text, DAEMON_JSON_MODE);
     Ok(true)
 }
 

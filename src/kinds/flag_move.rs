@@ -127,12 +127,7 @@ pub fn plan(facts: &Facts, ws: &mut Workspace, key: &str) -> Result<Option<Servi
         let text = format!(
             "# Managed by docker-harden: settings moved from dockerd's command line to daemon.json.\n[Service]\nExecStart=\nExecStart={line}\n"
         );
-        ws.write_owned(
-            &facts.instance.flags_dropin(),
-            text,
-            DROPIN_MODE,
-            facts.instance.file_owner(),
-        );
+        ws.write_daemon_file(&facts.instance.flags_dropin(), text, DROPIN_MODE);
         unit_changed = true;
     }
     // Flags from DOCKER_OPTS / OPTIONS: remove them from the variable.
