@@ -743,7 +743,7 @@ mod tests {
         let err = dir.read(OsStr::new("fifo")).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "/fifo: not a regular file (a FIFO); docker-harden reads only regular files"
+            "/fifo: expected a regular file, found a FIFO"
         );
         assert!(matches!(
             dir.open_regular_rw(OsStr::new("fifo")),

@@ -256,16 +256,15 @@ impl Choice {
             .join("contexts/meta")
             .join(context_dir(name))
             .join("meta.json");
-        let text = match std::fs::read_to_string(&meta) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let text = match crate::input::read_file(&meta)? {
+            Some(bytes) => crate::rootfs::text_from_bytes(&meta, bytes)?,
+            None => {
                 return Err(Error::UnknownContext {
                     name: name.to_string(),
                     named_by: named_by.to_string(),
                     path: meta,
                 });
             }
-            Err(source) => return Err(Error::Read { path: meta, source }),
         };
         let value = parse_json(&meta, &text)?;
         let host = value
@@ -290,15 +289,9 @@ impl Choice {
 
 /// `currentContext` of a client configuration file; none when the file does not exist.
 fn current_context(config: &Path) -> Result<Option<String>> {
-    let text = match std::fs::read_to_string(config) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(Error::Read {
-                path: config.to_path_buf(),
-                source,
-            });
-        }
+    let text = match crate::input::read_file(config)? {
+        Some(bytes) => crate::rootfs::text_from_bytes(config, bytes)?,
+        None => return Ok(None),
     };
     Ok(parse_json(config, &text)?
         .get("currentContext")

@@ -94,7 +94,7 @@ pub enum Error {
         expected: &'static str,
         why: &'static str,
     },
-    #[error("{path}: not a regular file ({found}); docker-harden reads only regular files")]
+    #[error("{path}: expected a regular file, found {found}")]
     NotRegularFile { path: PathBuf, found: &'static str },
     #[error("{path}: {size} bytes, more than the {limit} bytes docker-harden reads from one file")]
     FileTooLarge {

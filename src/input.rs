@@ -10,9 +10,10 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// The largest file docker-harden reads. The biggest legitimate inputs (an /etc/passwd with
-/// tens of thousands of accounts, a long audit rules file) stay well below it.
-pub const MAX_FILE_BYTES: u64 = 8 << 20;
+/// The largest file docker-harden reads. The biggest legitimate inputs (dpkg's status file
+/// on a host with thousands of packages, an /etc/passwd with tens of thousands of accounts)
+/// stay well below it.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
 /// What a file is, in words, when it is not a regular file.
 pub fn kind_name(file_type: std::fs::FileType) -> &'static str {
@@ -124,7 +125,7 @@ mod tests {
         let err = read_file(Path::new("/dev/zero")).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "/dev/zero: not a regular file (a character device); docker-harden reads only regular files"
+            "/dev/zero: expected a regular file, found a character device"
         );
     }
 

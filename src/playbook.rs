@@ -486,10 +486,7 @@ fn read_with_includes(path: &Path, depth: usize) -> Result<RawPlaybook> {
             message: "includes nest too deeply (a loop?)".into(),
         });
     }
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::input::read_text_file(path)?;
     let raw = parse_raw(&path.display().to_string(), &text)?;
     resolve_include(raw, path.parent().unwrap_or(Path::new(".")), depth)
 }

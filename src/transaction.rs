@@ -501,6 +501,32 @@ pub fn interrupted_run(rootfs: &RootFs) -> Result<Option<String>> {
     }))
 }
 
+/// Whether every file of an interrupted run is still as it was before the run: it stopped
+/// before it changed anything (or undid itself and could not record it), so there is
+/// nothing to recover.
+pub fn changed_nothing(rootfs: &RootFs, run_id: &str) -> Result<bool> {
+    let (run_dir, manifest) = find_run(rootfs, Some(run_id))?;
+    Ok(plan_rollback(rootfs, &run_dir, &manifest)?
+        .iter()
+        .all(Reversal::is_restored))
+}
+
+/// Records an interrupted run that changed nothing as rolled back. Run with the lock held.
+pub fn close_untouched(rootfs: &RootFs, run_id: &str) -> Result<()> {
+    let (run_dir, mut manifest) = find_run(rootfs, Some(run_id))?;
+    manifest.status = RunStatus::RolledBack;
+    manifest.rolled_back = Some(now().to_string());
+    manifest.rollback_reason =
+        Some("interrupted before it changed any file; closed by the next run".into());
+    let touched: Vec<(PathBuf, Option<Account>)> = manifest
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.as_user.clone()))
+        .collect();
+    remove_temp_entries(rootfs, &touched)?;
+    run_dir.save_manifest(&manifest)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Moving a file between two states: the one routine for applying, undoing and rolling back.
 
@@ -539,6 +565,24 @@ fn is_symlink(rootfs: &RootFs, path: &Path) -> Result<bool> {
     }
 }
 
+/// A replaced file, still linked under a temporary name beside its successor: the write is
+/// undone by renaming it back, which needs no space on a full disk.
+struct KeptOriginal {
+    dir: Dir,
+    name: OsString,
+    kept: OsString,
+}
+
+impl KeptOriginal {
+    fn restore(&self, as_user: Option<&Account>) -> Result<()> {
+        credentials::run_as(as_user, || self.dir.rename(&self.kept, &self.name))
+    }
+
+    fn release(&self, as_user: Option<&Account>) -> Result<()> {
+        credentials::run_as(as_user, || self.dir.remove(&self.kept))
+    }
+}
+
 /// Moves the file at `path` from `now` (what is on disk) to `to`, as whoever `as_user` says.
 /// Missing parent directories are made and recorded in `created`. With `keep_old`, a replaced
 /// file stays linked under a temporary name (returned) so the move can be undone by a rename.
@@ -550,7 +594,7 @@ fn transition(
     as_user: Option<&Account>,
     keep_old: bool,
     created: &mut Vec<PathBuf>,
-) -> Result<Option<OsString>> {
+) -> Result<Option<KeptOriginal>> {
     let (parent, name) = split(path)?;
     credentials::run_as(as_user, || {
         let owner = to.owner.unwrap_or((0, 0));
@@ -565,7 +609,13 @@ fn transition(
             }
             (Some(bytes), Some(mode)) if now.content.as_ref() != Some(bytes) => {
                 let dir = Dir::create(rootfs.root(), parent, NEW_DIR_MODE, created)?;
-                dir.write_atomic(name, bytes, mode, owner, keep_old)
+                Ok(dir
+                    .write_atomic(name, bytes, mode, owner, keep_old)?
+                    .map(|kept| KeptOriginal {
+                        dir,
+                        name: name.to_os_string(),
+                        kept,
+                    }))
             }
             (_, Some(mode)) => {
                 let dir = rootfs.open_dir(parent)?.ok_or_else(|| Error::Write {
@@ -623,6 +673,8 @@ pub struct Applied {
     pub run_id: String,
     pub run_dir: RunDir,
     pub manifest: Manifest,
+    /// Temporary entries the run could not remove, with why.
+    pub litter: Vec<String>,
 }
 
 /// Writes every change of the plan as one run: all of it, or, when a write fails, none of it
@@ -652,6 +704,13 @@ pub fn apply(
             });
         }
     }
+    let touched: Vec<(PathBuf, Option<Account>)> = changes
+        .iter()
+        .map(|c| (c.path.clone(), c.as_user.clone()))
+        .collect();
+    // Under the lock no other run writes: a temporary entry beside these files is litter of
+    // a run that was killed or could not clean up.
+    remove_temp_entries(rootfs, &touched)?;
     let state = StateDir::create(rootfs)?;
     let backups = state.create_backups()?;
     let (run_id, run_dir) = new_run_dir(&backups)?;
@@ -681,7 +740,7 @@ pub fn apply(
     }
 
     // Each file's way back, as far as the run got.
-    let mut kept: Vec<Option<OsString>> = Vec::new();
+    let mut kept: Vec<Option<KeptOriginal>> = Vec::new();
     let mut failure = None;
     for (n, change) in changes.iter().enumerate() {
         let mut created = Vec::new();
@@ -698,7 +757,7 @@ pub fn apply(
             manifest.files[n].created_dirs = created;
             // A run killed now must still know which directories are its own.
             if let Err(e) = run_dir.save_manifest(&manifest) {
-                kept.push(step.as_ref().ok().cloned().flatten());
+                kept.push(step.ok().flatten());
                 failure = Some(e);
                 break;
             }
@@ -712,10 +771,6 @@ pub fn apply(
             }
         }
     }
-    let touched: Vec<(PathBuf, Option<Account>)> = changes
-        .iter()
-        .map(|c| (c.path.clone(), c.as_user.clone()))
-        .collect();
     if let Some(cause) = failure {
         let undone = undo(rootfs, changes, &kept, &manifest);
         let _ = remove_temp_entries(rootfs, &touched[..kept.len()]);
@@ -739,22 +794,21 @@ pub fn apply(
         });
     }
     // Every file is written: the replaced originals are no longer needed for an undo (the
-    // backups serve rollback).
+    // backups serve rollback). One that cannot be removed is only litter, which the next
+    // run writing there (or a rollback) removes; it is named.
+    let mut litter = Vec::new();
     for (change, old) in changes.iter().zip(&kept) {
-        if let Some(old) = old {
-            let _ = credentials::run_as(change.as_user.as_ref(), || {
-                let (parent, _) = split(&change.path)?;
-                if let Some(dir) = rootfs.open_dir(parent)? {
-                    dir.remove(old)?;
-                }
-                Ok(())
-            });
+        if let Some(old) = old
+            && let Err(e) = old.release(change.as_user.as_ref())
+        {
+            litter.push(format!("{}: {e}", old.dir.host().join(&old.kept).display()));
         }
     }
     Ok(Applied {
         run_id,
         run_dir,
         manifest,
+        litter,
     })
 }
 
@@ -834,21 +888,14 @@ fn save_originals(
 fn undo(
     rootfs: &RootFs,
     changes: &[FileChange],
-    kept: &[Option<OsString>],
+    kept: &[Option<KeptOriginal>],
     manifest: &Manifest,
 ) -> Result<()> {
     let mut first_error = None;
     for (n, change) in changes.iter().enumerate().take(kept.len()).rev() {
         let as_user = change.as_user.as_ref();
         let result = match &kept[n] {
-            Some(old) => credentials::run_as(as_user, || {
-                let (parent, name) = split(&change.path)?;
-                let dir = rootfs.open_dir(parent)?.ok_or_else(|| Error::Write {
-                    path: change.path.clone(),
-                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
-                })?;
-                dir.rename(old, name)
-            }),
+            Some(old) => old.restore(as_user),
             None => disk_state(rootfs, &change.path).and_then(|now| {
                 if now == change.before {
                     return Ok(());

@@ -353,3 +353,30 @@ fn without_a_terminal_fix_refuses_and_writes_nothing() {
     assert_eq!(changed(&before, &host.snapshot()), Vec::<String>::new());
     assert!(!host.exists("/var/lib/docker-harden"));
 }
+
+#[test]
+fn a_directory_swapped_for_a_symlink_while_the_user_decides_is_never_written_through() {
+    // The plan names /etc/docker/daemon.json, resolved when the facts were read; while the
+    // prompt waits, /etc/docker becomes a symlink out of the root to a copy with the same
+    // content. The write walks the path without following it, so it is refused.
+    let host = Host::debian12()
+        .dir("/etc/docker", 0o755)
+        .file("/etc/docker/daemon.json", "{}\n");
+    let outside = tempfile::tempdir().unwrap();
+    let copy = outside.path().join("docker");
+    std::fs::create_dir(&copy).unwrap();
+    std::fs::write(copy.join("daemon.json"), "{}\n").unwrap();
+    let mut fix = Fix::start(&host, "2.2");
+    fix.prompt(PROMPT);
+    std::fs::remove_dir_all(host.path("/etc/docker")).unwrap();
+    std::os::unix::fs::symlink(&copy, host.path("/etc/docker")).unwrap();
+    fix.pick(PROMPT, "yes", "j");
+    let (code, out) = fix.finish();
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("/etc/docker is a symlink"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(copy.join("daemon.json")).unwrap(),
+        "{}\n"
+    );
+    assert_eq!(std::fs::read_dir(&copy).unwrap().count(), 1);
+}

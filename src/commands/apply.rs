@@ -209,6 +209,36 @@ pub fn roll_back_automatically(
     }
 }
 
+/// A run that failed after its files were written, under --root (no service was touched):
+/// its files go back, and the error says whether they all did.
+pub fn undo_files(rootfs: &crate::rootfs::RootFs, applied: &mut Applied, cause: Error) -> Error {
+    applied.manifest.rollback_reason = Some(format!("undone by itself: {cause}"));
+    let restored = transaction::plan_rollback(rootfs, &applied.run_dir, &applied.manifest)
+        .and_then(|reversals| {
+            transaction::apply_rollback(rootfs, &applied.run_dir, &mut applied.manifest, &reversals)
+        });
+    // Only the record may have failed (a full disk): what counts is where the files are.
+    let all_back = || {
+        transaction::plan_rollback(rootfs, &applied.run_dir, &applied.manifest)
+            .is_ok_and(|r| r.iter().all(transaction::Reversal::is_restored))
+    };
+    match restored {
+        Err(_) if all_back() => Error::ApplyUndone {
+            cause: cause.to_string(),
+            run: applied.run_id.clone(),
+        },
+        Ok(_) => Error::ApplyUndone {
+            cause: cause.to_string(),
+            run: applied.run_id.clone(),
+        },
+        Err(e) => Error::ApplyHalfDone {
+            cause: cause.to_string(),
+            run: applied.run_id.clone(),
+            undo: e.to_string(),
+        },
+    }
+}
+
 /// Whether restarting docker stops containers, and how many.
 pub fn containers_stopped_by_restart(facts: &Facts, actions: &[ServiceAction]) -> Option<u64> {
     let info = facts.daemon.engine_info()?;

@@ -100,13 +100,21 @@ pub fn apply_plan(
     let settings = env.settings;
     let rootfs = &settings.rootfs;
     let _lock = transaction::lock(rootfs)?;
-    // Under the lock, any run still `applying` was interrupted: never stack a run on it.
+    // Under the lock, any run still `applying` was interrupted: never stack a run on it,
+    // unless it changed nothing.
     if let Some(run) = transaction::interrupted_run(rootfs)? {
-        return Err(Error::Interrupted {
-            run,
-            command: settings.invoked_as.into(),
-            next: "fix".into(),
-        });
+        if !transaction::changed_nothing(rootfs, &run)? {
+            return Err(Error::Interrupted {
+                run,
+                command: settings.invoked_as.into(),
+                next: "fix".into(),
+            });
+        }
+        transaction::close_untouched(rootfs, &run)?;
+        writeln!(
+            env.err,
+            "note: run {run} was interrupted before it changed any file; recorded as rolled back"
+        )?;
     }
     let actions = plan::collapse(&plan.actions);
     if settings.live
@@ -123,72 +131,85 @@ pub fn apply_plan(
         .filter(|i| !i.is_empty())
         .map(|i| i.id.clone())
         .collect();
-    let mut record = None;
-    if !plan.changes.is_empty() {
-        let items_by_path = |path: &Path| {
-            plan.items
-                .iter()
-                .filter(|i| i.changes.iter().any(|c| c.path == path))
-                .map(|i| i.id.clone())
-                .collect()
-        };
-        let applied = transaction::apply(
-            rootfs,
-            &plan.changes,
-            &items_by_path,
-            applied_items.clone(),
-            actions.clone(),
-            facts.instance.key(),
-        )?;
-        writeln!(
-            env.out,
-            "run {}: changed {} file(s); originals saved in {} (undo with `{} rollback {}`)",
-            applied.run_id,
-            plan.changes.len(),
-            applied.run_dir.host().display(),
-            settings.invoked_as,
-            applied.run_id
-        )?;
-        record = Some(applied);
+    if plan.changes.is_empty() {
+        // Service actions alone write no run.
+        finish(env, facts, plan, &actions, &applied_items, health_timeout)?;
+        return Ok(None);
     }
-    if settings.live {
-        // The files as written decide which audit watches the kernel still lacks.
-        let written = env.gather(&facts.instance)?;
-        let audit = AuditSync {
-            load: apply::watches_to_load(&settings.playbook, &written, &applied_items),
-            unload: Vec::new(),
-        };
-        match apply::run_services(env, facts, &actions, health_timeout, audit, false) {
-            Ok(log) => {
-                for line in log {
-                    writeln!(env.out, "{line}")?;
-                }
-            }
-            Err(cause) => {
-                return Err(match &mut record {
-                    Some(applied) => apply::roll_back_automatically(
-                        env,
-                        facts,
-                        applied,
-                        &actions,
-                        health_timeout,
-                        cause,
-                    ),
-                    None => cause,
-                });
-            }
-        }
-    } else {
-        services_note(env, plan)?;
+    let items_by_path = |path: &Path| {
+        plan.items
+            .iter()
+            .filter(|i| i.changes.iter().any(|c| c.path == path))
+            .map(|i| i.id.clone())
+            .collect()
+    };
+    let mut applied = transaction::apply(
+        rootfs,
+        &plan.changes,
+        &items_by_path,
+        applied_items.clone(),
+        actions.clone(),
+        facts.instance.key(),
+    )?;
+    // From here the run is whole or undone: no error, not even a lost line of output, may
+    // leave it part way.
+    for litter in &applied.litter {
+        let _ = writeln!(
+            env.err,
+            "note: could not remove a temporary file ({litter}); the next run that writes there removes it"
+        );
     }
-    match record {
-        Some(mut applied) => {
-            // The services and their health check went through too: the run is whole.
-            transaction::commit(&mut applied)?;
-            Ok(Some(applied.run_id))
-        }
-        None => Ok(None),
+    let _ = writeln!(
+        env.out,
+        "run {}: changed {} file(s); originals saved in {} (undo with `{} rollback {}`)",
+        applied.run_id,
+        plan.changes.len(),
+        applied.run_dir.host().display(),
+        settings.invoked_as,
+        applied.run_id
+    );
+    let finished = finish(env, facts, plan, &actions, &applied_items, health_timeout)
+        // The services and their health check went through too: the run is whole.
+        .and_then(|()| transaction::commit(&mut applied));
+    match finished {
+        Ok(()) => Ok(Some(applied.run_id)),
+        Err(cause) if settings.live => Err(apply::roll_back_automatically(
+            env,
+            facts,
+            &mut applied,
+            &actions,
+            health_timeout,
+            cause,
+        )),
+        Err(cause) => Err(apply::undo_files(rootfs, &mut applied, cause)),
     }
+}
+
+/// After the files: on the live host, the service actions with their health checks; under
+/// --root, what to do when the root boots.
+fn finish(
+    env: &mut Env<'_>,
+    facts: &Facts,
+    plan: &Plan,
+    actions: &[crate::plan::ServiceAction],
+    applied_items: &[String],
+    health_timeout: u64,
+) -> Result<()> {
+    let settings = env.settings;
+    if !settings.live {
+        let _ = services_note(env, plan);
+        return Ok(());
+    }
+    // The files as written decide which audit watches the kernel still lacks.
+    let written = env.gather(&facts.instance)?;
+    let audit = AuditSync {
+        load: apply::watches_to_load(&settings.playbook, &written, applied_items),
+        unload: Vec::new(),
+    };
+    for line in apply::run_services(env, facts, actions, health_timeout, audit, false)? {
+        let _ = writeln!(env.out, "{line}");
+    }
+    Ok(())
 }
 
 fn exit_code(findings: &[Finding]) -> i32 {

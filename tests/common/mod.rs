@@ -333,15 +333,22 @@ impl Host {
 
     /// Every entry under the root except docker-harden's own state directory.
     pub fn snapshot(&self) -> BTreeMap<String, Entry> {
-        let mut out = BTreeMap::new();
-        walk(self.root(), self.root(), &mut out);
+        let mut out = tree(self.root());
         out.retain(|k, _| !k.starts_with("/var/lib/docker-harden"));
         out
     }
 
-    /// Runs the binary on this root with colours off.
-    pub fn run(&self, args: &[&str]) -> Run {
-        let mut cmd = Command::new(BIN);
+    /// The command that runs the binary on this root with colours off (`program` before it,
+    /// when a tool such as strace runs it).
+    pub fn command(&self, program: &[&str], args: &[&str]) -> Command {
+        let mut cmd = match program.split_first() {
+            Some((first, rest)) => {
+                let mut cmd = Command::new(first);
+                cmd.args(rest).arg(BIN);
+                cmd
+            }
+            None => Command::new(BIN),
+        };
         cmd.args(args)
             .arg("--root")
             .arg(self.root())
@@ -349,7 +356,12 @@ impl Host {
             // The tests were written with v1.6.0's IDs; `--benchmark` on the command line wins.
             .env("DOCKER_HARDEN_BENCHMARK", "1.6.0")
             .env_remove("DOCKER_HOST");
-        let out = cmd.output().expect("run docker-harden");
+        cmd
+    }
+
+    /// Runs the binary on this root with colours off.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = self.command(&[], args).output().expect("run docker-harden");
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -361,6 +373,13 @@ impl Host {
     pub fn redact(&self, text: &str) -> String {
         text.replace(&self.root().display().to_string(), "[ROOT]")
     }
+}
+
+/// Every entry under `dir` (type, mode, owner, content or link target), by path from `dir`.
+pub fn tree(dir: &Path) -> BTreeMap<String, Entry> {
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Entry>) {
