@@ -183,8 +183,8 @@ fn clock_ticks() -> u64 {
         .unwrap_or(100)
 }
 
-/// A fake /proc under the root: pid 1 (systemd) and, with `argv`, a dockerd at DOCKERD_PID
-/// started at `started` (whole seconds since the epoch). The machine booted a day before.
+/// A fake /proc under the root: pid 1 (systemd) and, with `argv`, a dockerd at DOCKERD_PID serving
+/// /var/run/docker.sock, started at `started` (whole seconds since the epoch). The machine booted a day before.
 fn fake_proc(host: Host, argv: Option<&[&str]>, started: u64) -> Host {
     let uptime = 86_400;
     let btime = started - uptime;
@@ -221,7 +221,9 @@ fn fake_proc(host: Host, argv: Option<&[&str]>, started: u64) -> Host {
             .file(
                 &format!("/proc/{pid}/stat"),
                 &stat_line(pid, "dockerd", ticks),
-            );
+            )
+            // systemd's docker.socket, handed to dockerd (`-H fd://`).
+            .serving(pid, 0, "/var/run/docker.sock");
     }
     host
 }
