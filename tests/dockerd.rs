@@ -214,6 +214,7 @@ fn each_of_several_dockerds_is_judged_at_its_own_socket() {
             "{evidence}"
         );
         assert_eq!(run.json()["daemons"][0]["pid"], pid);
+        assert_documented(&run.json());
     }
 
     first.stop();
@@ -227,6 +228,22 @@ fn each_of_several_dockerds_is_judged_at_its_own_socket() {
     let run = check(&first, &["2.3"]);
     assert_eq!(run.json()["daemons"][0]["running"], false);
     assert_eq!(run.json()["daemons"][0]["not_running"], why.as_str());
+    assert_documented(&run.json());
+}
+
+/// The report is what docs/report-schema.json says, its live-only fields included.
+fn assert_documented(report: &Value) {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/report-schema.json"
+    ))
+    .unwrap();
+    let validator = jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 /// Asks nothing; says the socket it stands for. For a socket no dockerd answers on.
