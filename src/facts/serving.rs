@@ -58,8 +58,9 @@ pub(crate) fn dockerd_serving(rootfs: &RootFs, daemon: &Daemon, socket: &Path) -
         Daemon::System => (0, "root".to_string()),
         Daemon::Rootless(u) => (u.uid, format!("{} (uid {})", u.name, u.uid)),
     };
-    // Only root can make a file root's: a socket someone else owns was not bound by the
-    // system daemon, whoever listens on it now.
+    // A socket file belongs to whoever bound it (or to the socket unit's SocketUser, root):
+    // one the daemon's user does not own was not made for its dockerd, whoever listens on it
+    // now. Nobody but root can hand a file to root.
     if meta.uid() != owner {
         return Ok(Served::Nobody(format!(
             "{shown} belongs to uid {}, not {whose}: it is not the socket of {}",
@@ -260,9 +261,11 @@ fn metadata_in(root: &Path, path: &Path) -> Option<std::fs::Metadata> {
         .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
     match openat2(&dir, relative, how) {
         Ok(fd) => std::fs::File::from(fd).metadata().ok(),
-        // Kernels before 5.6 lack openat2: the plain walk is right whenever no absolute
-        // symlink is on the way.
-        Err(nix::errno::Errno::ENOSYS) => std::fs::metadata(root.join(relative)).ok(),
+        // Kernels before 5.6 lack openat2, and some seccomp profiles refuse it: the plain
+        // walk is right whenever no absolute symlink is on the way.
+        Err(nix::errno::Errno::ENOSYS | nix::errno::Errno::EPERM) => {
+            std::fs::metadata(root.join(relative)).ok()
+        }
         Err(_) => None,
     }
 }
