@@ -12,7 +12,7 @@ use crate::rootfs::RootFs;
 
 /// The variable dockerd itself tests to know it runs under RootlessKit (moby's
 /// `RunningWithRootlessKit`): a dockerd with it in its environment is a rootless daemon.
-const ROOTLESSKIT_ENV: &str = "ROOTLESSKIT_STATE_DIR";
+pub(crate) const ROOTLESSKIT_ENV: &str = "ROOTLESSKIT_STATE_DIR";
 
 /// systemd's search path for user units below the user's own directory, highest first.
 const USER_UNIT_DIRS: &[&str] = &[
@@ -177,12 +177,16 @@ impl Daemon {
     }
 }
 
-/// A dockerd process: its uid as the initial namespace sees it and, for a rootless one, the
-/// XDG variables it was started with.
+/// A process named dockerd: its uid as the initial namespace sees it and, for a rootless one,
+/// the XDG variables it was started with. Anyone can name a process dockerd: which daemon, if
+/// any, it is, only the socket it serves tells (`facts::serving`).
 #[derive(Debug, Clone)]
 pub struct DockerdProcess {
     pub pid: u32,
+    /// The real user ID.
     pub uid: u32,
+    /// The effective user ID (a set-user-ID program differs).
+    pub euid: u32,
     pub gid: u32,
     pub rootless: bool,
     pub env: BTreeMap<String, String>,
@@ -206,16 +210,21 @@ pub fn dockerd_processes(rootfs: &RootFs) -> Result<Vec<DockerdProcess>> {
             continue;
         }
         let status = std::fs::read_to_string(rootfs.real(&base.join("status"))).unwrap_or_default();
-        // The real ID, first of the four (real, effective, saved, filesystem).
-        let id = |field: &str| {
+        // The IDs come in four (real, effective, saved, filesystem).
+        let ids = |field: &str| -> Vec<u32> {
             status
                 .lines()
                 .find_map(|l| l.strip_prefix(field))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
+                .map(|v| v.split_whitespace().map_while(|n| n.parse().ok()).collect())
+                .unwrap_or_default()
         };
-        let (uid, gid) = (id("Uid:"), id("Gid:"));
+        let (uids, gids) = (ids("Uid:"), ids("Gid:"));
+        // A process that exited since its name was read has no status: skip it rather than
+        // take a missing user ID for root's.
+        let [uid, euid, ..] = uids[..] else {
+            continue;
+        };
+        let gid = gids.first().copied().unwrap_or(0);
         let env: BTreeMap<String, String> = std::fs::read(rootfs.real(&base.join("environ")))
             .unwrap_or_default()
             .split(|b| *b == 0)
@@ -229,6 +238,7 @@ pub fn dockerd_processes(rootfs: &RootFs) -> Result<Vec<DockerdProcess>> {
         found.push(DockerdProcess {
             pid,
             uid,
+            euid,
             gid,
             rootless,
             env,

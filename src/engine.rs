@@ -1,6 +1,7 @@
 //! The one seam for the Docker Engine API. Production code asks dockerd through bollard; tests
 //! hand in a fixed answer.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -76,6 +77,21 @@ pub trait Engine: Send + Sync {
     fn processes(&self, _socket: &str, _id: &str) -> Result<Option<Vec<ProcessFacts>>, String> {
         Ok(Some(Vec::new()))
     }
+
+    /// The Unix socket on this host that the requests for the daemon at `socket` go to (the
+    /// facts judge the dockerd serving it); `None` when they go elsewhere (TCP, ssh).
+    fn local_socket(&self, socket: &str) -> Option<PathBuf> {
+        unix_path(socket).map(PathBuf::from)
+    }
+}
+
+/// The socket path of a `unix://` address or a bare absolute path; `None` for anything else,
+/// which docker reads as TCP (`host:port`), as `Endpoint::is_remote` does.
+pub fn unix_path(address: &str) -> Option<&str> {
+    address
+        .strip_prefix("unix://")
+        .or(address.starts_with('/').then_some(address))
+        .filter(|p| !p.is_empty())
 }
 
 /// What to ask beyond the one container list.
@@ -188,19 +204,21 @@ impl BollardEngine {
 }
 
 impl BollardEngine {
-    /// The local socket path to ask: the override, else the daemon's.
-    fn socket_path<'a>(&'a self, socket: &'a str) -> Result<&'a str, String> {
+    /// The address asked for the daemon at `socket`: the override, else the daemon's.
+    fn address<'a>(&'a self, socket: &'a str) -> &'a str {
         // A `unix://` address names one daemon's own socket (a rootless daemon's), which no
         // override replaces; a bare path is the system daemon's and --docker-host wins.
-        let address = if socket.starts_with("unix://") {
+        if socket.starts_with("unix://") {
             socket
         } else {
             self.host_override.as_deref().unwrap_or(socket)
-        };
-        let Some(socket) = address
-            .strip_prefix("unix://")
-            .or(address.starts_with('/').then_some(address))
-        else {
+        }
+    }
+
+    /// The local socket path to ask: the override, else the daemon's.
+    fn socket_path<'a>(&'a self, socket: &'a str) -> Result<&'a str, String> {
+        let address = self.address(socket);
+        let Some(socket) = unix_path(address) else {
             // The same rule as `Endpoint::is_remote`: docker reads `host:port` as TCP.
             return Err(format!(
                 "{address} is not a local Unix socket; docker-harden inspects the local daemon only"
@@ -624,6 +642,10 @@ impl Engine for BollardEngine {
             Duration::from_secs(API_TIMEOUT_SECS + 2),
             self.top(socket, id),
         )
+    }
+
+    fn local_socket(&self, socket: &str) -> Option<PathBuf> {
+        unix_path(self.address(socket)).map(PathBuf::from)
     }
 }
 

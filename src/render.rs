@@ -118,6 +118,11 @@ pub fn check_text(
                 ))
             )?;
         }
+        // Said before the items: they judge the configuration alone, and a dockerd running
+        // elsewhere was not taken for this one.
+        if let Some(why) = &facts.daemon.not_running {
+            writeln!(out, "note: {}", escape_controls(why))?;
+        }
         let mine: Vec<&Finding> = findings.iter().filter(|f| f.daemon == key).collect();
         for f in &mine {
             writeln!(out, "{} {} {}", paint.status(f.status), f.id, f.title)?;
@@ -176,6 +181,12 @@ struct JsonDaemon {
     socket: String,
     config_file: String,
     running: bool,
+    /// The dockerd serving its socket (live runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pid: Option<u32>,
+    /// Why no running dockerd was found for it (live runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_running: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -214,6 +225,8 @@ pub fn check_json(
                     socket: f.daemon.api_socket.display().to_string(),
                     config_file: f.daemon.config_file.display().to_string(),
                     running: f.daemon.running.is_some(),
+                    pid: f.daemon.running.as_ref().map(|r| r.pid),
+                    not_running: f.daemon.not_running.clone(),
                 }
             })
             .collect(),

@@ -19,9 +19,11 @@
 //!
 //! The library-level checks run live on the real host (`RootFs::host()`, real /proc, real /etc
 //! read only) with a RecordingRunner (no systemctl, augenrules or auditctl runs) and the engine
-//! pointed at the private socket. The facts take the first process named dockerd, so the tests
-//! here run one at a time (a mutex and a file lock) and refuse to start while any other dockerd
-//! runs. Nothing writes outside D and the tempdir of a `--root` fixture (except the container
+//! pointed at the private socket. The facts judge the dockerd serving the socket they ask, so
+//! other dockerds may run on the machine meanwhile (.ci/run keeps a decoy system dockerd on
+//! /var/run/docker.sock for the whole `cargo test` to prove it); the tests that start dockerds
+//! still run one at a time (a mutex and a file lock), to keep the machine's load and the
+//! timeouts sane. Nothing writes outside D and the tempdir of a `--root` fixture (except the container
 //! shim's socket, which containerd always puts in /run/containerd/s and removes when the
 //! container exits); `fix` never runs against "/".
 //!
@@ -34,6 +36,7 @@ use std::time::{Duration, SystemTime};
 
 use common::dockerd::*;
 use common::{Host, Run};
+use docker_harden::engine::{Engine, EngineInfo};
 use docker_harden::facts::{Facts, LiveSources, Sources};
 use docker_harden::settings::{CheckArgs, Command as Cmd, Format, Selectors};
 use serde_json::{Value, json};
@@ -63,14 +66,18 @@ fn check(sandbox: &Sandbox, only: &[&str]) -> Run {
 }
 
 fn gather(sandbox: &Sandbox) -> Facts {
+    gather_with(&sandbox.engine())
+}
+
+/// The system daemon's facts, live, asking `engine`.
+fn gather_with(engine: &dyn Engine) -> Facts {
     let settings = live_settings();
     let runner = recording_runner();
-    let engine = sandbox.engine();
     let sources = Sources {
         rootfs: settings.rootfs.clone(),
         live: Some(LiveSources {
             runner: &runner,
-            engine: &engine,
+            engine,
             containers: None,
         }),
     };
@@ -155,6 +162,177 @@ fn live_restore_in_the_config_file_is_reported_by_the_api_and_passes() {
     assert_eq!(run.status("2.15"), "PASS", "{:?}", item(&run, "2.15"));
     let want = format!("live-restore is true (in {})", sandbox.config().display());
     assert_eq!(run.evidence("2.15"), want);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1b. Which dockerd: the one serving the socket asked at
+
+/// Issue 9, item 12: with several dockerds on one machine (a CI runner's, docker-in-docker),
+/// the facts judge the one serving the socket the engine is asked at, with its own flags and
+/// daemon.json, wherever it comes in /proc; with nothing serving it, they say so and judge no
+/// other dockerd in its place.
+#[test]
+fn each_of_several_dockerds_is_judged_at_its_own_socket() {
+    let _serial = exclusive();
+    let mut first = Sandbox::new(json!({"log-level": "debug"}));
+    let first_pid = first.start(Net::Host, &[]);
+    let mut second = Sandbox::new(json!({"log-level": "warn"}));
+    let second_pid = second.start(Net::Host, &[]);
+    // Socket activation (`-H fd://`): no flag names the socket; only dockerd's descriptors
+    // say it serves it.
+    let mut activated = Sandbox::new(json!({"log-level": "error"}));
+    let activated_pid = activated.start_activated(&[]);
+
+    for (sandbox, pid, level) in [
+        (&first, first_pid, "debug"),
+        (&second, second_pid, "warn"),
+        (&activated, activated_pid, "error"),
+    ] {
+        let facts = gather(sandbox);
+        let running = facts.daemon.running.as_ref().unwrap_or_else(|| {
+            panic!(
+                "no dockerd found at {}: {:?}",
+                sandbox.host(),
+                facts.daemon.not_running
+            )
+        });
+        assert_eq!(
+            running.pid,
+            pid,
+            "the facts judged another dockerd than the one at {}",
+            sandbox.host()
+        );
+        assert_eq!(facts.daemon.not_running, None);
+        assert_eq!(facts.daemon.config_file, sandbox.config());
+        assert_eq!(facts.daemon.data_root, sandbox.path("data"));
+
+        let run = check(sandbox, &["2.3"]);
+        let evidence = run.evidence("2.3");
+        assert!(
+            evidence.contains(&format!("log-level is {level}"))
+                && evidence.contains(&sandbox.config().display().to_string()),
+            "{evidence}"
+        );
+        assert_eq!(run.json()["daemons"][0]["pid"], pid);
+        assert_documented(&run.json());
+    }
+
+    first.stop();
+    let facts = gather(&first);
+    assert!(facts.daemon.running.is_none(), "{:?}", facts.daemon.running);
+    let why = facts.daemon.not_running.clone().unwrap_or_default();
+    assert!(
+        why.starts_with(&format!("no dockerd serves {}", first.socket().display())),
+        "{why}"
+    );
+    let run = check(&first, &["2.3"]);
+    assert_eq!(run.json()["daemons"][0]["running"], false);
+    assert_eq!(run.json()["daemons"][0]["not_running"], why.as_str());
+    assert_documented(&run.json());
+}
+
+/// The report is what docs/report-schema.json says, its live-only fields included.
+fn assert_documented(report: &Value) {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/report-schema.json"
+    ))
+    .unwrap();
+    let validator = jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+/// Asks nothing; says the socket it stands for. For a socket no dockerd answers on.
+struct Unasked(std::path::PathBuf);
+
+impl Engine for Unasked {
+    fn info(&self, _socket: &str) -> Result<EngineInfo, String> {
+        Err("not asked".into())
+    }
+
+    fn local_socket(&self, _socket: &str) -> Option<std::path::PathBuf> {
+        Some(self.0.clone())
+    }
+}
+
+/// Kills the process (as root, whatever its user) when the test ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Anyone can name a process dockerd. One that is not root, even holding root's listening
+/// socket (bound by root, inherited), is never judged as the system daemon.
+#[test]
+fn a_process_named_dockerd_that_is_not_root_is_not_the_system_daemon() {
+    use std::os::unix::fs::PermissionsExt;
+    // Not a dockerd, but `check` on this machine would list its user as a rootless daemon
+    // while it runs: the other tests are kept out.
+    let _serial = exclusive();
+    let sandbox = Sandbox::new(json!({}));
+    std::fs::set_permissions(sandbox.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let impostor = sandbox.path("dockerd");
+    std::fs::copy(require("sleep"), &impostor).unwrap();
+    const NOBODY: u32 = 65534;
+    let child = std::process::Command::new(require("systemd-socket-activate"))
+        .arg("-l")
+        .arg(sandbox.socket())
+        .arg(require("setpriv"))
+        .args([
+            format!("--reuid={NOBODY}"),
+            format!("--regid={NOBODY}"),
+            "--clear-groups".into(),
+        ])
+        .arg(&impostor)
+        .arg("300")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start systemd-socket-activate");
+    let child = KillOnDrop(child);
+    let pid = child.0.id();
+    // systemd-socket-activate binds the socket as root, then execs at the first connection
+    // (keeping its pid): setpriv, then the impostor, which holds the listening socket.
+    let deadline = std::time::Instant::now() + READY_TIMEOUT;
+    let mut connection = None;
+    while std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .as_deref()
+        != Some("dockerd\n")
+    {
+        if connection.is_none() {
+            connection = std::os::unix::net::UnixStream::connect(sandbox.socket()).ok();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the impostor did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let meta = std::fs::metadata(sandbox.socket()).unwrap();
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::uid(&meta),
+        0,
+        "root's socket"
+    );
+
+    let facts = gather_with(&Unasked(sandbox.socket()));
+    assert!(facts.daemon.running.is_none(), "{:?}", facts.daemon.running);
+    assert_eq!(
+        facts.daemon.not_running,
+        Some(format!(
+            "{} is served by a process named dockerd (pid {pid}) running as uid {NOBODY}, not as root: it is not the system daemon",
+            sandbox.socket().display()
+        ))
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

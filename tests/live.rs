@@ -183,8 +183,8 @@ fn clock_ticks() -> u64 {
         .unwrap_or(100)
 }
 
-/// A fake /proc under the root: pid 1 (systemd) and, with `argv`, a dockerd at DOCKERD_PID
-/// started at `started` (whole seconds since the epoch). The machine booted a day before.
+/// A fake /proc under the root: pid 1 (systemd) and, with `argv`, a dockerd at DOCKERD_PID serving
+/// /var/run/docker.sock, started at `started` (whole seconds since the epoch). The machine booted a day before.
 fn fake_proc(host: Host, argv: Option<&[&str]>, started: u64) -> Host {
     let uptime = 86_400;
     let btime = started - uptime;
@@ -221,7 +221,9 @@ fn fake_proc(host: Host, argv: Option<&[&str]>, started: u64) -> Host {
             .file(
                 &format!("/proc/{pid}/stat"),
                 &stat_line(pid, "dockerd", ticks),
-            );
+            )
+            // systemd's docker.socket, handed to dockerd (`-H fd://`).
+            .serving(pid, 0, "/var/run/docker.sock");
     }
     host
 }
@@ -742,6 +744,37 @@ fn unreachable_api_and_no_dockerd_still_checks() {
     // Judged from the configuration alone; nothing claims a pending restart.
     assert_eq!(json.item("2.15")["pending_restart"], Value::Null);
     assert_eq!(json.status("2.6"), "PASS");
+}
+
+/// A CI runner's dockerd on its own socket while the system daemon is stopped (its socket
+/// file left behind): its flags are not the system daemon's, and the report says why no
+/// running dockerd was judged.
+#[test]
+fn a_dockerd_serving_another_socket_is_not_judged_as_the_system_daemon() {
+    let host = fake_proc(Host::debian12(), None, JSON_MTIME)
+        .socket("/run/docker.sock", 0o660, 0, 0)
+        .file(&format!("/proc/{DOCKERD_PID}/comm"), "dockerd\n")
+        .bytes(
+            &format!("/proc/{DOCKERD_PID}/cmdline"),
+            b"/usr/sbin/dockerd\0-H\0unix:///run/ci.sock\0--icc=false\0",
+        )
+        .serving(DOCKERD_PID, 0, "/run/ci.sock");
+    let settings = settings_over(&host, true);
+    let engine = FixedEngine(Err(
+        "Docker API at /var/run/docker.sock did not answer".into()
+    ));
+    let why = "no dockerd serves /var/run/docker.sock (dockerd pid 4242 serves other sockets)";
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    run(&settings, &runner, &engine, &check_text(&["2.2"]))
+        .stdout_has("[WARN] 2.2")
+        .stdout_has("icc is true")
+        .stdout_lacks("--icc=false")
+        .stdout_has(&format!("note: {why}\n"));
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let report = run_check(&settings, &runner, &engine, &["2.2"]).json();
+    assert_eq!(report["daemons"][0]["running"], false);
+    assert_eq!(report["daemons"][0]["not_running"], why);
+    assert_eq!(report["daemons"][0].get("pid"), None);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -355,7 +355,8 @@ impl Engine for PerSocket {
     }
 }
 
-/// A fake /proc with the system dockerd (root) and alice's (her uid, under RootlessKit).
+/// A fake /proc with the system dockerd (root, on systemd's /run/docker.sock) and alice's
+/// (her uid, under RootlessKit, on her socket).
 fn with_processes(host: Host) -> Host {
     let stat = |pid: u32| {
         format!(
@@ -368,15 +369,12 @@ fn with_processes(host: Host) -> Host {
         .file("/proc/100/comm", "dockerd\n")
         .bytes("/proc/100/cmdline", b"/usr/sbin/dockerd\0-H\0fd://\0")
         .file("/proc/100/stat", &stat(100))
-        .file("/proc/100/status", "Name:\tdockerd\nUid:\t0\t0\t0\t0\n")
+        .serving(100, 0, "/run/docker.sock")
         .bytes("/proc/100/environ", b"PATH=/usr/sbin:/usr/bin\0")
         .file("/proc/200/comm", "dockerd\n")
         .bytes("/proc/200/cmdline", b"dockerd\0--log-level=debug\0")
         .file("/proc/200/stat", &stat(200))
-        .file(
-            "/proc/200/status",
-            "Name:\tdockerd\nUid:\t1001\t1001\t1001\t1001\n",
-        )
+        .serving(200, ALICE_UID, ALICE_SOCK)
         .bytes(
             "/proc/200/environ",
             b"HOME=/home/alice\0XDG_RUNTIME_DIR=/run/user/1001\0ROOTLESSKIT_STATE_DIR=/run/user/1001/dockerd-rootless\0",

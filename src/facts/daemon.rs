@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::{LiveSources, Snapshot};
+use super::{LiveSources, Snapshot, serving};
 use crate::daemon_flags::{self, UnitFile};
 use crate::daemon_json;
 use crate::daemons::Daemon;
@@ -77,7 +77,11 @@ pub struct DaemonFacts {
     pub socket_unit: Option<PathBuf>,
     /// Flags dockerd gets at its next start.
     pub configured_flags: Vec<SourcedFlag>,
+    /// The dockerd serving the socket the engine is asked at (live runs only).
     pub running: Option<RunningDaemon>,
+    /// Why `running` is empty on the live host: nothing at that socket, or who serves it
+    /// instead (a dockerd that is not this daemon's is never judged as it).
+    pub not_running: Option<String>,
     /// The --config-file in use (host path as configured) and its resolved path.
     pub config_file: PathBuf,
     pub config_file_resolved: PathBuf,
@@ -100,6 +104,7 @@ impl DaemonFacts {
             socket_unit: None,
             configured_flags: Vec::new(),
             running: None,
+            not_running: None,
             config_file: PathBuf::from(DEFAULT_CONFIG_FILE),
             config_file_resolved: PathBuf::from(DEFAULT_CONFIG_FILE),
             json: None,
@@ -289,9 +294,33 @@ pub(crate) fn gather(
     snap.text(Path::new(DEFAULT_DOCKER_FILE))?;
     snap.text(Path::new(SYSCONFIG_DOCKER_FILE))?;
 
-    let running = match live {
-        Some(_) => find_running_dockerd(snap, daemon)?,
-        None => None,
+    // The running dockerd is the one serving the socket the engine is asked at: the one the
+    // configuration names, unless the user chose another (-H, DOCKER_HOST, a context), which
+    // the engine then connects to instead. A remote engine serves no socket here; the local
+    // daemon is then still the configured one.
+    let (running, not_running) = match live {
+        Some(live) => {
+            let configured = configured_socket(snap, daemon, &configured_flags);
+            let socket = live
+                .engine
+                .local_socket(&daemon.api_address(&configured))
+                .unwrap_or(configured);
+            match serving::dockerd_serving(snap.rootfs, daemon, &socket)? {
+                serving::Served::By(process) => match running_dockerd(snap, process.pid) {
+                    Some(running) => (Some(running), None),
+                    None => (
+                        None,
+                        Some(format!(
+                            "the dockerd serving {} (pid {}) exited while it was read",
+                            socket.display(),
+                            process.pid
+                        )),
+                    ),
+                },
+                serving::Served::Nobody(why) => (None, Some(why)),
+            }
+        }
+        None => (None, None),
     };
 
     // The flags in effect decide which file dockerd reads: the running process if there is
@@ -300,13 +329,7 @@ pub(crate) fn gather(
         .as_ref()
         .map(|r| r.flags.as_slice())
         .unwrap_or(&configured_flags);
-    let flag_value = |name: &str| {
-        effective_flags
-            .iter()
-            .rev()
-            .find(|f| f.flag.name == name)
-            .map(|f| f.flag.value.clone())
-    };
+    let flag_value = |name: &str| last_flag(effective_flags, name);
     let config_file = flag_value("config-file")
         .map(PathBuf::from)
         .unwrap_or_else(|| daemon.default_config_file());
@@ -338,25 +361,7 @@ pub(crate) fn gather(
         .or_else(|| json_string("graph"))
         .map(PathBuf::from)
         .unwrap_or_else(|| daemon.default_data_root());
-    let hosts: Vec<String> = effective_flags
-        .iter()
-        .filter(|f| f.flag.name == "host")
-        .map(|f| f.flag.value.clone())
-        .chain(
-            json.as_ref()
-                .and_then(|m| m.get("hosts"))
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().map(str::to_string)),
-        )
-        .collect();
-    let api_socket = hosts
-        .iter()
-        .find_map(|h| h.strip_prefix("unix://"))
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| daemon.default_socket());
+    let api_socket = api_socket(effective_flags, json.as_ref(), daemon);
 
     let engine = live.map(|l| l.engine.info(&daemon.api_address(&api_socket)));
 
@@ -371,6 +376,7 @@ pub(crate) fn gather(
         socket_unit,
         configured_flags,
         running,
+        not_running,
         config_file,
         config_file_resolved,
         json,
@@ -381,40 +387,74 @@ pub(crate) fn gather(
     })
 }
 
-/// The daemon's dockerd under the root's /proc (the system daemon's runs as root outside
-/// RootlessKit; a rootless one as its user, under it), with its flags and start time.
-fn find_running_dockerd(snap: &mut Snapshot<'_>, daemon: &Daemon) -> Result<Option<RunningDaemon>> {
+fn last_flag(flags: &[SourcedFlag], name: &str) -> Option<String> {
+    flags
+        .iter()
+        .rev()
+        .find(|f| f.flag.name == name)
+        .map(|f| f.flag.value.clone())
+}
+
+/// The Unix socket dockerd listens on by these flags and daemon.json: the first `unix://`
+/// address of its `-H` flags, then of `hosts`; else the daemon's default (also for `fd://`,
+/// where systemd's docker.socket listens there).
+fn api_socket(
+    flags: &[SourcedFlag],
+    json: Option<&Map<String, Value>>,
+    daemon: &Daemon,
+) -> PathBuf {
+    let json_hosts = json
+        .and_then(|m| m.get("hosts"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str);
+    flags
+        .iter()
+        .filter(|f| f.flag.name == "host")
+        .map(|f| f.flag.value.as_str())
+        .chain(json_hosts)
+        .find_map(|h| h.strip_prefix("unix://"))
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| daemon.default_socket())
+}
+
+/// The socket the configuration (the unit's flags, the daemon.json they name) has dockerd
+/// listen on, before any running dockerd is known. daemon.json is only glanced at here: a
+/// broken file is reported where the file in effect is read.
+fn configured_socket(snap: &Snapshot<'_>, daemon: &Daemon, flags: &[SourcedFlag]) -> PathBuf {
+    let config_file = last_flag(flags, "config-file")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| daemon.default_config_file());
+    let json = snap
+        .rootfs
+        .read_text(&config_file)
+        .ok()
+        .flatten()
+        .and_then(|text| daemon_json::parse(&text).ok());
+    api_socket(flags, json.as_ref(), daemon)
+}
+
+/// The command line and start time of the dockerd at `pid`; `None` when it exited meanwhile.
+fn running_dockerd(snap: &Snapshot<'_>, pid: u32) -> Option<RunningDaemon> {
     let rootfs = snap.rootfs;
-    for process in crate::daemons::dockerd_processes(rootfs)? {
-        let ours = match daemon {
-            Daemon::System => !process.rootless,
-            Daemon::Rootless(user) => process.rootless && process.uid == user.uid,
-        };
-        if !ours {
-            continue;
-        }
-        let pid = process.pid;
-        let cmdline = Path::new("/proc").join(pid.to_string()).join("cmdline");
-        let Ok(raw) = std::fs::read(rootfs.real(&cmdline)) else {
-            continue;
-        };
-        let args = daemon_flags::cmdline_args(&raw);
-        let flags = daemon_flags::parse_dockerd_args(&args)
-            .flags
-            .into_iter()
-            .map(|flag| SourcedFlag {
-                flag,
-                source: FlagSource::Running(pid),
-            })
-            .collect();
-        let started_ns = process_start_ns(rootfs, pid);
-        return Ok(Some(RunningDaemon {
-            pid,
-            flags,
-            started_ns,
-        }));
-    }
-    Ok(None)
+    let cmdline = Path::new("/proc").join(pid.to_string()).join("cmdline");
+    let raw = std::fs::read(rootfs.real(&cmdline)).ok()?;
+    let args = daemon_flags::cmdline_args(&raw);
+    let flags = daemon_flags::parse_dockerd_args(&args)
+        .flags
+        .into_iter()
+        .map(|flag| SourcedFlag {
+            flag,
+            source: FlagSource::Running(pid),
+        })
+        .collect();
+    Some(RunningDaemon {
+        pid,
+        flags,
+        started_ns: process_start_ns(rootfs, pid),
+    })
 }
 
 /// Start time of a process: boot time (`btime` in /proc/stat) plus field 22 of /proc/PID/stat,

@@ -8,6 +8,7 @@ mod host;
 mod listeners;
 mod processes;
 mod rsyslog;
+mod serving;
 mod targets;
 
 use std::collections::BTreeMap;

@@ -2,8 +2,8 @@
 //! directory `/tmp/dh-XXXXXX` per test with its own socket, data root, exec root, pid file and
 //! config file, a FROM-scratch busybox image, and the live-host settings and recording runner
 //! docker-harden runs with against it. `exclusive()` serialises every test that starts a dockerd,
-//! across test binaries (a file lock) and threads (a mutex). See tests/dockerd.rs for the full
-//! description.
+//! across test binaries (a file lock) and threads (a mutex); other dockerds on the machine (a
+//! system one, a CI runner's) may run meanwhile. See tests/dockerd.rs for the full description.
 
 #![allow(dead_code)]
 
@@ -27,7 +27,8 @@ use serde_json::Value;
 pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long dockerd may take to shut down after SIGTERM before it is killed.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(15);
-pub const INSTALL_HINT: &str = "install them with `apt-get install -y docker.io busybox-static`";
+pub const INSTALL_HINT: &str =
+    "install them with `apt-get install -y docker.io busybox-static systemd`";
 
 pub static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -72,7 +73,10 @@ pub struct Exclusive {
     _thread: MutexGuard<'static, ()>,
 }
 
-/// One test at a time, and no dockerd but ours: the facts judge the first dockerd in /proc.
+/// One test with private dockerds at a time: each starts and stops its own, and a machine
+/// running several tests' dockerds and containers at once would make the timeouts flaky.
+/// Other dockerds may run meanwhile: the facts judge the dockerd serving the socket they ask,
+/// never merely one found in /proc.
 pub fn exclusive() -> Exclusive {
     let thread = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dockerd-tests.lock");
@@ -80,16 +84,19 @@ pub fn exclusive() -> Exclusive {
     let file = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
         .unwrap_or_else(|(_, e)| panic!("cannot lock {}: {e}", path.display()));
     require("dockerd");
-    let others = dockerd_pids();
-    assert!(
-        others.is_empty(),
-        "another dockerd runs on this machine (pids {others:?}); these tests read the real \
-         /proc and would judge it instead of their private dockerd: stop it first"
-    );
     Exclusive {
         _file: file,
         _thread: thread,
     }
+}
+
+/// How dockerd gets its API socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Listen {
+    /// `-H unix://D/sock`: dockerd binds it.
+    Path,
+    /// `-H fd://`: bound by systemd-socket-activate, which then execs dockerd (same pid).
+    Activated,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,15 +183,27 @@ impl Sandbox {
     }
 
     pub fn command(&self, net: Net, extra: &[&str]) -> Command {
+        self.command_on(Listen::Path, net, extra)
+    }
+
+    fn command_on(&self, listen: Listen, net: Net, extra: &[&str]) -> Command {
         let dockerd = require("dockerd");
-        let mut cmd = match net {
-            Net::Host => Command::new(&dockerd),
-            Net::Private => {
+        let mut cmd = match (listen, net) {
+            (Listen::Activated, Net::Host) => {
+                // systemd's way: the socket is bound before dockerd starts, passed as fd 3
+                // with LISTEN_PID and LISTEN_FDS; it execs dockerd at the first connection.
+                let mut cmd = Command::new(require("systemd-socket-activate"));
+                cmd.arg("-l").arg(self.socket()).arg(&dockerd);
+                cmd
+            }
+            (Listen::Activated, _) => panic!("socket activation is set up for Net::Host only"),
+            (Listen::Path, Net::Host) => Command::new(&dockerd),
+            (Listen::Path, Net::Private) => {
                 let mut cmd = Command::new(require("unshare"));
                 cmd.arg("--net").arg(&dockerd);
                 cmd
             }
-            Net::Isolated => {
+            (Listen::Path, Net::Isolated) => {
                 // The shell execs dockerd, so the process keeps the name the facts look for.
                 let mut cmd = Command::new(require("unshare"));
                 cmd.args([
@@ -199,9 +218,13 @@ impl Sandbox {
             }
         };
         let p = |name: &str| self.path(name).display().to_string();
+        let host = match listen {
+            Listen::Path => self.host(),
+            Listen::Activated => "fd://".to_string(),
+        };
         cmd.args(["--data-root", &p("data")])
             .args(["--exec-root", &p("exec")])
-            .args(["-H", &self.host()])
+            .args(["-H", &host])
             .args(["--pidfile", &p("pid")]);
         if net != Net::Isolated {
             cmd.arg("--bridge=none");
@@ -215,15 +238,23 @@ impl Sandbox {
 
     /// Starts dockerd; `extra` flags go before `--config-file D/daemon.json`.
     pub fn spawn(&mut self, net: Net, extra: &[&str]) {
+        self.spawn_on(Listen::Path, net, extra);
+    }
+
+    fn spawn_on(&mut self, listen: Listen, net: Net, extra: &[&str]) {
         assert!(self.child.is_none(), "dockerd already runs in this sandbox");
         let mut log = fs::File::options()
             .create(true)
             .append(true)
             .open(self.log_path())
             .unwrap();
-        writeln!(log, "=== starting dockerd ({net:?}, extra flags {extra:?})").unwrap();
+        writeln!(
+            log,
+            "=== starting dockerd ({listen:?}, {net:?}, extra flags {extra:?})"
+        )
+        .unwrap();
         let child = self
-            .command(net, extra)
+            .command_on(listen, net, extra)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -234,7 +265,17 @@ impl Sandbox {
 
     /// Starts dockerd and waits until its API answers; returns its pid.
     pub fn start(&mut self, net: Net, extra: &[&str]) -> u32 {
-        self.spawn(net, extra);
+        self.start_on(Listen::Path, net, extra)
+    }
+
+    /// Starts dockerd as systemd's docker.socket does (`-H fd://`, the socket bound first and
+    /// handed over, on the host's network) and waits until its API answers; returns its pid.
+    pub fn start_activated(&mut self, extra: &[&str]) -> u32 {
+        self.start_on(Listen::Activated, Net::Host, extra)
+    }
+
+    fn start_on(&mut self, listen: Listen, net: Net, extra: &[&str]) -> u32 {
+        self.spawn_on(listen, net, extra);
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {

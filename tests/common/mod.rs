@@ -314,6 +314,38 @@ impl Host {
         self.mode(host_path, mode).owner(host_path, uid, gid)
     }
 
+    /// Makes process `pid` (its comm, cmdline and stat are the caller's) serve the Unix socket
+    /// at `socket` the way the kernel shows it: its status says `uid`, its network namespace's
+    /// table lists a listening socket bound there, one of its descriptors is that socket and
+    /// its root is the fixture's. The socket file is made (owned by `uid`) unless it exists;
+    /// symlinks on the way are followed inside the fixture.
+    pub fn serving(self, pid: u32, uid: u32, socket: &str) -> Host {
+        let inode = 40_000 + u64::from(pid);
+        let rootfs = docker_harden::rootfs::RootFs::new(self.root()).unwrap();
+        let resolved = rootfs.resolve(Path::new(socket)).unwrap();
+        let resolved = resolved.to_str().unwrap();
+        let host = if self.exists(resolved) {
+            self
+        } else {
+            self.socket(resolved, 0o660, uid, uid)
+        };
+        // Again for the same process (a restarted daemon): its descriptors anew.
+        let _ = fs::remove_file(host.path(&format!("/proc/{pid}/root")));
+        let _ = fs::remove_dir_all(host.path(&format!("/proc/{pid}/fd")));
+        let table = format!(
+            "Num       RefCount Protocol Flags    Type St Inode Path\n\
+             0000000000000000: 00000002 00000000 00010000 0001 01 {inode:>5} {socket}\n"
+        );
+        host.file(
+            &format!("/proc/{pid}/status"),
+            &format!("Name:\tdockerd\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\nGid:\t{uid}\t{uid}\t{uid}\t{uid}\n"),
+        )
+        .file(&format!("/proc/{pid}/net/unix"), &table)
+        .symlink(&format!("/proc/{pid}/fd/0"), "/dev/null")
+        .symlink(&format!("/proc/{pid}/fd/7"), &format!("socket:[{inode}]"))
+        .symlink(&format!("/proc/{pid}/root"), "../..")
+    }
+
     pub fn executables(self, paths: &[&str]) -> Host {
         paths.iter().fold(self, |h, p| h.mode(p, 0o755))
     }
