@@ -34,12 +34,6 @@ pub struct RuleStop {
     pub reason: String,
 }
 
-impl std::fmt::Display for RuleStop {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}: {}", self.file.display(), self.line, self.reason)
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct AuditFacts {
     /// /etc/audit exists: auditd is installed in this root.

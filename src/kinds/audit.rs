@@ -117,7 +117,7 @@ pub fn check(spec: &AuditSpec, facts: &Facts) -> Verdict {
         v.evidence.extend(evidence);
         if let Some(stop) = &facts.audit.stop {
             v = v.fix(format!(
-                "repair {}:{} first (a rule must be on one line): auditctl refuses it and loads no rule after it; then docker-harden's fix can add the missing watches",
+                "repair {}:{} first: auditctl refuses it and loads no rule after it; then docker-harden's fix can add the missing watches",
                 stop.file.display(),
                 stop.line
             ));
