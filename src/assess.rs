@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::facts::Facts;
 use crate::kinds::{self, Status, Verdict};
 use crate::plan::{ItemPlan, Plan, Workspace};
@@ -20,6 +20,16 @@ pub struct Selection {
 
 impl Selection {
     pub fn from_tokens(playbook: &Playbook, only: &[String], skip: &[String]) -> Result<Selection> {
+        // `--only ''` selects nothing, and a run over nothing would report a clean host.
+        if !only.is_empty()
+            && only
+                .iter()
+                .all(|t| t.split(',').all(|p| p.trim().is_empty()))
+        {
+            return Err(Error::Usage(
+                "--only names no item: give item IDs (2.2), sections (1.1) or legacy IDs (1.5), comma-separated, or leave --only out to select every item".into(),
+            ));
+        }
         Ok(Selection {
             only: if only.is_empty() {
                 None
@@ -187,7 +197,13 @@ fn plan_item(
 ) -> Result<()> {
     {
         let before = ws.state();
+        let saved = ws.clone();
         let outcome = kinds::fix(item, facts, &playbook.variables, ws)?;
+        // A fix that cannot be done plans nothing: half of it (the log driver switched on,
+        // say, without the receiver it needs) could stop dockerd or its containers.
+        if outcome.blocked.is_some() {
+            *ws = saved;
+        }
         let changes = ws.changes_since(&before);
         plan.actions.extend(outcome.actions.iter().copied());
         plan.items.push(ItemPlan {

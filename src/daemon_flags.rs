@@ -33,6 +33,11 @@ pub struct ParsedArgs {
     /// (such as the `false` in `--icc false`), malformed flags, a value flag
     /// missing its value, unknown shorthands, and everything after `--`.
     pub unparsed: Vec<String>,
+    /// Words written right after a boolean flag without `=` (the `false` of `--icc false`),
+    /// as (index in `flags`, word). A boolean flag takes no next word, so dockerd gets the
+    /// word as an argument and refuses to start ("accepts no argument(s)"); the operator
+    /// meant it as the flag's value. Each is also in `unparsed`.
+    pub bool_values: Vec<(usize, String)>,
 }
 
 impl ParsedArgs {
@@ -283,9 +288,13 @@ pub fn parse_bool(value: &str) -> Option<bool> {
 pub fn parse_dockerd_args(args: &[String]) -> ParsedArgs {
     let mut out = ParsedArgs::default();
     let mut i = 0;
+    // The flag the previous argument ended with, when it was a boolean without `=`.
+    let mut bare_bool: Option<usize> = None;
     while i < args.len() {
         let arg = &args[i];
         i += 1;
+        let after_bool = bare_bool.take();
+        let flags_before = out.flags.len();
         if arg == "--" {
             out.unparsed.extend(args[i..].iter().cloned());
             break;
@@ -304,7 +313,18 @@ pub fn parse_dockerd_args(args: &[String]) -> ParsedArgs {
                 parse_shorts(body, arg, args, &mut i, &mut out);
             }
         } else {
+            if let Some(at) = after_bool {
+                out.bool_values.push((at, arg.clone()));
+            }
             out.unparsed.push(arg.clone());
+        }
+        if out.flags.len() > flags_before
+            && let Some(last) = out.flags.last()
+            && is_bool_flag(&last.name)
+            && last.raw == *arg
+            && !arg.contains('=')
+        {
+            bare_bool = Some(out.flags.len() - 1);
         }
     }
     out
@@ -932,6 +952,10 @@ mod tests {
         let p = parse(&["--icc", "false", "--iptables"]);
         assert_eq!(pairs(&p), vec![("icc", "true"), ("iptables", "true")]);
         assert_eq!(p.unparsed, s(&["false"]));
+        assert_eq!(p.bool_values, vec![(0, "false".to_string())]);
+        let p = parse(&["-D", "no", "--icc=false", "x", "--dns", "1.1.1.1", "y"]);
+        assert_eq!(p.bool_values, vec![(0, "no".to_string())]);
+        assert_eq!(p.unparsed, s(&["no", "x", "y"]));
     }
 
     #[test]

@@ -27,7 +27,9 @@ pub fn parse(text: &str) -> Result<Map<String, Value>, JsonError> {
         }),
         Err(e) => Err(JsonError {
             line: e.line(),
-            column: e.column(),
+            // serde_json says column 0 for an end of file right after a newline; editors
+            // count from 1.
+            column: e.column().max(1),
             message: strip_location(&e.to_string()),
         }),
     }
@@ -114,6 +116,12 @@ mod tests {
         let err = parse("{\n  \"icc\": false,\n}\n").unwrap_err();
         assert_eq!((err.line, err.column), (3, 1));
         assert!(!err.message.contains("at line"));
+    }
+
+    #[test]
+    fn a_file_cut_short_after_a_newline_points_at_the_next_line() {
+        let err = parse("{\n  \"icc\": false,\n").unwrap_err();
+        assert_eq!((err.line, err.column), (3, 1));
     }
 
     #[test]

@@ -15,6 +15,8 @@ use crate::error::{Error, Result};
 pub const DEFAULT_PLAYBOOK_NAME: &str = "default";
 const DEFAULT_PLAYBOOK: &str = include_str!("../playbooks/cis-docker-1.6.0.yml");
 const MAX_INCLUDE_DEPTH: usize = 8;
+/// Where container logs go when the playbook does not say: the local rsyslog.
+const DEFAULT_SYSLOG_ADDRESS: &str = "tcp://127.0.0.1:514";
 /// How errors name a playbook given as text.
 const TEXT_SOURCE: &str = "playbook_content";
 
@@ -44,7 +46,7 @@ struct RawPlaybook {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawVariables {
-    pub syslog_address: Option<String>,
+    pub syslog_address: Option<SyslogAddress>,
     pub userns_remap: Option<String>,
     pub audit_key: Option<String>,
     pub extra_audit_paths: Option<Vec<String>>,
@@ -217,7 +219,155 @@ pub struct DaemonSettingSpec {
 
 #[derive(Debug, Clone)]
 pub struct RemoteLoggingSpec {
-    pub address: String,
+    pub address: SyslogAddress,
+}
+
+/// How Docker's syslog log driver reaches the receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyslogTransport {
+    Tcp,
+    Udp,
+    TcpTls,
+    Unix,
+    Unixgram,
+}
+
+/// Where the receiver is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyslogEndpoint {
+    /// tcp, udp, tcp+tls: a host name or address (IPv6 without brackets) and a port.
+    Net { host: String, port: u16 },
+    /// unix, unixgram: an absolute socket path.
+    Socket(String),
+}
+
+/// A `syslog-address` for Docker's syslog log driver, validated when the playbook loads:
+/// dockerd refuses to start with one it cannot use (`tcp//127.0.0.1:514`: "syslog-address
+/// should be in form proto://address"), and so would every container with one that names no
+/// port it can reach.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct SyslogAddress {
+    text: String,
+    pub transport: SyslogTransport,
+    pub endpoint: SyslogEndpoint,
+}
+
+impl SyslogAddress {
+    /// As written, which is what daemon.json gets.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// A network address on this machine (127.0.0.0/8, ::1, localhost): something here must
+    /// receive on it.
+    pub fn is_local(&self) -> bool {
+        match &self.endpoint {
+            SyslogEndpoint::Net { host, .. } => crate::rsyslog::is_local_host(host),
+            SyslogEndpoint::Socket(_) => true,
+        }
+    }
+}
+
+impl std::fmt::Display for SyslogAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::str::FromStr for SyslogAddress {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<SyslogAddress, String> {
+        let fail = |why: &str| {
+            format!(
+                "`{text}` is not an address Docker's syslog log driver can use: {why} (write tcp://HOST:PORT, udp://HOST:PORT, tcp+tls://HOST:PORT or unix:///PATH)"
+            )
+        };
+        // dockerd takes these schemes exactly as written here, in lower case, and refuses to
+        // start on anything else.
+        let (transport, rest) = [
+            ("tcp://", SyslogTransport::Tcp),
+            ("udp://", SyslogTransport::Udp),
+            ("tcp+tls://", SyslogTransport::TcpTls),
+            ("unix://", SyslogTransport::Unix),
+            ("unixgram://", SyslogTransport::Unixgram),
+        ]
+        .into_iter()
+        .find_map(|(scheme, t)| text.strip_prefix(scheme).map(|rest| (t, rest)))
+        .ok_or_else(|| {
+            fail("it must start with tcp://, udp://, tcp+tls://, unix:// or unixgram://")
+        })?;
+        let endpoint = match transport {
+            SyslogTransport::Unix | SyslogTransport::Unixgram => {
+                if !rest.starts_with('/') || rest.chars().any(char::is_whitespace) {
+                    return Err(fail("the socket path must be absolute, without spaces"));
+                }
+                SyslogEndpoint::Socket(rest.to_string())
+            }
+            _ => {
+                let rest = rest.strip_suffix('/').unwrap_or(rest);
+                if rest.contains(['/', '?', '#', '@']) || rest.chars().any(char::is_whitespace) {
+                    return Err(fail("only HOST or HOST:PORT may follow the scheme"));
+                }
+                let (host, port) = match rest.strip_prefix('[') {
+                    Some(bracketed) => {
+                        let (host, after) = bracketed
+                            .split_once(']')
+                            .ok_or_else(|| fail("an IPv6 address needs its closing `]`"))?;
+                        if host.parse::<std::net::Ipv6Addr>().is_err() {
+                            return Err(fail("only an IPv6 address goes in brackets"));
+                        }
+                        match after {
+                            "" => (host, None),
+                            _ => match after.strip_prefix(':') {
+                                Some(port) => (host, Some(port)),
+                                None => return Err(fail("a port follows `]:`")),
+                            },
+                        }
+                    }
+                    None => match rest.split_once(':') {
+                        Some((_, p)) if p.contains(':') => {
+                            return Err(fail("an IPv6 address goes in brackets: tcp://[::1]:514"));
+                        }
+                        Some((h, p)) => (h, Some(p)),
+                        None => (rest, None),
+                    },
+                };
+                if host.is_empty() || host.contains(['[', ']']) {
+                    return Err(fail("it names no host"));
+                }
+                let port = match port {
+                    None => 514,
+                    Some(p) => p
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|n| *n != 0 && p.bytes().all(|b| b.is_ascii_digit()))
+                        .ok_or_else(|| {
+                            fail(&format!("port `{p}` is not a number from 1 to 65535"))
+                        })?,
+                };
+                SyslogEndpoint::Net {
+                    host: host.to_string(),
+                    port,
+                }
+            }
+        };
+        Ok(SyslogAddress {
+            text: text.to_string(),
+            transport,
+            endpoint,
+        })
+    }
+}
+
+/// How the playbook's `syslog_address` variable is read.
+impl TryFrom<String> for SyslogAddress {
+    type Error = String;
+
+    fn try_from(text: String) -> std::result::Result<SyslogAddress, String> {
+        text.parse().map_err(|e| format!("syslog_address: {e}"))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -303,7 +453,7 @@ pub struct Item {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Variables {
-    pub syslog_address: String,
+    pub syslog_address: SyslogAddress,
     pub userns_remap: String,
     pub audit_key: String,
     pub extra_audit_paths: Vec<String>,
@@ -536,10 +686,12 @@ fn invalid(source: &str, message: String) -> Error {
 
 fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
     let vars = Variables {
-        syslog_address: raw
-            .variables
-            .syslog_address
-            .unwrap_or_else(|| "tcp://127.0.0.1:514".into()),
+        syslog_address: match raw.variables.syslog_address {
+            Some(address) => address,
+            None => DEFAULT_SYSLOG_ADDRESS
+                .parse()
+                .expect("the default syslog address is valid"),
+        },
         userns_remap: raw
             .variables
             .userns_remap
@@ -551,6 +703,22 @@ fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
         return Err(invalid(
             &source,
             format!("variables.audit_key: `{}` must be one word", vars.audit_key),
+        ));
+    }
+    // auditctl refuses a key longer than this (AUDIT_MAX_KEY_LEN), and with it the rules file.
+    if vars.audit_key.len() > 256 {
+        return Err(invalid(
+            &source,
+            "variables.audit_key: longer than the 256 characters auditctl takes".into(),
+        ));
+    }
+    if !is_userns_remap(&vars.userns_remap) {
+        return Err(invalid(
+            &source,
+            format!(
+                "variables.userns_remap: `{}` is not `default` or USER[:GROUP] (names or numeric IDs)",
+                vars.userns_remap
+            ),
         ));
     }
     for p in &vars.extra_audit_paths {
@@ -683,6 +851,20 @@ fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
     Ok(playbook)
 }
 
+/// dockerd's `userns-remap` forms: `default`, or a user and optionally a group, each a name
+/// or a numeric ID.
+fn is_userns_remap(value: &str) -> bool {
+    let name = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    };
+    match value.split_once(':') {
+        Some((user, group)) => name(user) && name(group),
+        None => name(value),
+    }
+}
+
 fn item_kind(source: &str, vars: &Variables, item: RawItem) -> Result<Kind> {
     let id = item.id;
     let mut kinds = Vec::new();
@@ -720,8 +902,14 @@ fn item_kind(source: &str, vars: &Variables, item: RawItem) -> Result<Kind> {
         kinds.push(Kind::Note(n));
     }
     if let Some(r) = item.remote_logging {
+        let address = substitute(source, &id, vars, &r.address)?;
         kinds.push(Kind::RemoteLogging(RemoteLoggingSpec {
-            address: substitute(source, &id, vars, &r.address)?,
+            address: address.parse().map_err(|e| {
+                invalid(
+                    source,
+                    format!("items: item {id}: remote_logging.address: {e}"),
+                )
+            })?,
         }));
     }
     if let Some(s) = item.storage_driver {
@@ -935,6 +1123,100 @@ mod tests {
         let err = Playbook::load(Some(&path)).unwrap_err().to_string();
         assert!(err.contains("playbook.yml:2:"), "{err}");
         assert!(err.contains("skip"), "{err}");
+    }
+
+    #[test]
+    fn syslog_addresses_dockerd_refuses_are_refused() {
+        // dockerd 20.10 refuses to start with each of these (measured), or could not connect.
+        for bad in [
+            "tcp//127.0.0.1:514",
+            "TCP://127.0.0.1:514",
+            " tcp://127.0.0.1:514",
+            "127.0.0.1:514",
+            "ftp://x:1",
+            "tcp://host:abc",
+            "tcp://",
+            "tcp://:514",
+            "tcp://127.0.0.1:0",
+            "tcp://127.0.0.1:99999",
+            "udp://::1:514",
+            "udp://[::1",
+            "tcp://127.0.0.1:514/path",
+            "unix://dev/log",
+            "",
+        ] {
+            let err = bad.parse::<SyslogAddress>().unwrap_err();
+            assert!(
+                err.contains("is not an address Docker's syslog"),
+                "{bad}: {err}"
+            );
+        }
+        for (good, transport, endpoint) in [
+            (
+                "tcp://127.0.0.1:514",
+                SyslogTransport::Tcp,
+                SyslogEndpoint::Net {
+                    host: "127.0.0.1".into(),
+                    port: 514,
+                },
+            ),
+            (
+                "tcp://localhost/",
+                SyslogTransport::Tcp,
+                SyslogEndpoint::Net {
+                    host: "localhost".into(),
+                    port: 514,
+                },
+            ),
+            (
+                "udp://[::1]:1514",
+                SyslogTransport::Udp,
+                SyslogEndpoint::Net {
+                    host: "::1".into(),
+                    port: 1514,
+                },
+            ),
+            (
+                "tcp+tls://logs.example.com:6514",
+                SyslogTransport::TcpTls,
+                SyslogEndpoint::Net {
+                    host: "logs.example.com".into(),
+                    port: 6514,
+                },
+            ),
+            (
+                "unix:///dev/log",
+                SyslogTransport::Unix,
+                SyslogEndpoint::Socket("/dev/log".into()),
+            ),
+        ] {
+            let a: SyslogAddress = good.parse().unwrap();
+            assert_eq!(
+                (a.as_str(), a.transport, &a.endpoint),
+                (good, transport, &endpoint)
+            );
+        }
+    }
+
+    #[test]
+    fn playbook_variables_are_typed_at_load() {
+        let (_d, path) =
+            write("include: default\nvariables:\n  syslog_address: \"tcp//127.0.0.1:514\"\n");
+        let err = Playbook::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("playbook.yml:3:"), "{err}");
+        assert!(
+            err.contains("syslog_address: `tcp//127.0.0.1:514` is not an address"),
+            "{err}"
+        );
+        let (_d, path) = write("include: default\nvariables:\n  userns_remap: \"a b\"\n");
+        let err = Playbook::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("userns_remap: `a b` is not"), "{err}");
+        let p = Playbook::default_playbook().unwrap();
+        assert_eq!(p.variables.syslog_address.as_str(), "tcp://127.0.0.1:514");
+        match &p.item("2.13").unwrap().kind {
+            Kind::RemoteLogging(r) => assert!(r.address.is_local()),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

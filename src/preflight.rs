@@ -147,18 +147,30 @@ fn parse_version(version: &str) -> Option<(u32, u32)> {
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
+/// A file's text once the plan is applied.
+fn planned_text(facts: &Facts, plan: &Plan, p: &Path) -> Option<String> {
+    match plan.changes.iter().find(|c| c.path == p) {
+        Some(c) => c
+            .after
+            .content
+            .as_deref()
+            .map(|b| String::from_utf8_lossy(b).into_owned()),
+        None => facts.text(p),
+    }
+}
+
+/// Words on dockerd's command line as planned that are neither flags nor flags' values:
+/// dockerd accepts no arguments and refuses to start with any.
+fn planned_stray_words(facts: &Facts, plan: &Plan) -> Vec<String> {
+    if facts.daemon.service_unit.is_none() && facts.daemon.configured_flags.is_empty() {
+        return Vec::new();
+    }
+    flag_move::args_at_next_start(facts, &|p: &Path| planned_text(facts, plan, p)).unparsed
+}
+
 /// Flags (with where they come from) dockerd will start with once the plan is applied.
 fn planned_flags(facts: &Facts, plan: &Plan) -> Vec<(daemon_flags::Flag, String)> {
-    let text_of = |p: &Path| -> Option<String> {
-        match plan.changes.iter().find(|c| c.path == p) {
-            Some(c) => c
-                .after
-                .content
-                .as_deref()
-                .map(|b| String::from_utf8_lossy(b).into_owned()),
-            None => facts.text(p),
-        }
-    };
+    let text_of = |p: &Path| planned_text(facts, plan, p);
     if facts.daemon.service_unit.is_none() && facts.daemon.configured_flags.is_empty() {
         // A daemon started by hand: its command line is all there is.
         return facts
@@ -226,6 +238,7 @@ pub fn check(facts: &Facts, plan: &Plan) -> Preflight {
     // Keys in conflict in the file as planned: restarting dockerd would fail whatever the item,
     // so no item that writes daemon.json may go ahead.
     let flags = planned_flags(facts, plan);
+    let stray = planned_stray_words(facts, plan);
     let mut conflicts = Vec::new();
     if let Some(json) = &final_json {
         for key in json.keys() {
@@ -255,6 +268,20 @@ pub fn check(facts: &Facts, plan: &Plan) -> Preflight {
             continue;
         }
         let mut reasons = Vec::new();
+        if !stray.is_empty() {
+            reasons.push(format!(
+                "dockerd would not start: {} on its command line (dockerd accepts no arguments; a boolean flag takes its value as --flag=value)",
+                stray
+                    .iter()
+                    .map(|w| if w.is_empty() {
+                        "an empty argument".to_string()
+                    } else {
+                        format!("`{w}`")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         if !conflicts.is_empty() {
             reasons.push(format!(
                 "dockerd would not start: {} (a setting given twice); move or remove the flag first",

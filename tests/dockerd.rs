@@ -465,6 +465,56 @@ fn dockerd_refuses_an_unknown_daemon_json_key() {
 }
 
 #[test]
+fn dockerd_refuses_a_boolean_flag_with_a_spaced_value_as_the_parser_says() {
+    let _serial = exclusive();
+    let mut sandbox = Sandbox::new(json!({}));
+    let args = ["--icc", "false", "--dns", "8.8.8.8"];
+    let (status, log) = sandbox.start_refused(Net::Host, &args);
+    assert!(!status.success(), "dockerd exited {status}\n{log}");
+    assert!(log.contains("\"dockerd\" accepts no argument(s)"), "{log}");
+    // docker-harden reads the same words the same way, and moving the flag takes the stray
+    // word with it.
+    let mut words: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let parsed = docker_harden::daemon_flags::parse_dockerd_args(&words);
+    assert_eq!(parsed.bool_values, vec![(0, "false".to_string())]);
+    let icc: Vec<&docker_harden::daemon_flags::Flag> =
+        parsed.flags.iter().filter(|f| f.name == "icc").collect();
+    assert!(docker_harden::kinds::flag_move::remove_flags(
+        &mut words, &icc
+    ));
+    assert_eq!(words, ["--dns", "8.8.8.8"]);
+}
+
+#[test]
+fn dockerd_refuses_the_syslog_addresses_a_playbook_cannot_hold() {
+    let _serial = exclusive();
+    for address in [
+        "tcp//127.0.0.1:514",
+        "TCP://127.0.0.1:514",
+        "127.0.0.1:514",
+        "ftp://x:1",
+        "tcp://host:abc",
+    ] {
+        assert!(
+            address
+                .parse::<docker_harden::playbook::SyslogAddress>()
+                .is_err(),
+            "{address}"
+        );
+        let mut sandbox = Sandbox::new(json!({
+            "log-driver": "syslog",
+            "log-opts": {"syslog-address": address},
+        }));
+        let (status, log) = sandbox.start_refused(Net::Host, &[]);
+        assert!(
+            !status.success(),
+            "{address}: dockerd exited {status}\n{log}"
+        );
+        assert!(log.contains("failed to set log opts"), "{address}: {log}");
+    }
+}
+
+#[test]
 fn daemon_json_written_by_fix_for_a_fresh_host_is_accepted_by_dockerd() {
     let _serial = exclusive();
     // The tool writes it on a fixture root, never on "/".

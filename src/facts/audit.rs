@@ -26,6 +26,14 @@ pub enum LoadedRules {
     },
 }
 
+/// A rules line auditctl refuses; loading the rules at boot stops there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleStop {
+    pub file: PathBuf,
+    pub line: usize,
+    pub reason: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct AuditFacts {
     /// /etc/audit exists: auditd is installed in this root.
@@ -34,8 +42,16 @@ pub struct AuditFacts {
     pub uses_rules_d: bool,
     /// The file docker-harden writes its watches to (resolved host path).
     pub target_file: PathBuf,
-    /// Persistent watches, each with the file that holds it.
+    /// Persistent watches that load at boot, each with the file that holds it.
     pub persistent: Vec<(PathBuf, Watch)>,
+    /// The rules.d files in the order augenrules joins them: (name, resolved path). Empty
+    /// without rules.d.
+    pub rules_files: Vec<(String, PathBuf)>,
+    /// The line where loading the persistent rules stops, when auditctl refuses one.
+    pub stop: Option<RuleStop>,
+    /// Watches written in the rules files after `stop`, which therefore never load: file,
+    /// line, watch.
+    pub unreached: Vec<(PathBuf, usize, Watch)>,
     pub loaded: LoadedRules,
 }
 
@@ -46,8 +62,19 @@ impl AuditFacts {
             uses_rules_d: false,
             target_file: PathBuf::from(AUDIT_RULES),
             persistent: Vec::new(),
+            rules_files: Vec::new(),
+            stop: None,
+            unreached: Vec::new(),
             loaded: LoadedRules::NotConsulted,
         }
+    }
+
+    /// A watch on `path` that is written in the rules but never loads, with where it is.
+    pub fn unreached_watch(&self, path: &str) -> Option<(&Path, usize)> {
+        self.unreached
+            .iter()
+            .find(|(_, _, w)| w.covers(path))
+            .map(|(f, l, _)| (f.as_path(), *l))
     }
 
     pub fn persistent_source(&self, path: &str) -> Option<&Path> {
@@ -72,27 +99,65 @@ pub(crate) fn gather(
     let installed = snap.meta(Path::new(AUDIT_DIR))?.is_some();
     let uses_rules_d = snap.meta(Path::new(RULES_D))?.is_some();
     let mut persistent = Vec::new();
+    let mut rules_files = Vec::new();
+    let mut stop = None;
+    let mut unreached = Vec::new();
     let target_file = if uses_rules_d {
-        let names = snap.rootfs.list_dir(Path::new(RULES_D))?;
-        for name in names.iter().filter(|n| n.ends_with(".rules")) {
-            let path = PathBuf::from(RULES_D).join(name);
+        let mut names = snap.rootfs.list_dir(Path::new(RULES_D))?;
+        names.retain(|n| n.ends_with(".rules"));
+        names.sort_by(|a, b| audit_rules::augenrules_order(a, b));
+        let mut texts = Vec::new();
+        for name in names {
+            let path = PathBuf::from(RULES_D).join(&name);
             if let (resolved, Some(text)) = snap.text(&path)? {
-                persistent.extend(
-                    audit_rules::watches(&text)
-                        .into_iter()
-                        .map(|(_, w)| (resolved.clone(), w)),
-                );
+                rules_files.push((name, resolved));
+                texts.push(text);
+            }
+        }
+        let load =
+            audit_rules::augenrules_load(&texts.iter().map(String::as_str).collect::<Vec<_>>());
+        persistent.extend(
+            load.watches
+                .iter()
+                .map(|((fi, _), w)| (rules_files[*fi].1.clone(), w.clone())),
+        );
+        if let Some(((fi, line), reason)) = load.stop {
+            stop = Some(RuleStop {
+                file: rules_files[fi].1.clone(),
+                line,
+                reason,
+            });
+            for (fi, text) in texts.iter().enumerate() {
+                for (line, w) in audit_rules::watches(text) {
+                    if !load.watches.iter().any(|(at, _)| *at == (fi, line)) {
+                        unreached.push((rules_files[fi].1.clone(), line, w));
+                    }
+                }
             }
         }
         snap.file(Path::new(OWN_RULES_FILE))?
     } else {
         let (resolved, text) = snap.text(Path::new(AUDIT_RULES))?;
         if let Some(text) = text {
+            let load = audit_rules::load_text(&text);
             persistent.extend(
-                audit_rules::effective_watches(&text)
-                    .into_iter()
-                    .map(|(_, w)| (resolved.clone(), w)),
+                load.watches
+                    .iter()
+                    .map(|(_, w)| (resolved.clone(), w.clone())),
             );
+            if let Some((line, reason)) = load.stop {
+                stop = Some(RuleStop {
+                    file: resolved.clone(),
+                    line,
+                    reason,
+                });
+                unreached.extend(
+                    audit_rules::watches(&text)
+                        .into_iter()
+                        .filter(|(l, _)| *l > line)
+                        .map(|(l, w)| (resolved.clone(), l, w)),
+                );
+            }
         }
         resolved
     };
@@ -105,6 +170,9 @@ pub(crate) fn gather(
         uses_rules_d,
         target_file,
         persistent,
+        rules_files,
+        stop,
+        unreached,
         loaded,
     })
 }

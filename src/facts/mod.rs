@@ -14,7 +14,7 @@ mod targets;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use audit::{AuditFacts, LoadedRules, OWN_RULES_FILE};
+pub use audit::{AuditFacts, LoadedRules, OWN_RULES_FILE, RuleStop};
 pub use daemon::{
     DEFAULT_CONFIG_FILE, DEFAULT_DATA_ROOT, DEFAULT_SOCKET, DaemonFacts, FlagSource, RunningDaemon,
     SourcedFlag, UNIT_DIRS,

@@ -1,10 +1,10 @@
 //! Audit watches (CIS 1.1.x): a watch must be persistent, and on the live host also loaded.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{FixOutcome, Status, Verdict};
 use crate::audit_rules::{self, Watch};
-use crate::facts::{Facts, LoadedRules};
+use crate::facts::{Facts, LoadedRules, RuleStop};
 use crate::plan::{ServiceAction, Workspace};
 use crate::playbook::{AuditSpec, Variables};
 
@@ -92,20 +92,36 @@ pub fn check(spec: &AuditSpec, facts: &Facts) -> Verdict {
             }
         }
     }
+    // A line auditctl refuses ends the load at boot: the watches after it are written but
+    // never loaded.
+    if let Some(stop) = &facts.audit.stop {
+        evidence.insert(0, stop_evidence(stop));
+    }
     if !missing.is_empty() {
         let mut v = Verdict::new(
             Status::Warn,
             missing
                 .iter()
-                .map(|p| {
-                    format!(
+                .map(|p| match facts.audit.unreached_watch(p) {
+                    Some((file, line)) => format!(
+                        "{p}: the watch at {}:{line} never loads: auditctl stops at a broken line before it",
+                        file.display()
+                    ),
+                    None => format!(
                         "{p}: no persistent audit watch{}",
                         runtime_note(spec, facts, p)
-                    )
+                    ),
                 })
                 .collect(),
         );
         v.evidence.extend(evidence);
+        if let Some(stop) = &facts.audit.stop {
+            v = v.fix(format!(
+                "repair {}:{} first: auditctl refuses it and loads no rule after it; then docker-harden's fix can add the missing watches",
+                stop.file.display(),
+                stop.line
+            ));
+        }
         return v;
     }
     match &facts.audit.loaded {
@@ -128,6 +144,86 @@ pub fn check(spec: &AuditSpec, facts: &Facts) -> Verdict {
             }
         }
     }
+}
+
+fn stop_evidence(stop: &RuleStop) -> String {
+    format!(
+        "{}:{}: broken rule: {}; auditctl stops loading the rules at this line, so no rule after it loads",
+        stop.file.display(),
+        stop.line,
+        stop.reason
+    )
+}
+
+/// Why `wanted` would not load at boot with `file` planned as `text`: the line where loading
+/// stops before them.
+fn blocked_load(
+    facts: &Facts,
+    ws: &Workspace,
+    file: &Path,
+    text: &str,
+    wanted: &[Watch],
+) -> Option<String> {
+    let loads = |loaded: &[Watch]| {
+        wanted
+            .iter()
+            .all(|w| loaded.iter().any(|l| l.covers(&w.path)))
+    };
+    let stop = if facts.audit.uses_rules_d {
+        let mut files = facts.audit.rules_files.clone();
+        if !files.iter().any(|(_, p)| p == file) {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            files.push((name, file.to_path_buf()));
+            files.sort_by(|a, b| audit_rules::augenrules_order(&a.0, &b.0));
+        }
+        let texts: Vec<String> = files
+            .iter()
+            .map(|(_, p)| {
+                if p == file {
+                    text.to_string()
+                } else {
+                    ws.text(p).unwrap_or_default()
+                }
+            })
+            .collect();
+        let load =
+            audit_rules::augenrules_load(&texts.iter().map(String::as_str).collect::<Vec<_>>());
+        let loaded: Vec<Watch> = load.watches.into_iter().map(|(_, w)| w).collect();
+        if loads(&loaded) {
+            return None;
+        }
+        load.stop.map(|((fi, line), reason)| RuleStop {
+            file: files[fi].1.clone(),
+            line,
+            reason,
+        })
+    } else {
+        let load = audit_rules::load_text(text);
+        let loaded: Vec<Watch> = load.watches.into_iter().map(|(_, w)| w).collect();
+        if loads(&loaded) {
+            return None;
+        }
+        load.stop.map(|(line, reason)| RuleStop {
+            file: file.to_path_buf(),
+            line,
+            reason,
+        })
+    };
+    Some(match stop {
+        Some(stop) => format!(
+            "{}:{}: broken rule: {}; auditctl stops loading the rules at this line, before docker-harden's watches would load: fix or remove it, then run fix again",
+            stop.file.display(),
+            stop.line,
+            stop.reason
+        ),
+        None => format!(
+            "the rules as planned would not load the watches docker-harden adds to {}",
+            file.display()
+        ),
+    })
 }
 
 /// Whether this item's target is a file the plan so far creates.
@@ -178,6 +274,9 @@ pub fn fix(spec: &AuditSpec, facts: &Facts, vars: &Variables, ws: &mut Workspace
         } else {
             audit_rules::plan_append(current.as_deref().unwrap_or(""), &wanted)
         };
+        if let Some(reason) = blocked_load(facts, ws, &file, &new_text, &wanted) {
+            return FixOutcome::blocked(reason);
+        }
         ws.write(&file, new_text, RULES_FILE_MODE);
         outcome.actions.insert(ServiceAction::LoadAuditRules);
     }

@@ -62,6 +62,15 @@ pub fn configured(facts: &Facts, key: &str, default: &Value) -> (Value, String) 
     }
 }
 
+/// A boolean flag for `key` written with its value after a space (`--icc false`): dockerd
+/// takes the word as an argument and refuses to start.
+pub fn stray_value(facts: &Facts, key: &str) -> Option<String> {
+    let (raw, word, source) = flag_move::stray_bool_value(facts, key)?;
+    Some(format!(
+        "dockerd refuses to start: `{word}` after `{raw}` ({source}) is a stray word, since a boolean flag takes no separate value (\"accepts no argument(s)\"); `{raw}={word}` is the flag with that value"
+    ))
+}
+
 /// A key given both as a flag and in daemon.json makes dockerd refuse to start.
 pub fn conflict(facts: &Facts, key: &str) -> Option<String> {
     let flags = facts.daemon.flags_for_key(key);
@@ -105,6 +114,9 @@ fn in_effect(spec: &DaemonSettingSpec, facts: &Facts) -> Option<bool> {
 pub fn check(spec: &DaemonSettingSpec, facts: &Facts) -> Verdict {
     if let Some(v) = docker_missing(facts) {
         return v;
+    }
+    if let Some(message) = stray_value(facts, &spec.key) {
+        return Verdict::warn(message);
     }
     if let Some(message) = conflict(facts, &spec.key) {
         return Verdict::warn(message);
@@ -161,7 +173,10 @@ pub fn fix(spec: &DaemonSettingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
     }
     let flags = facts.daemon.flags_for_key(&spec.key);
     let (value, _) = configured(facts, &spec.key, &spec.default);
-    if !flags.is_empty() && (!compliant(spec, &value) || conflict(facts, &spec.key).is_some()) {
+    let stray = stray_value(facts, &spec.key).is_some();
+    if !flags.is_empty()
+        && (!compliant(spec, &value) || conflict(facts, &spec.key).is_some() || stray)
+    {
         // dockerd refuses a setting given twice: take it off the command line first.
         let moved = match flag_move::plan(facts, ws, &spec.key) {
             Ok(action) => action,

@@ -14,10 +14,22 @@ use crate::plan::{ServiceAction, Workspace};
 pub const FLAGS_DROPIN: &str = "/etc/systemd/system/docker.service.d/zz-docker-harden.conf";
 const DROPIN_MODE: u32 = 0o644;
 
-/// Word positions of `flag` in `words`: one word (`--icc=false`) or two (`--log-level info`).
+/// Whether `word` is what dockerd gets as a stray argument after a boolean flag written
+/// without `=`: a plain word, not a flag and not a variable the unit or shell expands.
+fn is_stray_value(word: &str) -> bool {
+    !word.is_empty() && !word.starts_with('-') && !word.contains('$')
+}
+
+/// Word positions of `flag` in `words`: one word (`--icc=false`) or two (`--log-level info`,
+/// and `--icc false`, whose `false` dockerd refuses as a stray argument: it goes with the flag
+/// it was written for).
 fn find(words: &[String], flag: &Flag) -> Option<(usize, usize)> {
     for (i, w) in words.iter().enumerate() {
         if *w == flag.raw {
+            let bare_bool = daemon_flags::is_bool_flag(&flag.name) && !w.contains('=');
+            if bare_bool && words.get(i + 1).is_some_and(|n| is_stray_value(n)) {
+                return Some((i, 2));
+            }
             return Some((i, 1));
         }
         if let Some(rest) = flag
@@ -32,7 +44,8 @@ fn find(words: &[String], flag: &Flag) -> Option<(usize, usize)> {
     None
 }
 
-fn remove_flags(words: &mut Vec<String>, flags: &[&Flag]) -> bool {
+/// Takes `flags` out of `words`, each with its value word, keeping every other word in order.
+pub fn remove_flags(words: &mut Vec<String>, flags: &[&Flag]) -> bool {
     let mut removed = false;
     for flag in flags {
         while let Some((at, n)) = find(words, flag) {
@@ -53,7 +66,7 @@ fn quote(word: &str) -> String {
 }
 
 /// Removes the flags from a `VAR=...` assignment of an environment file's text.
-fn edit_env_text(text: &str, flags: &[&Flag]) -> Option<String> {
+pub fn edit_env_text(text: &str, flags: &[&Flag]) -> Option<String> {
     let mut changed = false;
     let mut out = String::new();
     for line in text.split_inclusive('\n') {
@@ -203,6 +216,15 @@ pub(crate) fn flags_at_next_start(
     facts: &Facts,
     text_of: &dyn Fn(&Path) -> Option<String>,
 ) -> Vec<Flag> {
+    args_at_next_start(facts, text_of).flags
+}
+
+/// dockerd's arguments at its next start, parsed (stray words included), from unit and
+/// environment texts as `text_of` gives them.
+pub(crate) fn args_at_next_start(
+    facts: &Facts,
+    text_of: &dyn Fn(&Path) -> Option<String>,
+) -> daemon_flags::ParsedArgs {
     match unit_files(facts, text_of) {
         Some((main, dropins)) => {
             let env: std::collections::HashMap<String, String> =
@@ -211,14 +233,56 @@ pub(crate) fn flags_at_next_start(
                     .filter_map(|(p, _)| text_of(Path::new(&p)).map(|t| (p, t)))
                     .collect();
             daemon_flags::effective_exec_start(&main, &dropins, &env)
-                .map(|e| daemon_flags::parse_dockerd_args(e.args()).flags)
+                .map(|e| daemon_flags::parse_dockerd_args(e.args()))
                 .unwrap_or_default()
         }
-        None => env_files(facts)
-            .iter()
-            .filter_map(|p| text_of(p))
-            .flat_map(|t| daemon_flags::env_file_flags(&t).flags)
-            .collect(),
+        None => {
+            let mut out = daemon_flags::ParsedArgs::default();
+            for parsed in env_files(facts)
+                .iter()
+                .filter_map(|p| text_of(p))
+                .map(|t| daemon_flags::env_file_flags(&t))
+            {
+                let offset = out.flags.len();
+                out.flags.extend(parsed.flags);
+                out.unparsed.extend(parsed.unparsed);
+                out.bool_values
+                    .extend(parsed.bool_values.into_iter().map(|(i, w)| (i + offset, w)));
+            }
+            out
+        }
+    }
+}
+
+/// A word dockerd will refuse at its next start that was written as the value of a boolean
+/// flag for daemon.json `key` (`--icc false`): the flag as written, the word, and where.
+pub(crate) fn stray_bool_value(facts: &Facts, key: &str) -> Option<(String, String, String)> {
+    let text_of = |p: &Path| facts.text(p);
+    let matching = |parsed: daemon_flags::ParsedArgs, source: String| {
+        parsed.bool_values.iter().find_map(|(at, word)| {
+            let flag = &parsed.flags[*at];
+            (daemon_flags::json_key(&flag.name) == Some(key))
+                .then(|| (flag.raw.clone(), word.clone(), source.clone()))
+        })
+    };
+    match unit_files(facts, &text_of) {
+        Some((main, dropins)) => {
+            let env: std::collections::HashMap<String, String> =
+                daemon_flags::environment_files(&main, &dropins)
+                    .into_iter()
+                    .filter_map(|(p, _)| text_of(Path::new(&p)).map(|t| (p, t)))
+                    .collect();
+            let exec = daemon_flags::effective_exec_start(&main, &dropins, &env)?;
+            let source = format!("ExecStart in {}", exec.path);
+            matching(daemon_flags::parse_dockerd_args(exec.args()), source)
+        }
+        None => env_files(facts).iter().find_map(|p| {
+            let text = text_of(p)?;
+            matching(
+                daemon_flags::env_file_flags(&text),
+                format!("DOCKER_OPTS or OPTIONS in {}", p.display()),
+            )
+        }),
     }
 }
 
@@ -288,5 +352,80 @@ mod tests {
             .unwrap(),
             "export DOCKER_OPTS=\"--dns 8.8.8.8\"\n"
         );
+    }
+
+    #[test]
+    fn a_boolean_with_a_spaced_value_goes_with_its_value() {
+        // dockerd 20.10 refuses `--icc false` ("accepts no argument(s)"); moving the flag must
+        // take the `false` too, and leave a variable that expands to more words alone.
+        let parsed = daemon_flags::parse_dockerd_args(&words("--icc false --dns 8.8.8.8"));
+        let icc: Vec<&Flag> = parsed.flags.iter().filter(|f| f.name == "icc").collect();
+        let mut w = words("/usr/sbin/dockerd --icc false --dns 8.8.8.8");
+        assert!(remove_flags(&mut w, &icc));
+        assert_eq!(w, words("/usr/sbin/dockerd --dns 8.8.8.8"));
+        let mut w = words("/usr/sbin/dockerd --icc $DOCKER_OPTS");
+        assert!(remove_flags(&mut w, &icc));
+        assert_eq!(w, words("/usr/sbin/dockerd $DOCKER_OPTS"));
+        assert_eq!(
+            edit_env_text("DOCKER_OPTS=\"--icc false --dns 8.8.8.8\"\n", &icc).unwrap(),
+            "DOCKER_OPTS=\"--dns 8.8.8.8\"\n"
+        );
+    }
+
+    fn words(s: &str) -> Vec<String> {
+        s.split(' ').map(String::from).collect()
+    }
+
+    use proptest::prelude::*;
+
+    /// One flag as an operator writes it: (name, its words).
+    fn written_flag() -> impl Strategy<Value = (&'static str, Vec<String>)> {
+        let bools = proptest::sample::select(&["icc", "live-restore", "iptables", "debug"][..]);
+        let values = proptest::sample::select(&["log-level", "dns", "log-opt", "host"][..]);
+        let value = proptest::sample::select(&["info", "8.8.8.8", "max-size=10m", "fd://"][..]);
+        let boolean = proptest::sample::select(&["true", "false", "0", "1"][..]);
+        prop_oneof![
+            bools.clone().prop_map(|n| (n, vec![format!("--{n}")])),
+            (bools.clone(), boolean.clone()).prop_map(|(n, b)| (n, vec![format!("--{n}={b}")])),
+            // The spaced value dockerd refuses: it belongs to the flag all the same.
+            (bools, boolean).prop_map(|(n, b)| (n, vec![format!("--{n}"), b.to_string()])),
+            (values.clone(), value.clone())
+                .prop_map(|(n, v)| (n, vec![format!("--{n}"), v.to_string()])),
+            (values, value.clone()).prop_map(|(n, v)| (n, vec![format!("--{n}={v}")])),
+            value.prop_map(|v| ("host", vec!["-H".to_string(), v.to_string()])),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn removing_a_flag_leaves_no_value_and_keeps_the_rest(
+            written in proptest::collection::vec(written_flag(), 1..8),
+            pick in any::<proptest::sample::Index>(),
+        ) {
+            let target = written[pick.index(written.len())].0;
+            let args: Vec<String> = written.iter().flat_map(|(_, w)| w.clone()).collect();
+            let parsed = daemon_flags::parse_dockerd_args(&args);
+            let remove: Vec<&Flag> = parsed.flags.iter().filter(|f| f.name == target).collect();
+            let kept: Vec<String> = written
+                .iter()
+                .filter(|(n, _)| *n != target)
+                .flat_map(|(_, w)| w.clone())
+                .collect();
+
+            // ExecStart words (with the program first) and a DOCKER_OPTS assignment.
+            let mut unit = vec!["/usr/bin/dockerd".to_string()];
+            unit.extend(args.clone());
+            prop_assert!(remove_flags(&mut unit, &remove));
+            prop_assert_eq!(&unit[1..], &kept[..]);
+            let env = format!("# site\nDOCKER_OPTS=\"{}\"\nOTHER=1\n", args.join(" "));
+            let edited = edit_env_text(&env, &remove).unwrap();
+            prop_assert_eq!(&edited, &format!("# site\nDOCKER_OPTS=\"{}\"\nOTHER=1\n", kept.join(" ")));
+
+            let after = daemon_flags::env_file_flags(&edited);
+            prop_assert!(after.flags.iter().all(|f| f.name != target));
+            // The stray words left are exactly those of the other flags.
+            let strays_kept = daemon_flags::parse_dockerd_args(&kept).unparsed;
+            prop_assert_eq!(&after.unparsed, &strays_kept);
+        }
     }
 }

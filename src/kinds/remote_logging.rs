@@ -10,7 +10,7 @@ use super::{FixOutcome, Verdict, docker_missing, flag_move};
 use crate::error::Result;
 use crate::facts::Facts;
 use crate::plan::{ServiceAction, Workspace};
-use crate::playbook::RemoteLoggingSpec;
+use crate::playbook::{RemoteLoggingSpec, SyslogAddress, SyslogEndpoint, SyslogTransport};
 use crate::rsyslog::{self, ConfFile, Proto};
 
 /// Drivers that ship logs off the host (journald and json-file keep them local).
@@ -85,16 +85,68 @@ fn rsyslog_files(facts: &Facts, ws: &Workspace) -> Vec<ConfFile> {
     files
 }
 
-/// For a local address: whether rsyslog receives on it, with the evidence.
-fn local_listener(files: &[ConfFile], address: &str) -> Option<(Proto, u16, Option<String>)> {
-    let (proto, host, port) = rsyslog::parse_syslog_address(address)?;
-    if !rsyslog::is_local_host(&host) {
-        return None;
+/// Who would receive on a syslog-address, judged from the configuration as planned so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Receiver {
+    /// Not on this host: docker-harden cannot tell, and takes the playbook's word.
+    Elsewhere,
+    /// Something on this host receives on it: what, and where it is configured.
+    Here(String),
+    /// rsyslog is installed and can be set to receive on it.
+    RsyslogCould(Proto, u16),
+    /// Nothing would, and docker-harden cannot set anything up: why. The syslog driver must
+    /// not be switched on then: every container would fail to start.
+    Nobody(String),
+}
+
+fn receiver(facts: &Facts, files: &[ConfFile], address: &str) -> Receiver {
+    let typed: SyslogAddress = match address.parse() {
+        Ok(a) => a,
+        // Judged where the address is read: dockerd refuses it anyway.
+        Err(_) => return Receiver::Elsewhere,
+    };
+    if !typed.is_local() {
+        return Receiver::Elsewhere;
     }
-    let found = rsyslog::input_declared(files, proto, port)
-        .filter(|_| rsyslog::listens(files, proto, port))
-        .map(|f| format!("{}:{}", f.path, f.line));
-    Some((proto, port, found))
+    let SyslogEndpoint::Net { port, .. } = typed.endpoint else {
+        return Receiver::Nobody(format!(
+            "docker-harden cannot tell whether anything receives on the socket of {address} (dockerd refuses to start while it is missing); set this address by hand once it exists"
+        ));
+    };
+    let proto = match typed.transport {
+        SyslogTransport::Udp => Proto::Udp,
+        _ => Proto::Tcp,
+    };
+    if facts.rsyslog.installed
+        && let Some(at) = rsyslog::input_declared(files, proto, port)
+            .filter(|_| rsyslog::listens(files, proto, port))
+    {
+        return Receiver::Here(format!(
+            "rsyslog receives on {}/{port} ({}:{})",
+            proto_name(proto),
+            at.path,
+            at.line
+        ));
+    }
+    if proto == Proto::Tcp
+        && let Some(listeners) = &facts.host.tcp_listeners
+        && let Some(l) = listeners
+            .iter()
+            .find(|l| l.port() == port && (l.ip().is_loopback() || l.ip().is_unspecified()))
+    {
+        return Receiver::Here(format!("a TCP socket listens on {l}"));
+    }
+    if typed.transport == SyslogTransport::TcpTls {
+        return Receiver::Nobody(format!(
+            "nothing on this host receives TLS on {address}, and docker-harden sets up only plain tcp or udp reception; configure the TLS listener first"
+        ));
+    }
+    if !facts.rsyslog.installed {
+        return Receiver::Nobody(format!(
+            "rsyslog is not installed, so nothing would receive on {address}; install rsyslog first"
+        ));
+    }
+    Receiver::RsyslogCould(proto, port)
 }
 
 fn proto_name(proto: Proto) -> &'static str {
@@ -129,27 +181,34 @@ pub fn check(spec: &RemoteLoggingSpec, facts: &Facts) -> Verdict {
                 spec.address
             ));
         };
+        if let Err(why) = address.parse::<SyslogAddress>() {
+            return Verdict::warn(format!("syslog-address: {why}"));
+        }
         evidence.push(format!("syslog-address is {address}"));
-        let files: Vec<ConfFile> = facts.rsyslog.files.clone();
-        if let Some((proto, port, found)) = local_listener(&files, &address) {
-            if !facts.rsyslog.installed {
-                return Verdict::warn(format!(
+        match receiver(facts, &facts.rsyslog.files, &address) {
+            Receiver::Elsewhere => {}
+            Receiver::Here(what) => evidence.push(what),
+            Receiver::RsyslogCould(proto, port) => {
+                let mut v = Verdict::warn(format!(
+                    "syslog-address {address} is on this host but rsyslog's configuration does not receive on {}/{port}",
+                    proto_name(proto)
+                ));
+                v.evidence.extend(evidence);
+                return v;
+            }
+            Receiver::Nobody(why) if !facts.rsyslog.installed => {
+                let mut v = Verdict::warn(format!(
                     "syslog-address {address} is on this host but rsyslog is not installed: containers will fail to start"
                 ));
+                v.evidence.push(why);
+                return v;
             }
-            match found {
-                Some(at) => evidence.push(format!(
-                    "rsyslog receives on {}/{port} ({at})",
-                    proto_name(proto)
-                )),
-                None => {
-                    let mut v = Verdict::warn(format!(
-                        "syslog-address {address} is on this host but rsyslog's configuration does not receive on {}/{port}",
-                        proto_name(proto)
-                    ));
-                    v.evidence.extend(evidence);
-                    return v;
-                }
+            Receiver::Nobody(why) => {
+                let mut v = Verdict::warn(format!(
+                    "syslog-address {address} is on this host but nothing receives on it: containers will fail to start"
+                ));
+                v.evidence.push(why);
+                return v;
             }
         }
     }
@@ -174,10 +233,28 @@ pub fn fix(spec: &RemoteLoggingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
     let (driver, _) = configured(facts, "log-driver", &Value::String("json-file".into()));
     let driver = driver.as_str().unwrap_or_default().to_string();
     let address_now = configured_address(facts);
+    // An address dockerd cannot use counts as none: the playbook's replaces it.
+    let address_now = address_now.filter(|a| a.parse::<SyslogAddress>().is_ok());
     let needs_driver =
         !REMOTE_DRIVERS.contains(&driver.as_str()) || (driver == "syslog" && address_now.is_none());
-    let mut outcome = FixOutcome::default();
     let address = if needs_driver {
+        Some(spec.address.as_str().to_string())
+    } else if driver == "syslog" {
+        address_now
+    } else {
+        None
+    };
+    // Decided before anything is planned: with nothing to receive, switching the driver on
+    // would make every container fail to start.
+    let receiving = address
+        .as_deref()
+        .map(|a| receiver(facts, &rsyslog_files(facts, ws), a));
+    if let Some(Receiver::Nobody(why)) = &receiving {
+        return Ok(FixOutcome::blocked(why.clone()));
+    }
+
+    let mut outcome = FixOutcome::default();
+    if needs_driver {
         // Options given as --log-opt flags that the syslog driver accepts move into log-opts.
         let moved_opts: Vec<(String, String)> = opt_flags
             .iter()
@@ -191,8 +268,7 @@ pub fn fix(spec: &RemoteLoggingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
                 Err(reason) => return Ok(FixOutcome::blocked(reason)),
             }
         }
-        let address = spec.address.clone();
-        let addr = address.clone();
+        let addr = spec.address.as_str().to_string();
         edit_daemon_json(facts, ws, move |map| {
             map.insert("log-driver".into(), Value::String("syslog".into()));
             let mut opts: Map<String, Value> = map
@@ -208,33 +284,21 @@ pub fn fix(spec: &RemoteLoggingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
             map.insert("log-opts".into(), Value::Object(opts));
         })?;
         outcome.actions.insert(ServiceAction::RestartDocker);
-        Some(address)
-    } else if driver == "syslog" {
-        address_now
-    } else {
-        None
-    };
+    }
 
-    if let Some(address) = address {
+    if let Some(Receiver::RsyslogCould(proto, port)) = receiving {
         let files = rsyslog_files(facts, ws);
-        if let Some((proto, port, None)) = local_listener(&files, &address) {
-            if !facts.rsyslog.installed {
-                return Ok(FixOutcome::blocked(format!(
-                    "rsyslog is not installed, so nothing would receive on {address}; install rsyslog first"
-                )));
-            }
-            for edit in rsyslog::plan_listen(
-                &files,
-                proto,
-                port,
-                &facts.rsyslog.dropin.display().to_string(),
-            ) {
-                ws.write(&PathBuf::from(&edit.path), edit.after, RSYSLOG_FILE_MODE);
-            }
-            outcome.actions.insert(ServiceAction::RestartRsyslog);
-            // dockerd opens the syslog connection at start; restart it after rsyslog listens.
-            outcome.actions.insert(ServiceAction::RestartDocker);
+        for edit in rsyslog::plan_listen(
+            &files,
+            proto,
+            port,
+            &facts.rsyslog.dropin.display().to_string(),
+        ) {
+            ws.write(&PathBuf::from(&edit.path), edit.after, RSYSLOG_FILE_MODE);
         }
+        outcome.actions.insert(ServiceAction::RestartRsyslog);
+        // dockerd opens the syslog connection at start; restart it after rsyslog listens.
+        outcome.actions.insert(ServiceAction::RestartDocker);
     }
     if outcome.actions.is_empty()
         && facts.live
