@@ -83,7 +83,7 @@ fn numbered_from_lock(trace: &str) -> Vec<(&'static str, usize, &str)> {
         };
         let n = counts.entry(call).or_default();
         *n += 1;
-        if !locked && *call == "openat" && line.contains("\"lock\"") {
+        if !locked && *call == "openat" && line.contains("lock\"") {
             locked = true;
         }
         if locked {
