@@ -375,6 +375,16 @@ impl Dir {
     /// Opens (creating it with mode 0600 when missing) a regular file for reading and writing,
     /// never through a symlink and never a FIFO or device: the lock file.
     pub fn open_regular_rw(&self, name: &OsStr) -> Result<File> {
+        self.open_regular(name, true)
+    }
+
+    /// Opens an existing regular file for reading only (a lock probed on a read-only root),
+    /// never through a symlink and never a FIFO or device.
+    pub fn open_regular_ro(&self, name: &OsStr) -> Result<File> {
+        self.open_regular(name, false)
+    }
+
+    fn open_regular(&self, name: &OsStr, write: bool) -> Result<File> {
         let host = self.host_of(name);
         if let Some(st) = self.lstat(name)?
             && kind_of(&st) != SFlag::S_IFREG
@@ -391,15 +401,14 @@ impl Dir {
                 },
             });
         }
+        let access = match write {
+            true => OFlag::O_RDWR | OFlag::O_CREAT,
+            false => OFlag::O_RDONLY,
+        };
         let fd = openat(
             &self.fd,
             name,
-            OFlag::O_RDWR
-                | OFlag::O_CREAT
-                | OFlag::O_NOFOLLOW
-                | OFlag::O_NONBLOCK
-                | OFlag::O_NOCTTY
-                | OFlag::O_CLOEXEC,
+            access | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
             Mode::from_bits_truncate(0o600),
         )
         .map_err(|e| write_error(&host, e))?;

@@ -278,7 +278,7 @@ impl StateDir {
         {
             return Ok(None);
         }
-        let file = self.dir.open_regular_rw(OsStr::new(LOCK_NAME))?;
+        let file = self.dir.open_regular_ro(OsStr::new(LOCK_NAME))?;
         match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockSharedNonblock) {
             Ok(_) => Ok(None),
             Err(_) => Ok(Some(Error::Locked {
