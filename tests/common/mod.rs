@@ -339,8 +339,8 @@ impl Host {
         out
     }
 
-    /// Runs the binary on this root with colours off.
-    pub fn run(&self, args: &[&str]) -> Run {
+    /// The binary on this root with colours off, for a test that sets up the streams itself.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.args(args)
             .arg("--root")
@@ -349,7 +349,12 @@ impl Host {
             // The tests were written with v1.6.0's IDs; `--benchmark` on the command line wins.
             .env("DOCKER_HARDEN_BENCHMARK", "1.6.0")
             .env_remove("DOCKER_HOST");
-        let out = cmd.output().expect("run docker-harden");
+        cmd
+    }
+
+    /// Runs the binary on this root with colours off.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = self.command(args).output().expect("run docker-harden");
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
