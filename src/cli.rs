@@ -2,14 +2,14 @@
 //! an Ansible module, answer the module's arguments.
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 
 use clap::{CommandFactory, FromArgMatches};
 
 use crate::ansible;
 use crate::commands::{self, Env};
 use crate::engine::BollardEngine;
-use crate::error::{EXIT_CLEAN, EXIT_ERROR, Result};
+use crate::error::{EXIT_CLEAN, EXIT_ERROR, Error, Result};
 use crate::plugin;
 use crate::runner::SystemRunner;
 use crate::settings::{Cli, Command, Settings};
@@ -18,8 +18,13 @@ use crate::shell;
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let mut args: Vec<OsString> = args.into_iter().collect();
     // Ansible runs a binary module as `<binary> <args file>`: answer in JSON, not as the CLI.
-    if let Some(raw) = ansible::invocation(&args) {
-        return ansible::run(raw);
+    match ansible::invocation(&args) {
+        Ok(Some(raw)) => return ansible::run(raw),
+        Ok(None) => {}
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "docker-harden: error: {e}");
+            return e.exit_code();
+        }
     }
     // docker asks every installed plugin for this whenever it lists commands; it must answer
     // at once, as any user, whatever the host's state.
@@ -54,11 +59,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
     };
     let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let mut out = stdout.lock();
+    let mut out = Stream::new(stdout.lock(), "standard output");
     // Not locked for the whole run: the health check's spinner draws on stderr from its own
-    // thread, and a held lock would deadlock it.
-    let mut err = stderr;
+    // thread, and a held lock would deadlock it. The spinner draws only on a terminal and
+    // ignores its own write errors, so a closed stderr cannot stop it either.
+    let mut err = Stream::new(std::io::stderr(), "standard error");
     let result = shell::run(&cli.command, &mut out).unwrap_or_else(|| {
         Settings::from_cli(&cli).and_then(|mut settings| {
             settings.invoked_as = invoked_as;
@@ -74,13 +79,82 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         })
     });
     let _ = out.flush();
-    match result {
+    let mut code = match result {
         Ok(code) => code,
-        Err(e) if e.is_broken_pipe() => EXIT_CLEAN,
         Err(e) => {
             let _ = writeln!(err, "docker-harden: error: {e}");
             e.exit_code()
         }
+    };
+    // The run is over and earned its code; a stream that failed otherwise than by being
+    // closed lost output someone was keeping (a full disk behind `>`), which makes it an error.
+    for lost in [out.take_failure(), err.take_failure()]
+        .into_iter()
+        .flatten()
+    {
+        let _ = writeln!(err, "docker-harden: error: {lost}");
+        code = lost.exit_code();
+    }
+    code
+}
+
+/// A standard stream whose failure never cuts a run short. The first write error is kept and
+/// everything after it is dropped as if written, so the command goes on to its end (files,
+/// services, health check, run record) and returns the exit code it earned: a `fix --yes |
+/// head -n 1` must not stop between writing /etc and restarting the services. A reader that
+/// went away (EPIPE) is not a failure of the run, as with ripgrep; any other error is reported
+/// when the run is over.
+struct Stream<W> {
+    inner: W,
+    name: &'static str,
+    failure: Option<std::io::Error>,
+}
+
+impl<W: Write> Stream<W> {
+    fn new(inner: W, name: &'static str) -> Stream<W> {
+        Stream {
+            inner,
+            name,
+            failure: None,
+        }
+    }
+
+    /// The error the stream failed with, unless its reader just went away.
+    fn take_failure(&mut self) -> Option<Error> {
+        let source = self.failure.take()?;
+        (source.kind() != ErrorKind::BrokenPipe).then_some(Error::Stream {
+            stream: self.name,
+            source,
+        })
+    }
+
+    /// Keeps the first failure; an interrupted write is retried by the caller as usual.
+    fn absorb<T>(&mut self, result: std::io::Result<T>, dropped: T) -> std::io::Result<T> {
+        match result {
+            Err(e) if e.kind() != ErrorKind::Interrupted => {
+                self.failure = Some(e);
+                Ok(dropped)
+            }
+            other => other,
+        }
+    }
+}
+
+impl<W: Write> Write for Stream<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.failure.is_some() {
+            return Ok(buf.len());
+        }
+        let result = self.inner.write(buf);
+        self.absorb(result, buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.failure.is_some() {
+            return Ok(());
+        }
+        let result = self.inner.flush();
+        self.absorb(result, ())
     }
 }
 

@@ -436,10 +436,36 @@ impl Dir {
         owner: (u32, u32),
         keep_old: bool,
     ) -> Result<Option<OsString>> {
+        self.write_new_file(name, content, mode, owner, keep_old, false)
+    }
+
+    /// Like `write_atomic`, for a file the operator named (a report): a symlink at `name` is
+    /// replaced by the file, not followed.
+    pub fn replace_with_file(
+        &self,
+        name: &OsStr,
+        content: &[u8],
+        mode: u32,
+        owner: (u32, u32),
+    ) -> Result<()> {
+        self.write_new_file(name, content, mode, owner, false, true)
+            .map(drop)
+    }
+
+    fn write_new_file(
+        &self,
+        name: &OsStr,
+        content: &[u8],
+        mode: u32,
+        owner: (u32, u32),
+        keep_old: bool,
+        replace_link: bool,
+    ) -> Result<Option<OsString>> {
         let host = self.host_of(name);
         let existing = self.lstat(name)?;
         if let Some(st) = &existing
             && kind_of(st) != SFlag::S_IFREG
+            && !(replace_link && kind_of(st) == SFlag::S_IFLNK)
         {
             return Err(match kind_of(st) {
                 SFlag::S_IFLNK => Error::SymlinkRefused {

@@ -122,17 +122,23 @@ pub enum Error {
         command: String,
         next: String,
     },
+    #[error(
+        "{path} holds a JSON object but not an Ansible module's arguments: it lacks {missing}, which Ansible passes to every module it runs. docker-harden takes a lone file argument only as the args file Ansible hands its modules; nothing was done. To audit this host run `docker-harden check`, to fix it `docker-harden fix` (`docker-harden --help` lists the commands)"
+    )]
+    NotModuleArgs { path: PathBuf, missing: String },
+    #[error(
+        "cannot write to {stream}: {source}; the run went on to its end, but its output from there on is lost"
+    )]
+    Stream {
+        stream: &'static str,
+        source: std::io::Error,
+    },
 }
 
 impl Error {
     /// Every error exits 2, so scripts can tell "findings" (1) from "could not run" (2).
     pub fn exit_code(&self) -> i32 {
         EXIT_ERROR
-    }
-
-    /// A closed pipe (`docker-harden check | head`) is not a failure.
-    pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }
 

@@ -9,7 +9,9 @@ use std::path::Path;
 use crate::confined::Dir;
 use crate::error::{Error, Result};
 
-/// Replaces `path` with `content`. An existing symlink at `path` is refused, not followed.
+/// Replaces `path` with `content`. An existing symlink at `path` is replaced, never written
+/// through: as root, writing through a link planted in a shared directory would let its
+/// owner choose which file root overwrites.
 pub fn write_atomic(path: &Path, content: &[u8], mode: u32, uid: u32, gid: u32) -> Result<()> {
     let (dir, name) = match (path.parent(), path.file_name()) {
         (Some(dir), Some(name)) => (
@@ -28,8 +30,7 @@ pub fn write_atomic(path: &Path, content: &[u8], mode: u32, uid: u32, gid: u32) 
         }
     };
     Dir::open_following(dir)?
-        .write_atomic(name, content, mode, (uid, gid), false)
-        .map(drop)
+        .replace_with_file(name, content, mode, (uid, gid))
         .map_err(|e| match e {
             // Name the file the operator gave, not the directory's handle.
             Error::Write { source, .. } => Error::Write {

@@ -458,6 +458,72 @@ fn other_files_are_left_to_the_cli() {
     }
 }
 
+/// Run by hand on a JSON object that is not Ansible's args file (a daemon.json, or module
+/// arguments someone wrote), the binary is not a module: a usage error, and nothing is done.
+/// Fed to the module, `{"root": ..., "state": "fixed"}` would fix that root, and `{}` the
+/// live host.
+#[test]
+fn a_json_file_without_ansibles_keys_is_a_usage_error_and_nothing_is_done() {
+    let host = Host::debian12();
+    let before = host.snapshot();
+    let dir = tempfile::tempdir().unwrap();
+    let root = host.root().display().to_string();
+    for (name, args, missing) in [
+        (
+            "daemon.json",
+            json!({"icc": false, "log-driver": "syslog"}),
+            "`_ansible_module_name` and `_ansible_version`",
+        ),
+        (
+            "task.json",
+            json!({"root": root, "state": "fixed", "benchmark": "1.6.0"}),
+            "`_ansible_module_name` and `_ansible_version`",
+        ),
+        (
+            "almost.json",
+            json!({"root": root, "state": "fixed", "_ansible_check_mode": false, "_ansible_version": "2.19.14"}),
+            "`_ansible_module_name`,",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, serde_json::to_vec(&args).unwrap()).unwrap();
+        let out = Command::new(BIN)
+            .arg(&path)
+            .env_remove("DOCKER_HARDEN_BENCHMARK")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{name}");
+        assert!(
+            stderr.starts_with(&format!(
+                "docker-harden: error: {} holds a JSON object but not an Ansible module's arguments: it lacks {missing}",
+                path.display()
+            )),
+            "{name}: {stderr}"
+        );
+        assert!(stderr.contains("nothing was done"), "{stderr}");
+        assert!(stderr.contains("`docker-harden check`"), "{stderr}");
+    }
+    assert_eq!(changed(&before, &host.snapshot()), Vec::<String>::new());
+    assert!(!host.exists("/var/lib/docker-harden"));
+}
+
+/// Ansible's own keys are all it takes: what an ansible-core run passes, and nothing more.
+#[test]
+fn ansibles_own_keys_make_the_module() {
+    let host = Host::debian12();
+    let result = run_args_file(&json!({
+        "root": host.root().display().to_string(),
+        "state": "checked",
+        "benchmark": "1.6.0",
+        "_ansible_module_name": "docker_harden",
+        "_ansible_version": "2.19.14",
+    }));
+    assert_eq!(result["failed"], false, "{result}");
+    assert_eq!(item(&result, "1.1.3")["status"], "WARN");
+}
+
 /// What pre-flight refuses is left out of the run and said in `warnings`; the rest is fixed.
 #[test]
 fn preflight_refusals_are_warnings() {

@@ -45,7 +45,7 @@ fn traced_fix(host: &Host, inject: Option<&str>) -> (Run, String) {
     }
     let program: Vec<&str> = program.iter().map(String::as_str).collect();
     let out = host
-        .command(&program, &["fix", "--yes"])
+        .command_under(&program, &["fix", "--yes"])
         .output()
         .expect("run strace");
     let run = Run {

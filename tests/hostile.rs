@@ -585,7 +585,7 @@ fn fifos_and_devices_where_files_belong_are_refused_by_name_without_blocking() {
             }
             let before = host.snapshot();
             for args in [&["check"][..], &["fix", "--yes"]] {
-                let run = run_bounded(host.command(&[], args), Duration::from_secs(20));
+                let run = run_bounded(host.command(args), Duration::from_secs(20));
                 assert_eq!(
                     run.code, 2,
                     "{file} {kind} {args:?}\n{}\n{}",
@@ -617,7 +617,7 @@ fn an_oversize_file_is_refused_by_name_before_it_is_read() {
         // 50 MB, sparse: quick to make, and ruinous to parse.
         f.set_len(50 << 20).unwrap();
         let started = Instant::now();
-        let run = run_bounded(host.command(&[], &["check"]), Duration::from_secs(20));
+        let run = run_bounded(host.command(&["check"]), Duration::from_secs(20));
         assert_eq!(run.code, 2, "{file}\n{}", run.stderr);
         assert!(
             run.stderr.contains(&format!(
@@ -638,7 +638,7 @@ fn a_playbook_that_is_a_fifo_or_includes_a_device_is_refused() {
     let fifo = dir.path().join("playbook.yml");
     nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
     let run = run_bounded(
-        host.command(&[], &["check", "--playbook", fifo.to_str().unwrap()]),
+        host.command(&["check", "--playbook", fifo.to_str().unwrap()]),
         Duration::from_secs(20),
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -652,7 +652,7 @@ fn a_playbook_that_is_a_fifo_or_includes_a_device_is_refused() {
     let including = dir.path().join("site.yml");
     fs::write(&including, "include: /dev/zero\n").unwrap();
     let run = run_bounded(
-        host.command(&[], &["check", "--playbook", including.to_str().unwrap()]),
+        host.command(&["check", "--playbook", including.to_str().unwrap()]),
         Duration::from_secs(20),
     );
     assert_eq!(run.code, 2, "{}", run.stderr);

@@ -159,3 +159,145 @@ fn sarif_report_has_the_2_1_0_structure() {
                 .contains("evil<&\"'\u{1}]]>:5000")
     }));
 }
+
+/// `check --output FILE` run through bash with a shell prelude (`umask`, `ulimit`), so the
+/// limits hold for docker-harden alone.
+fn check_output(host: &Host, prelude: &str, output: &std::path::Path) -> common::Run {
+    let check = host.command(&["check", "--format", "json"]);
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg("-c")
+        .arg(format!(r#"{prelude}; exec "$@""#))
+        .arg("bash")
+        .arg(check.get_program())
+        .args(check.get_args())
+        // After --root: --output takes the path, not the root.
+        .arg("--output")
+        .arg(output);
+    for (key, value) in check.get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    let out = cmd.output().unwrap();
+    common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn entries(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A write that fails halfway (here the file size limit, as a full disk would) leaves the
+/// previous report as it was, no temporary file beside it, and an error naming the report.
+#[test]
+fn a_failed_report_write_leaves_the_previous_report_whole() {
+    let host = Host::debian12();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let previous = "{\"previous\": \"report\"}\n".repeat(10);
+    std::fs::write(&report, &previous).unwrap();
+    // 1 KiB: the JSON report is many times that. SIGXFSZ ignored, so the write fails (EFBIG)
+    // instead of killing the process.
+    let run = check_output(&host, r#"trap "" XFSZ; ulimit -f 1"#, &report);
+    run.code(2).stderr_has(&format!(
+        "docker-harden: error: cannot write {}: File too large",
+        report.display()
+    ));
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), previous);
+    assert_eq!(entries(dir.path()), ["report.json"]);
+
+    // Without the limit the same call replaces it.
+    check_output(&host, "true", &report).code(1);
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(json["items"].is_array());
+    assert_eq!(entries(dir.path()), ["report.json"]);
+}
+
+#[test]
+fn report_errors_name_the_report() {
+    let host = Host::debian12();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("file"), "").unwrap();
+    for (output, why) in [
+        (
+            dir.path().join("missing/report.json"),
+            "cannot write {}: No such file or directory",
+        ),
+        (
+            dir.path().join("file/report.json"),
+            "cannot write {}: Not a directory",
+        ),
+        (
+            dir.path().to_path_buf(),
+            "{}: expected a regular file, found a directory",
+        ),
+    ] {
+        let run = check_output(&host, "true", &output);
+        run.code(2).stderr_has(&format!(
+            "docker-harden: error: {}",
+            why.replace("{}", &output.display().to_string())
+        ));
+    }
+    assert_eq!(entries(dir.path()), ["file"]);
+}
+
+/// Run as root with `--output` in a shared directory, writing through a symlink planted there
+/// would overwrite whatever it points at: the link itself is replaced, its target untouched.
+#[test]
+fn a_symlink_at_the_report_path_is_replaced_not_written_through() {
+    let host = Host::debian12();
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("shadow");
+    std::fs::write(&victim, "root:$6$secret:19000:0:99999:7:::\n").unwrap();
+    let link = dir.path().join("report.json");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    check_output(&host, "true", &link).code(1);
+    assert!(
+        std::fs::read_to_string(&victim).unwrap() == "root:$6$secret:19000:0:99999:7:::\n",
+        "the report went through the symlink into {}",
+        victim.display()
+    );
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_file());
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&link).unwrap()).unwrap();
+    assert!(json["items"].is_array());
+}
+
+/// A replaced report keeps its mode (one kept private stays private); a new one gets what the
+/// umask leaves, as with the shell's `>`; a bare file name is one in the working directory.
+#[test]
+fn report_modes_and_a_bare_file_name() {
+    use std::os::unix::fs::PermissionsExt;
+    let host = Host::debian12();
+    let dir = tempfile::tempdir().unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+
+    let private = dir.path().join("private.json");
+    std::fs::write(&private, "old").unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).unwrap();
+    check_output(&host, "umask 022", &private).code(1);
+    assert_eq!(mode(&private), 0o600);
+    assert_ne!(std::fs::read_to_string(&private).unwrap(), "old");
+
+    let new = dir.path().join("new.json");
+    check_output(&host, "umask 027", &new).code(1);
+    assert_eq!(mode(&new), 0o640);
+
+    let bare = std::path::Path::new("bare.json");
+    let mut check = host.command(&["check", "--format", "json", "--output", "bare.json"]);
+    check.current_dir(dir.path());
+    assert_eq!(check.status().unwrap().code(), Some(1));
+    assert!(dir.path().join(bare).is_file());
+    assert_eq!(
+        entries(dir.path()),
+        ["bare.json", "new.json", "private.json"]
+    );
+}

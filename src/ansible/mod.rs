@@ -11,14 +11,15 @@ pub mod result;
 pub mod rollback;
 
 use std::ffi::OsString;
-use std::io::Read;
+use std::io::{Read, Write};
+use std::path::PathBuf;
 
 use clap::CommandFactory;
 use serde_json::{Map, Value};
 
 use crate::commands::Env;
 use crate::engine::BollardEngine;
-use crate::error::{EXIT_CLEAN, Result};
+use crate::error::{EXIT_CLEAN, Error, Result};
 use crate::playbook::Playbook;
 use crate::render::Paint;
 use crate::rootfs::RootFs;
@@ -34,11 +35,20 @@ const EXIT_FAILED: i32 = 1;
 /// Args files are small; a bigger file is not one.
 const MAX_ARGS_BYTES: u64 = 16 << 20;
 
+/// Keys Ansible adds to every task's arguments before it runs any module, binary ones
+/// included (`ActionBase._update_module_args`). A daemon.json, a report or any other JSON
+/// object carries neither, so a lone JSON file without them is not Ansible running the
+/// module, and is never taken as a task to fix the live host.
+pub const ANSIBLE_KEYS: &[&str] = &["_ansible_module_name", "_ansible_version"];
+
 /// The module's raw arguments, when the command line is exactly one path to a regular file
-/// (under 16 MiB) holding a JSON object: how Ansible runs a binary module. A subcommand or a
-/// flag stays the CLI's even when a file of that name happens to exist.
-pub fn invocation(args: &[OsString]) -> Option<Map<String, Value>> {
-    let [_, arg] = args else { return None };
+/// (under 16 MiB) holding a JSON object with Ansible's own keys: how Ansible runs a binary
+/// module. A subcommand or a flag stays the CLI's even when a file of that name happens to
+/// exist, and a file that is not a JSON object is left to the CLI to reject. A JSON object
+/// without Ansible's keys is an error: run by hand on a config file, the module would fix the
+/// live host unasked.
+pub fn invocation(args: &[OsString]) -> Result<Option<Map<String, Value>>> {
+    let [_, arg] = args else { return Ok(None) };
     let text = arg.to_string_lossy();
     let cli = Cli::command();
     if text.starts_with('-')
@@ -47,9 +57,33 @@ pub fn invocation(args: &[OsString]) -> Option<Map<String, Value>> {
             .get_subcommands()
             .any(|c| c.get_name() == text || c.get_all_aliases().any(|a| a == text))
     {
-        return None;
+        return Ok(None);
     }
-    let file = std::fs::File::open(arg).ok()?;
+    let Some(map) = json_object(arg) else {
+        return Ok(None);
+    };
+    let missing: Vec<&str> = ANSIBLE_KEYS
+        .iter()
+        .copied()
+        .filter(|k| !map.contains_key(*k))
+        .collect();
+    if missing.is_empty() {
+        Ok(Some(map))
+    } else {
+        Err(Error::NotModuleArgs {
+            path: PathBuf::from(arg),
+            missing: missing
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(" and "),
+        })
+    }
+}
+
+/// The JSON object a regular file under 16 MiB holds, if it holds one.
+fn json_object(path: &OsString) -> Option<Map<String, Value>> {
+    let file = std::fs::File::open(path).ok()?;
     let meta = file.metadata().ok()?;
     if !meta.is_file() || meta.len() >= MAX_ARGS_BYTES {
         return None;
@@ -77,7 +111,10 @@ pub fn run(raw: Map<String, Value>) -> i32 {
         Some(channel) => {
             let _ = channel.send(&json);
         }
-        None => println!("{json}"),
+        // Not println!, which panics on a closed stdout: nobody is left to read the result.
+        None => {
+            let _ = writeln!(std::io::stdout(), "{json}");
+        }
     }
     if result.failed {
         EXIT_FAILED

@@ -1,6 +1,6 @@
 //! `check`: one line per item with its evidence; exit 1 when any item is WARN.
 
-use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Error, Result};
+use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Result};
 use crate::kinds::Status;
 use crate::render;
 use crate::reports;
@@ -22,15 +22,11 @@ pub fn run(env: &mut Env<'_>, args: &CheckArgs) -> Result<i32> {
         env.header("check")?;
     }
     env.remote_engine_note()?;
-    let mut file = match &args.output {
-        Some(path) => Some(std::fs::File::create(path).map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?),
-        None => None,
-    };
-    let out: &mut dyn std::io::Write = match &mut file {
-        Some(f) => f,
+    // A report file is rendered whole in memory first and then put in place at once, so no
+    // failure halfway leaves a truncated one (see `reports::save`).
+    let mut report = Vec::new();
+    let out: &mut dyn std::io::Write = match &args.output {
+        Some(_) => &mut report,
         None => env.out,
     };
     let playbook = &env.settings.playbook;
@@ -49,8 +45,8 @@ pub fn run(env: &mut Env<'_>, args: &CheckArgs) -> Result<i32> {
         Format::Junit => reports::junit::write(out, &findings, playbook)?,
         Format::Sarif => reports::sarif::write(out, &findings, playbook)?,
     }
-    if let Some(f) = &mut file {
-        f.sync_all()?;
+    if let Some(path) = &args.output {
+        reports::save(path, &report)?;
     }
     Ok(if findings.iter().any(|f| f.status == Status::Warn) {
         EXIT_FINDINGS

@@ -370,9 +370,13 @@ impl Host {
         out
     }
 
-    /// The command that runs the binary on this root with colours off (`program` before it,
-    /// when a tool such as strace runs it).
-    pub fn command(&self, program: &[&str], args: &[&str]) -> Command {
+    /// The binary on this root with colours off, for a test that sets up the streams itself.
+    pub fn command(&self, args: &[&str]) -> Command {
+        self.command_under(&[], args)
+    }
+
+    /// As `command`, run by another program (`program`, such as strace, then the binary).
+    pub fn command_under(&self, program: &[&str], args: &[&str]) -> Command {
         let mut cmd = match program.split_first() {
             Some((first, rest)) => {
                 let mut cmd = Command::new(first);
@@ -393,7 +397,7 @@ impl Host {
 
     /// Runs the binary on this root with colours off.
     pub fn run(&self, args: &[&str]) -> Run {
-        let out = self.command(&[], args).output().expect("run docker-harden");
+        let out = self.command(args).output().expect("run docker-harden");
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
