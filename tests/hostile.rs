@@ -663,3 +663,15 @@ fn a_playbook_that_is_a_fifo_or_includes_a_device_is_refused() {
         run.stderr
     );
 }
+
+#[test]
+fn a_fifo_named_as_the_only_argument_does_not_block() {
+    // One path argument is how Ansible runs a binary module: it is read as every input is.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("args");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let mut cmd = Command::new(common::BIN);
+    cmd.arg(&fifo);
+    let run = run_bounded(cmd, Duration::from_secs(20));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}

@@ -11,7 +11,7 @@ pub mod result;
 pub mod rollback;
 
 use std::ffi::OsString;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::CommandFactory;
@@ -32,9 +32,6 @@ use result::ModuleResult;
 /// The exit code of a failed task, as Ansible's own modules exit.
 const EXIT_FAILED: i32 = 1;
 
-/// Args files are small; a bigger file is not one.
-const MAX_ARGS_BYTES: u64 = 16 << 20;
-
 /// Keys Ansible adds to every task's arguments before it runs any module, binary ones
 /// included (`ActionBase._update_module_args`). A daemon.json, a report or any other JSON
 /// object carries neither, so a lone JSON file without them is not Ansible running the
@@ -42,7 +39,7 @@ const MAX_ARGS_BYTES: u64 = 16 << 20;
 pub const ANSIBLE_KEYS: &[&str] = &["_ansible_module_name", "_ansible_version"];
 
 /// The module's raw arguments, when the command line is exactly one path to a regular file
-/// (under 16 MiB) holding a JSON object with Ansible's own keys: how Ansible runs a binary
+/// (within `input::MAX_FILE_BYTES`) holding a JSON object with Ansible's own keys: how Ansible runs a binary
 /// module. A subcommand or a flag stays the CLI's even when a file of that name happens to
 /// exist, and a file that is not a JSON object is left to the CLI to reject. A JSON object
 /// without Ansible's keys is an error: run by hand on a config file, the module would fix the
@@ -81,16 +78,13 @@ pub fn invocation(args: &[OsString]) -> Result<Option<Map<String, Value>>> {
     }
 }
 
-/// The JSON object a regular file under 16 MiB holds, if it holds one.
+/// The JSON object a regular file holds, if it holds one. Read as every input is (a FIFO or a
+/// device is not opened for reading, a file over the bound is not read), so naming one never
+/// blocks the CLI it would otherwise be.
 fn json_object(path: &OsString) -> Option<Map<String, Value>> {
-    let file = std::fs::File::open(path).ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.len() >= MAX_ARGS_BYTES {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    // Bounded again while reading: the file may grow after the size was taken.
-    file.take(MAX_ARGS_BYTES).read_to_end(&mut bytes).ok()?;
+    let bytes = crate::input::read_file(std::path::Path::new(path))
+        .ok()
+        .flatten()?;
     match serde_json::from_slice(&bytes).ok()? {
         Value::Object(map) => Some(map),
         _ => None,
