@@ -89,6 +89,22 @@ fn kind_words(st: &FileStat) -> &'static str {
     }
 }
 
+/// The error for an entry that must be a regular file and is not: a symlink is refused as a
+/// symlink, anything else by what it is.
+fn not_a_file(host: PathBuf, st: &FileStat) -> Error {
+    match kind_of(st) {
+        SFlag::S_IFLNK => Error::SymlinkRefused {
+            path: host,
+            expected: "file",
+            why: NO_FOLLOW,
+        },
+        _ => Error::NotRegularFile {
+            path: host,
+            found: kind_words(st),
+        },
+    }
+}
+
 /// A fresh name for a temporary entry beside `name`.
 fn temp_name(role: &str) -> OsString {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -280,22 +296,24 @@ impl Dir {
         let Some(st) = self.lstat(name)? else {
             return Ok(None);
         };
-        match kind_of(&st) {
-            SFlag::S_IFREG => {}
-            SFlag::S_IFLNK => {
-                return Err(Error::SymlinkRefused {
-                    path: host,
-                    expected: "file",
-                    why: NO_FOLLOW,
-                });
-            }
-            _ => {
-                return Err(Error::NotRegularFile {
-                    path: host,
-                    found: kind_words(&st),
-                });
-            }
+        if kind_of(&st) != SFlag::S_IFREG {
+            return Err(not_a_file(host, &st));
         }
+        let fd = match self.reopen(name, &st) {
+            Ok(fd) => fd,
+            Err(Error::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        input::read_bounded(File::from(fd), &host).map(Some)
+    }
+
+    /// Opens the entry read-only (a file or a directory), never through a symlink and without
+    /// blocking, and checks it is the inode `st` described: an entry swapped in between is
+    /// refused.
+    fn reopen(&self, name: &OsStr, st: &FileStat) -> Result<OwnedFd> {
+        let host = self.host_of(name);
         let fd = openat(
             &self.fd,
             name,
@@ -305,21 +323,16 @@ impl Dir {
                 | OFlag::O_NOCTTY
                 | OFlag::O_CLOEXEC,
             Mode::empty(),
-        );
-        let fd = match fd {
-            Ok(fd) => fd,
-            Err(Errno::ENOENT) => return Ok(None),
-            Err(e) => return Err(read_error(&host, e)),
-        };
-        // What was opened must be what was looked at (an entry swapped in between is not).
+        )
+        .map_err(|e| read_error(&host, e))?;
         let opened = fstat(&fd).map_err(|e| read_error(&host, e))?;
         if (opened.st_dev, opened.st_ino) != (st.st_dev, st.st_ino) {
             return Err(Error::InvalidFile {
                 path: host,
-                message: "changed while docker-harden read it; run again".into(),
+                message: "changed while docker-harden worked on it; run again".into(),
             });
         }
-        input::read_bounded(File::from(fd), &host).map(Some)
+        Ok(fd)
     }
 
     /// Names in the directory, sorted.
@@ -389,17 +402,7 @@ impl Dir {
         if let Some(st) = self.lstat(name)?
             && kind_of(&st) != SFlag::S_IFREG
         {
-            return Err(match kind_of(&st) {
-                SFlag::S_IFLNK => Error::SymlinkRefused {
-                    path: host,
-                    expected: "file",
-                    why: NO_FOLLOW,
-                },
-                _ => Error::NotRegularFile {
-                    path: host,
-                    found: kind_words(&st),
-                },
-            });
+            return Err(not_a_file(host, &st));
         }
         let access = match write {
             true => OFlag::O_RDWR | OFlag::O_CREAT,
@@ -414,10 +417,7 @@ impl Dir {
         .map_err(|e| write_error(&host, e))?;
         let st = fstat(&fd).map_err(|e| write_error(&host, e))?;
         if kind_of(&st) != SFlag::S_IFREG {
-            return Err(Error::NotRegularFile {
-                path: host,
-                found: kind_words(&st),
-            });
+            return Err(not_a_file(host, &st));
         }
         Ok(File::from(fd))
     }
@@ -467,17 +467,7 @@ impl Dir {
             && kind_of(st) != SFlag::S_IFREG
             && !(replace_link && kind_of(st) == SFlag::S_IFLNK)
         {
-            return Err(match kind_of(st) {
-                SFlag::S_IFLNK => Error::SymlinkRefused {
-                    path: host,
-                    expected: "file",
-                    why: NO_FOLLOW,
-                },
-                _ => Error::NotRegularFile {
-                    path: host,
-                    found: kind_words(st),
-                },
-            });
+            return Err(not_a_file(host, st));
         }
         let tmp = temp_name("new");
         let fd = openat(
@@ -548,32 +538,9 @@ impl Dir {
         let st = fstat(&handle).map_err(failed)?;
         let (uid, gid) = (Some(Uid::from_raw(owner.0)), Some(Gid::from_raw(owner.1)));
         match kind_of(&st) {
-            SFlag::S_IFLNK => {
-                return Err(Error::SymlinkRefused {
-                    path: host,
-                    expected: "file",
-                    why: NO_FOLLOW,
-                });
-            }
+            SFlag::S_IFLNK => return Err(not_a_file(host, &st)),
             SFlag::S_IFREG | SFlag::S_IFDIR => {
-                let fd = openat(
-                    &self.fd,
-                    name,
-                    OFlag::O_RDONLY
-                        | OFlag::O_NOFOLLOW
-                        | OFlag::O_NONBLOCK
-                        | OFlag::O_NOCTTY
-                        | OFlag::O_CLOEXEC,
-                    Mode::empty(),
-                )
-                .map_err(failed)?;
-                let opened = fstat(&fd).map_err(failed)?;
-                if (opened.st_dev, opened.st_ino) != (st.st_dev, st.st_ino) {
-                    return Err(Error::InvalidFile {
-                        path: host,
-                        message: "changed while docker-harden worked on it; run again".into(),
-                    });
-                }
+                let fd = self.reopen(name, &st)?;
                 // chown first: changing the owner clears setuid and setgid bits.
                 nix::unistd::fchown(&fd, uid, gid).map_err(failed)?;
                 chmod_fd(&fd, mode).map_err(failed)?;

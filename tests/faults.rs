@@ -139,15 +139,39 @@ fn runs(host: &Host) -> Vec<(String, String)> {
         .collect()
 }
 
-#[test]
-fn a_failing_write_path_call_leaves_every_file_before_or_after_and_the_next_fix_works() {
-    let reference = Host::debian12();
-    let before = reference.snapshot();
-    let (run, trace) = traced_fix(&reference, None);
+/// A clean traced `fix --yes` of the Debian 12 fixture: the root before and after, the paths
+/// it changed, and strace's trace.
+struct Reference {
+    before: BTreeMap<String, Entry>,
+    after: BTreeMap<String, Entry>,
+    touched: Vec<String>,
+    trace: String,
+}
+
+fn reference() -> Reference {
+    let host = Host::debian12();
+    let before = host.snapshot();
+    let (run, trace) = traced_fix(&host, None);
     run.code(1);
-    let after = reference.snapshot();
+    let after = host.snapshot();
     let touched = changed(&before, &after);
     assert!(touched.len() >= 3, "{touched:?}");
+    Reference {
+        before,
+        after,
+        touched,
+        trace,
+    }
+}
+
+#[test]
+fn a_failing_write_path_call_leaves_every_file_before_or_after_and_the_next_fix_works() {
+    let Reference {
+        before,
+        after,
+        touched,
+        trace,
+    } = reference();
     let calls = calls_to_fail(&trace);
     assert!(calls.iter().any(|(c, _)| *c == "renameat"), "{trace}");
     let tried = calls.len();
@@ -243,12 +267,12 @@ fn fail_once(
 
 #[test]
 fn a_run_killed_at_any_write_is_completed_by_a_plain_rollback() {
-    let reference = Host::debian12();
-    let before = reference.snapshot();
-    let (run, trace) = traced_fix(&reference, None);
-    run.code(1);
-    let after = reference.snapshot();
-    let touched = changed(&before, &after);
+    let Reference {
+        before,
+        after,
+        touched,
+        trace,
+    } = reference();
     let calls = calls_from_lock(&trace);
     let mut interrupted = 0;
     for call in [
@@ -428,10 +452,12 @@ fn rollback_force_keeps_a_copy_of_every_file_it_overwrites() {
 fn a_run_interrupted_before_it_changed_anything_does_not_block_the_next() {
     // Killed after its record was saved and before its first file: every file is still as it
     // was, so the next fix closes the record and goes ahead.
-    let reference = Host::debian12();
-    let before = reference.snapshot();
-    let (_, trace) = traced_fix(&reference, None);
-    let touched = changed(&before, &reference.snapshot());
+    let Reference {
+        before,
+        after,
+        touched,
+        trace,
+    } = reference();
     let (from, to) = calls_from_lock(&trace)["renameat"];
     let mut closed = false;
     for n in from..=to {
@@ -443,7 +469,7 @@ fn a_run_interrupted_before_it_changed_anything_does_not_block_the_next() {
             host.run(&["fix", "--yes"])
                 .code(1)
                 .stderr_has("was interrupted before it changed any file; recorded as rolled back");
-            assert!(all_as(&host.snapshot(), &reference.snapshot(), &touched));
+            assert!(all_as(&host.snapshot(), &after, &touched));
             assert_eq!(temp_entries(&host), Vec::<String>::new());
             closed = true;
             break;
