@@ -190,6 +190,7 @@ fn a_failing_write_path_call_leaves_every_file_before_or_after_and_the_next_fix_
         }
     });
     let undone = undone.into_inner();
+    eprintln!("faults: {tried} write-path calls failed in turn; {undone} runs undid themselves");
     assert!(tried > 100, "only {tried} calls tried");
     assert!(undone > 10, "only {undone} runs undid themselves");
 }
@@ -275,6 +276,7 @@ fn a_run_killed_at_any_write_is_completed_by_a_plain_rollback() {
     } = reference();
     let calls = calls_from_lock(&trace);
     let mut interrupted = 0;
+    let mut killed = 0;
     for call in [
         "renameat", "linkat", "unlinkat", "fsync", "mkdirat", "fchmod",
     ] {
@@ -282,6 +284,7 @@ fn a_run_killed_at_any_write_is_completed_by_a_plain_rollback() {
             continue;
         };
         for n in *from..=*to {
+            killed += 1;
             let host = Host::debian12();
             let (run, _) = traced_fix(&host, Some(&format!("{call}:signal=KILL:when={n}")));
             let here = format!("kill at {call} #{n}: exit {}\n{}", run.code, run.stderr);
@@ -327,6 +330,9 @@ fn a_run_killed_at_any_write_is_completed_by_a_plain_rollback() {
             assert!(all_as(&host.snapshot(), &after, &touched), "{here}");
         }
     }
+    eprintln!(
+        "faults: {killed} kills; {interrupted} left a run part written, completed by rollback"
+    );
     assert!(
         interrupted >= 3,
         "only {interrupted} kills left a run part written"
