@@ -60,6 +60,24 @@ impl EngineInfo {
     }
 }
 
+/// A container's run state, as a dockerd restart can change it: whether it runs, its main
+/// process, and where it sends its logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerState {
+    pub id: String,
+    /// Without the API's leading '/'.
+    pub name: String,
+    pub running: bool,
+    /// The main process's PID on the host (0 when not running).
+    pub pid: u32,
+    /// "running", "exited (255)", "created"...
+    pub status: String,
+    pub restart_policy: String,
+    pub log_driver: String,
+    /// `syslog-address` of the syslog log driver, when it is set.
+    pub syslog_address: Option<String>,
+}
+
 pub trait Engine: Send + Sync {
     /// The daemon's view of itself, asked at `socket` (the daemon's configured Unix socket);
     /// `Err` carries why it could not be asked.
@@ -82,6 +100,16 @@ pub trait Engine: Send + Sync {
     /// facts judge the dockerd serving it); `None` when they go elsewhere (TCP, ssh).
     fn local_socket(&self, socket: &str) -> Option<PathBuf> {
         unix_path(socket).map(PathBuf::from)
+    }
+
+    /// Every container (all states) with its run state: one list and one inspect each.
+    fn container_states(&self, _socket: &str) -> Result<Vec<ContainerState>, String> {
+        Ok(Vec::new())
+    }
+
+    /// Starts a container again (one a restart stopped).
+    fn start_container(&self, _socket: &str, id: &str) -> Result<(), String> {
+        Err(format!("cannot start container {id}: this engine cannot"))
     }
 }
 
@@ -432,6 +460,51 @@ impl BollardEngine {
         Ok(Some(container_facts(inspect)))
     }
 
+    async fn states(&self, socket: &str) -> Result<Vec<ContainerState>, String> {
+        use futures_util::stream::{self, StreamExt, TryStreamExt};
+        let docker = Self::connect(socket).await?;
+        self.count(CONTAINERS);
+        let ids: Vec<String> = docker
+            .list_containers(Some(bollard::query_parameters::ListContainersOptions {
+                all: true,
+                ..Default::default()
+            }))
+            .await
+            .map_err(|e| format!("Docker API container list failed: {e}"))?
+            .into_iter()
+            .filter_map(|c| c.id)
+            .collect();
+        let docker = &docker;
+        let mut states: Vec<ContainerState> = stream::iter(ids)
+            .map(|id| async move {
+                self.count(CONTAINERS);
+                match docker.inspect_container(&id, None).await {
+                    Ok(i) => Ok(Some(container_state(i))),
+                    // Removed between the list and the inspect.
+                    Err(bollard::errors::Error::DockerResponseServerError {
+                        status_code: 404,
+                        ..
+                    }) => Ok(None),
+                    Err(e) => Err(format!("Docker API inspect of container {id} failed: {e}")),
+                }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .try_filter_map(|c| async move { Ok(c) })
+            .try_collect()
+            .await?;
+        states.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(states)
+    }
+
+    async fn start(&self, socket: &str, id: &str) -> Result<(), String> {
+        let docker = Self::connect(socket).await?;
+        self.count(CONTAINERS);
+        docker
+            .start_container(id, None::<bollard::query_parameters::StartContainerOptions>)
+            .await
+            .map_err(|e| format!("cannot start container {id}: {e}"))
+    }
+
     /// `GET /containers/{id}/top`; `None` when the container stopped or went away meanwhile.
     async fn top(&self, socket: &str, id: &str) -> Result<Option<Vec<ProcessFacts>>, String> {
         let docker = Self::connect(socket).await?;
@@ -511,6 +584,34 @@ fn swarm_facts(s: bollard::models::SwarmInfo) -> SwarmFacts {
             .and_then(|spec| spec.ca_config.as_ref())
             .and_then(|ca| ca.node_cert_expiry)
             .map(|ns| (ns.max(0) / 1_000_000_000) as u64),
+    }
+}
+
+fn container_state(c: bollard::models::ContainerInspectResponse) -> ContainerState {
+    let state = c.state.unwrap_or_default();
+    let host = c.host_config.unwrap_or_default();
+    let log = host.log_config.unwrap_or_default();
+    let running = state.running.unwrap_or(false);
+    let status = state.status.map(|s| s.to_string()).unwrap_or_default();
+    ContainerState {
+        id: c.id.unwrap_or_default(),
+        name: c
+            .name
+            .map(|n| n.strip_prefix('/').unwrap_or(&n).to_string())
+            .unwrap_or_default(),
+        running,
+        pid: state.pid.filter(|p| *p > 0).map(|p| p as u32).unwrap_or(0),
+        status: match (running, state.exit_code) {
+            (false, Some(code)) if status == "exited" => format!("exited ({code})"),
+            _ => status,
+        },
+        restart_policy: host
+            .restart_policy
+            .and_then(|r| r.name)
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        log_driver: log.typ.unwrap_or_default(),
+        syslog_address: log.config.and_then(|mut c| c.remove("syslog-address")),
     }
 }
 
@@ -646,6 +747,24 @@ impl Engine for BollardEngine {
 
     fn local_socket(&self, socket: &str) -> Option<PathBuf> {
         unix_path(self.address(socket)).map(PathBuf::from)
+    }
+
+    fn container_states(&self, socket: &str) -> Result<Vec<ContainerState>, String> {
+        let socket = self.socket_path(socket)?;
+        Self::block_on(
+            socket,
+            Duration::from_secs(4 * API_TIMEOUT_SECS),
+            self.states(socket),
+        )
+    }
+
+    fn start_container(&self, socket: &str, id: &str) -> Result<(), String> {
+        let socket = self.socket_path(socket)?;
+        Self::block_on(
+            socket,
+            Duration::from_secs(4 * API_TIMEOUT_SECS),
+            self.start(socket, id),
+        )
     }
 }
 

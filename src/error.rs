@@ -133,6 +133,18 @@ pub enum Error {
         stream: &'static str,
         source: std::io::Error,
     },
+    #[error(
+        "after docker restarted (run {run}), running containers did not all keep running:\n  {lost}\nThe new configuration is in effect and dockerd is healthy; it stays, since undoing it would restart docker again"
+    )]
+    ContainersLost { run: String, lost: String },
+    #[error(
+        "restarting docker would stop {count} running container(s) ({names}): {why}. Run `fix` on a terminal to be asked, or pass --allow-container-restart (playbook: `allow_container_restart: true`) to let them be stopped and started again"
+    )]
+    WouldStopContainers {
+        count: usize,
+        names: String,
+        why: String,
+    },
 }
 
 impl Error {

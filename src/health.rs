@@ -32,6 +32,35 @@ impl Expected {
         }
     }
 
+    /// What `docker info` must show after daemon.json changed from `before` to `after`: for
+    /// each key the change touched that docker info reports, its value in `after`, or
+    /// dockerd's default where `after` no longer sets it (unless a flag sets it: then the
+    /// flag's value is dockerd's, whatever the file says).
+    pub fn for_change(
+        before: &Map<String, Value>,
+        after: &Map<String, Value>,
+        set_by_flag: &dyn Fn(&str) -> bool,
+    ) -> Expected {
+        let touched = |key: &str| before.get(key) != after.get(key) && !set_by_flag(key);
+        let mut expected = Expected::from_json(after);
+        if !touched("live-restore") {
+            expected.live_restore = None;
+        } else if expected.live_restore.is_none() {
+            expected.live_restore = Some(false);
+        }
+        if !touched("log-driver") {
+            expected.logging_driver = None;
+        } else if expected.logging_driver.is_none() {
+            expected.logging_driver = Some("json-file".into());
+        }
+        if !touched("userns-remap") {
+            expected.userns = None;
+        } else if expected.userns.is_none() {
+            expected.userns = Some(false);
+        }
+        expected
+    }
+
     /// What differs between the running daemon and this expectation.
     pub fn mismatches(&self, info: &EngineInfo) -> Vec<String> {
         let mut out = Vec::new();
@@ -123,5 +152,43 @@ pub fn journal_tail(runner: &dyn Runner) -> String {
         Ok(out) if out.success => out.stdout,
         Ok(out) => format!("(journalctl failed: {})", out.stderr.trim()),
         Err(e) => format!("(no journal: {e})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(text: &str) -> Map<String, Value> {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_key_the_change_removes_is_expected_at_dockerds_default() {
+        let no_flags = |_: &str| false;
+        let e = Expected::for_change(
+            &json(r#"{"live-restore": true, "log-driver": "syslog", "icc": false}"#),
+            &json("{}"),
+            &no_flags,
+        );
+        assert_eq!(e.live_restore, Some(false));
+        assert_eq!(e.logging_driver.as_deref(), Some("json-file"));
+        assert_eq!(e.userns, None, "untouched");
+    }
+
+    #[test]
+    fn only_the_keys_the_change_touches_are_expected() {
+        let no_flags = |_: &str| false;
+        let e = Expected::for_change(
+            &json(r#"{"log-driver": "journald"}"#),
+            &json(r#"{"log-driver": "journald", "live-restore": true}"#),
+            &no_flags,
+        );
+        assert_eq!(e.live_restore, Some(true));
+        assert_eq!(e.logging_driver, None);
+        // A key a flag sets is the flag's.
+        let flagged = |k: &str| k == "live-restore";
+        let e = Expected::for_change(&json("{}"), &json(r#"{"live-restore": true}"#), &flagged);
+        assert_eq!(e.live_restore, None);
     }
 }

@@ -106,11 +106,20 @@ pub fn choose(
         render::item_plan(env.out, &playbook, part, facts, paint)?;
         if facts.live {
             let actions = crate::plan::collapse(&part.actions);
-            if let Some(n) = crate::commands::apply::containers_stopped_by_restart(facts, &actions)
+            let planned = crate::commands::apply::json_of(
+                part.changes
+                    .iter()
+                    .find(|c| c.path == facts.daemon.config_file_resolved)
+                    .and_then(|c| c.after.content.as_deref())
+                    .map(String::from_utf8_lossy)
+                    .as_deref(),
+            );
+            if let Some((n, why)) =
+                crate::commands::apply::containers_stopped_by_restart(facts, &actions, &planned)
             {
                 writeln!(
                     env.out,
-                    "restarting docker stops {n} running container(s): live restore is not active yet"
+                    "restarting docker stops {n} running container(s): {why} (you are asked again before anything is written)"
                 )?;
             }
         }

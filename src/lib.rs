@@ -36,5 +36,6 @@ pub mod safe_write;
 pub mod services;
 pub mod settings;
 pub mod shell;
+pub mod survival;
 pub mod transaction;
 pub mod workloads;

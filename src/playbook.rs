@@ -50,6 +50,7 @@ pub struct RawVariables {
     pub userns_remap: Option<String>,
     pub audit_key: Option<String>,
     pub extra_audit_paths: Option<Vec<String>>,
+    pub allow_container_restart: Option<bool>,
 }
 
 impl RawVariables {
@@ -60,6 +61,7 @@ impl RawVariables {
             userns_remap: top.userns_remap.or(self.userns_remap),
             audit_key: top.audit_key.or(self.audit_key),
             extra_audit_paths: top.extra_audit_paths.or(self.extra_audit_paths),
+            allow_container_restart: top.allow_container_restart.or(self.allow_container_restart),
         }
     }
 }
@@ -457,6 +459,9 @@ pub struct Variables {
     pub userns_remap: String,
     pub audit_key: String,
     pub extra_audit_paths: Vec<String>,
+    /// `fix --yes` may restart dockerd even where that stops running containers (live restore
+    /// cannot be on first, as on a swarm node).
+    pub allow_container_restart: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -698,6 +703,7 @@ fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
             .unwrap_or_else(|| "default".into()),
         audit_key: raw.variables.audit_key.unwrap_or_else(|| "docker".into()),
         extra_audit_paths: raw.variables.extra_audit_paths.unwrap_or_default(),
+        allow_container_restart: raw.variables.allow_container_restart.unwrap_or(false),
     };
     if vars.audit_key.is_empty() || vars.audit_key.chars().any(char::is_whitespace) {
         return Err(invalid(

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::health::{self, Expected};
 use crate::plan::ServiceAction;
 use crate::runner::Runner;
+use crate::survival::{self, Guard};
 
 /// How long rsyslog gets to open its listener after a restart.
 const SYSLOG_WAIT_SECS: u64 = 10;
@@ -38,6 +39,26 @@ pub struct Context<'a> {
     pub expected: Expected,
     pub health_timeout: Duration,
     pub progress: &'a dyn Fn(&str),
+    /// The running containers, to see through a docker restart; `None` when they could not
+    /// be listed (nothing then is checked).
+    pub guard: Option<Guard>,
+    pub touched: &'a DockerTouched,
+}
+
+/// Which docker actions were started: after a failure, what the old configuration must be
+/// put back with (nothing, when dockerd never read the new one).
+#[derive(Debug, Default)]
+pub struct DockerTouched {
+    pub reloaded: std::cell::Cell<bool>,
+    pub restarted: std::cell::Cell<bool>,
+}
+
+/// What the actions did: a line each, and the containers that did not survive a restart
+/// (which the configuration does not cause, so they fail the run without undoing it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub log: Vec<String>,
+    pub lost: Vec<String>,
 }
 
 /// Runs the actions in order; returns one line per action saying what happened.
@@ -46,8 +67,9 @@ pub fn run(
     ctx: &Context<'_>,
     runner: &dyn Runner,
     engine: &dyn Engine,
-) -> Result<Vec<String>> {
+) -> Result<Outcome> {
     let mut log = Vec::new();
+    let mut lost = Vec::new();
     for action in actions {
         match action {
             // Watches are worth having at next boot even when the kernel refuses them now, so a
@@ -75,11 +97,45 @@ pub fn run(
                 "",
             )?),
             ServiceAction::ReloadDocker | ServiceAction::RestartDocker => {
-                let verb = if *action == ServiceAction::ReloadDocker {
-                    "reload"
-                } else {
-                    "restart"
-                };
+                let restart = *action == ServiceAction::RestartDocker;
+                let verb = if restart { "restart" } else { "reload" };
+                let mut held = ctx.guard.as_ref().is_some_and(|g| g.live_restore_on);
+                if restart && let Some(guard) = ctx.guard.as_ref().filter(|g| g.live_restore_first)
+                {
+                    // Live restore first, by a reload of its own, so the restart that
+                    // follows leaves every running container running.
+                    ctx.touched.reloaded.set(true);
+                    log.push(systemctl(
+                        runner,
+                        &ctx.docker_systemctl,
+                        "reload",
+                        "docker",
+                    )?);
+                    let first = Expected {
+                        live_restore: Some(true),
+                        ..Expected::default()
+                    };
+                    health::wait_for_docker(
+                        runner,
+                        engine,
+                        &ctx.docker_systemctl,
+                        &ctx.docker_socket,
+                        &first,
+                        ctx.health_timeout,
+                        ctx.progress,
+                    )
+                    .map_err(|message| Error::DockerDown {
+                        message: format!(
+                            "live restore did not come on with a reload, so docker was not restarted ({} running container(s) would stop): {message}",
+                            guard.running.len()
+                        ),
+                    })?;
+                    log.push(
+                        "dockerd reloaded: live restore is on, so the restart keeps the running containers"
+                            .to_string(),
+                    );
+                    held = true;
+                }
                 if ctx.recovering {
                     // After failed starts systemd's start limit refuses another one until reset.
                     let units = if ctx.docker_systemctl.len() == 1 {
@@ -93,6 +149,10 @@ pub fn run(
                         "reset-failed",
                         units,
                     )?);
+                }
+                match restart {
+                    true => ctx.touched.restarted.set(true),
+                    false => ctx.touched.reloaded.set(true),
                 }
                 log.push(systemctl(runner, &ctx.docker_systemctl, verb, "docker")?);
                 let info = health::wait_for_docker(
@@ -111,10 +171,30 @@ pub fn run(
                     if info.live_restore { "on" } else { "off" },
                     info.logging_driver
                 ));
+                if restart && let Some(guard) = &ctx.guard {
+                    match engine.container_states(&ctx.docker_socket) {
+                        Ok(after) => {
+                            let (lines, gone) = survival::judge(
+                                guard,
+                                &after,
+                                held,
+                                &ctx.docker_socket,
+                                engine,
+                                runner,
+                            );
+                            log.extend(lines);
+                            lost.extend(gone);
+                        }
+                        Err(e) => lost.push(format!(
+                            "the containers could not be listed after the restart ({e}); {} were running before",
+                            guard.running.len()
+                        )),
+                    }
+                }
             }
         }
     }
-    Ok(log)
+    Ok(Outcome { log, lost })
 }
 
 fn wait_for_syslog(runner: &dyn Runner, host: &str, port: u16) -> Result<String> {

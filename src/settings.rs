@@ -202,6 +202,11 @@ pub struct FixArgs {
     /// previous configuration.
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub health_timeout: u64,
+    /// Let docker's restart stop running containers where live restore cannot be on first
+    /// (a swarm node); they are started again afterwards. Without it `--yes` refuses such a
+    /// restart (interactively, fix asks).
+    #[arg(long)]
+    pub allow_container_restart: bool,
     /// Test-only: apply fixes that pre-flight refuses (to prove the automatic rollback).
     #[arg(long, hide = true)]
     pub skip_preflight: bool,
@@ -215,9 +220,13 @@ pub struct RollbackArgs {
     /// List the saved runs instead.
     #[arg(long, conflicts_with_all = ["run_id", "force"])]
     pub list: bool,
-    /// Restore even files that changed after the run (their later changes are lost).
+    /// Restore even files that changed after the run (a copy of each is kept).
     #[arg(long)]
     pub force: bool,
+    /// Do not ask before a rollback that leaves containers without their log receiver (they
+    /// are named in the output).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     /// How long to wait for dockerd to come back healthy after the restart.
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub health_timeout: u64,

@@ -123,6 +123,7 @@ fn fix_yes(only: &[&str]) -> Command {
         selectors: selectors(only),
         yes: true,
         health_timeout: 0,
+        allow_container_restart: false,
         skip_preflight: false,
     })
 }
@@ -830,6 +831,7 @@ fn rollback(list: bool) -> Command {
         run_id: None,
         list,
         force: false,
+        yes: true,
         health_timeout: 0,
     })
 }
@@ -1035,20 +1037,41 @@ fn preflight_refuses_a_daemon_json_that_20_10_would_reject() {
 #[test]
 fn restart_without_live_restore_says_how_many_containers_stop() {
     let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let before = host.snapshot();
     let settings = settings_over(&host, true);
-    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
     let busy = FixedEngine(Ok(EngineInfo {
         containers_running: 7,
         server_version: "20.10.24".into(),
         logging_driver: "json-file".into(),
         ..EngineInfo::default()
     }));
-    // (The fake process table keeps dockerd's old start time, so 2.16 stays pending: exit 1.)
+    // A restart that stops containers is never unattended without leave: nothing is written.
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
     run(&settings, &runner, &busy, &fix_yes(&["2.16"]))
+        .code(2)
+        .stderr_has("restarting docker would stop 7 running container(s) (7 running): live restore is off, and this run does not turn it on")
+        .stderr_has("--allow-container-restart");
+    assert_eq!(changed(&before, &host.snapshot()), Vec::<String>::new());
+    assert!(service_calls(&runner).is_empty());
+    // With leave, it says so and goes ahead.
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let allowed = Command::Fix(FixArgs {
+        selectors: selectors(&["2.16"]),
+        yes: true,
+        health_timeout: 0,
+        allow_container_restart: true,
+        skip_preflight: false,
+    });
+    // (The fake process table keeps dockerd's old start time, so 2.16 stays pending: exit 1.)
+    run(&settings, &runner, &busy, &allowed)
         .code(1)
-        .stdout_has(
-            "restarting docker stops 7 running container(s): live restore is not active yet",
-        );
+        .stdout_has("restarting docker stops 7 running container(s) (7 running): live restore is off, and this run does not turn it on; allowed, so they are started again afterwards");
+    // Turning live restore on in the same run keeps them: no leave is needed.
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let settings = settings_over(&host, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let run = run(&settings, &runner, &busy, &fix_yes(&["2.15", "2.16"]));
+    assert!(!run.stderr.contains("would stop"), "{}", run.stderr);
 }
 
 #[test]
@@ -1109,4 +1132,299 @@ fn swarm_only_items_pass_when_swarm_is_inactive() {
     }));
     let check = run_check(&settings, &runner, &swarm, &["7.6"]);
     assert_eq!(check.status("7.6"), "NOTE");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running containers through a fix and a rollback: a fake dockerd that keeps its settings and
+// its containers as a real one does. A reload (SIGHUP) applies `live-restore` only when the
+// file sets it; a restart applies the whole file, and stops every container unless live
+// restore was on in the daemon that stopped.
+
+use docker_harden::engine::ContainerState;
+
+struct FakeDockerd<'a> {
+    runner: &'a RecordingRunner,
+    daemon_json: std::path::PathBuf,
+    state: Mutex<Dockerd>,
+}
+
+struct Dockerd {
+    seen: usize,
+    live_restore: bool,
+    logging_driver: String,
+    swarm: bool,
+    containers: Vec<ContainerState>,
+    next_pid: u32,
+    /// Containers whose process is replaced at a restart whatever live restore says.
+    replaced_anyway: Vec<String>,
+    /// dockerd logs a reload error and applies nothing (a configuration it refuses to reload).
+    reload_fails: bool,
+}
+
+fn container(name: &str, pid: u32, policy: &str) -> ContainerState {
+    ContainerState {
+        id: format!("{name}0123456789abcdef"),
+        name: name.into(),
+        running: true,
+        pid,
+        status: "running".into(),
+        restart_policy: policy.into(),
+        log_driver: "json-file".into(),
+        syslog_address: None,
+    }
+}
+
+impl<'a> FakeDockerd<'a> {
+    fn new(runner: &'a RecordingRunner, host: &Host, containers: Vec<ContainerState>) -> Self {
+        FakeDockerd {
+            runner,
+            daemon_json: host.path("/etc/docker/daemon.json"),
+            state: Mutex::new(Dockerd {
+                seen: 0,
+                live_restore: false,
+                logging_driver: "json-file".into(),
+                swarm: false,
+                containers,
+                next_pid: 9000,
+                replaced_anyway: Vec::new(),
+                reload_fails: false,
+            }),
+        }
+    }
+
+    /// Plays the service calls made since last asked against the file as it is now.
+    fn sync(&self) -> std::sync::MutexGuard<'_, Dockerd> {
+        let mut d = self.state.lock().unwrap();
+        let calls = self.runner.calls();
+        let json: Value = fs::read_to_string(&self.daemon_json)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(Value::Null);
+        for call in &calls[d.seen..] {
+            match call.as_str() {
+                "systemctl reload docker" => {
+                    if let Some(on) = json["live-restore"].as_bool()
+                        && !d.swarm
+                        && !d.reload_fails
+                    {
+                        d.live_restore = on;
+                    }
+                }
+                "systemctl restart docker" => {
+                    let kept = d.live_restore;
+                    d.live_restore = json["live-restore"].as_bool().unwrap_or(false);
+                    d.logging_driver = json["log-driver"].as_str().unwrap_or("json-file").into();
+                    let mut next = d.next_pid;
+                    let replaced = d.replaced_anyway.clone();
+                    for c in d.containers.iter_mut().filter(|c| c.running) {
+                        if !kept || replaced.contains(&c.name) {
+                            if c.restart_policy == "always" {
+                                c.pid = next;
+                                next += 1;
+                            } else {
+                                c.running = false;
+                                c.pid = 0;
+                                c.status = "exited (255)".into();
+                            }
+                        }
+                    }
+                    d.next_pid = next;
+                }
+                _ => {}
+            }
+        }
+        d.seen = calls.len();
+        d
+    }
+}
+
+impl Engine for FakeDockerd<'_> {
+    fn info(&self, _socket: &str) -> Result<EngineInfo, String> {
+        let d = self.sync();
+        Ok(EngineInfo {
+            server_version: "20.10.24".into(),
+            logging_driver: d.logging_driver.clone(),
+            live_restore: d.live_restore,
+            swarm_active: d.swarm,
+            containers_running: d.containers.iter().filter(|c| c.running).count() as u64,
+            ..EngineInfo::default()
+        })
+    }
+
+    fn container_states(&self, _socket: &str) -> Result<Vec<ContainerState>, String> {
+        Ok(self.sync().containers.clone())
+    }
+
+    fn start_container(&self, _socket: &str, id: &str) -> Result<(), String> {
+        let mut d = self.sync();
+        let pid = d.next_pid;
+        d.next_pid += 1;
+        let c = d
+            .containers
+            .iter_mut()
+            .find(|c| c.id == id)
+            .ok_or("no such container")?;
+        c.running = true;
+        c.pid = pid;
+        c.status = "running".into();
+        Ok(())
+    }
+}
+
+fn four_containers() -> Vec<ContainerState> {
+    vec![
+        container("privileged", 101, "no"),
+        container("web", 102, "on-failure"),
+        container("hostns", 103, "always"),
+        container("hardened", 104, "no"),
+    ]
+}
+
+fn running_pids(engine: &FakeDockerd<'_>) -> Vec<(String, bool, u32)> {
+    engine
+        .container_states("")
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.name, c.running, c.pid))
+        .collect()
+}
+
+#[test]
+fn live_restore_is_turned_on_by_a_reload_first_so_the_restart_keeps_every_container() {
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let settings = settings_over(&host, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let engine = FakeDockerd::new(&runner, &host, four_containers());
+    let before = running_pids(&engine);
+    let run = common::dispatch(&settings, &runner, &engine, &fix_yes(&["2.2", "2.15"]));
+    assert!(
+        run.code == 0 || run.code == 1,
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let calls = service_calls(&runner);
+    let reload = calls.iter().position(|c| c == "systemctl reload docker");
+    let restart = calls.iter().position(|c| c == "systemctl restart docker");
+    assert!(reload.is_some() && reload < restart, "{calls:?}");
+    assert_eq!(running_pids(&engine), before, "{}", run.stdout);
+    for name in ["privileged", "web", "hostns", "hardened"] {
+        assert!(
+            run.stdout.contains(&format!("container {name} (")),
+            "{}",
+            run.stdout
+        );
+    }
+    assert!(
+        run.stdout.contains("kept running (pid 102)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "dockerd reloaded: live restore is on, so the restart keeps the running containers"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_reload_that_does_not_turn_live_restore_on_stops_before_the_restart() {
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let before = host.snapshot();
+    let settings = settings_over(&host, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let engine = FakeDockerd::new(&runner, &host, four_containers());
+    engine.state.lock().unwrap().reload_fails = true;
+    let pids = running_pids(&engine);
+    let run = common::dispatch(&settings, &runner, &engine, &fix_yes(&["2.2", "2.15"]));
+    run.code(2).stderr_has("live restore did not come on with a reload, so docker was not restarted (4 running container(s) would stop)");
+    // The run undid itself, and the containers never stopped.
+    assert_eq!(changed(&before, &host.snapshot()), Vec::<String>::new());
+    assert_eq!(running_pids(&engine), pids);
+}
+
+#[test]
+fn a_container_that_does_not_survive_the_restart_is_named_and_started_again() {
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let settings = settings_over(&host, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let mut containers = four_containers();
+    containers[3].restart_policy = "no".into();
+    let engine = FakeDockerd::new(&runner, &host, containers);
+    engine.state.lock().unwrap().replaced_anyway = vec!["hardened".into(), "hostns".into()];
+    let run = common::dispatch(&settings, &runner, &engine, &fix_yes(&["2.2", "2.15"]));
+    run.code(2)
+        .stderr_has("running containers did not all keep running")
+        .stderr_has("hardened (hardened0123): exited (255) after the restart; started again")
+        .stderr_has("hostns (hostns012345): its process was replaced (pid 103 is now")
+        .stderr_has("The new configuration is in effect");
+    // The configuration stays: a second restart is what cost them.
+    assert!(
+        host.read("/etc/docker/daemon.json")
+            .contains("\"live-restore\": true")
+    );
+    let states = running_pids(&engine);
+    assert!(states.iter().all(|(_, running, _)| *running), "{states:?}");
+}
+
+#[test]
+fn rollback_restarts_where_a_reload_would_leave_the_setting_and_checks_the_daemon() {
+    // 2.15 alone is a reload; rolling it back removes the key, which a reload ignores.
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let original = host.snapshot();
+    let settings = settings_over(&host, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let engine = FakeDockerd::new(&runner, &host, four_containers());
+    let pids = running_pids(&engine);
+    common::dispatch(&settings, &runner, &engine, &fix_yes(&["2.15"]));
+    assert!(engine.info("").unwrap().live_restore);
+    let calls_after_fix = service_calls(&runner).len();
+    let run = common::dispatch(&settings, &runner, &engine, &rollback(false));
+    run.code(0);
+    let calls = service_calls(&runner)[calls_after_fix..].to_vec();
+    assert!(
+        calls.contains(&"systemctl restart docker".to_string())
+            && !calls.contains(&"systemctl reload docker".to_string()),
+        "{calls:?}\n{}",
+        run.stdout
+    );
+    assert!(!engine.info("").unwrap().live_restore, "{}", run.stdout);
+    assert!(run.stdout.contains("live restore off"), "{}", run.stdout);
+    // Live restore was still on in the daemon that restarted: every container kept running.
+    assert_eq!(running_pids(&engine), pids);
+    let mut now = host.snapshot();
+    now.retain(|k, _| !k.starts_with("/var/lib/docker-harden"));
+    assert_eq!(changed(&original, &now), Vec::<String>::new());
+}
+
+#[test]
+fn rollback_names_the_containers_left_without_their_log_receiver() {
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let settings = settings_over(&host, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let engine = FakeDockerd::new(&runner, &host, four_containers());
+    let fix = common::dispatch(&settings, &runner, &engine, &fix_yes(&["2.13", "2.15"]));
+    assert!(
+        fix.code == 0 || fix.code == 1,
+        "{}\n{}",
+        fix.stdout,
+        fix.stderr
+    );
+    // Created after the fix: it took the daemon's default log driver.
+    engine
+        .state
+        .lock()
+        .unwrap()
+        .containers
+        .push(ContainerState {
+            log_driver: "syslog".into(),
+            syslog_address: Some("tcp://127.0.0.1:514".into()),
+            ..container("newcomer", 300, "no")
+        });
+    let run = common::dispatch(&settings, &runner, &engine, &rollback(false));
+    run.code(0).stderr_has(
+        "this rollback stops rsyslog receiving at tcp://127.0.0.1:514, where 1 container(s) send their logs: newcomer (newcomer0123, running)",
+    );
 }

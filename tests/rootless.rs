@@ -464,6 +464,7 @@ fn live_rootless_daemon_is_asked_at_its_socket_and_restarted_by_its_users_manage
         },
         yes: true,
         health_timeout: 0,
+        allow_container_restart: false,
         skip_preflight: false,
     });
     let runner = runner();

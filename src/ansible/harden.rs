@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use crate::assess::Finding;
 use crate::commands::Env;
 use crate::commands::diff::{candidates, plan_refusing, unattended_ids};
-use crate::commands::fix::apply_plan;
+use crate::commands::fix::{RestartConsent, apply_plan};
 use crate::error::Result;
 use crate::settings::Selectors;
 
@@ -93,7 +93,9 @@ pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
         return Ok(fixed(&before, msg, None));
     }
 
-    let run_id = apply_plan(env, &facts, &plan, args.health_timeout)?;
+    let consent =
+        RestartConsent::unattended(env.settings.playbook.variables.allow_container_restart);
+    let run_id = apply_plan(env, &facts, &plan, args.health_timeout, consent)?;
     let run = run_id
         .as_deref()
         .map(|id| format!(" in run {id}"))

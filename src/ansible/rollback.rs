@@ -116,6 +116,7 @@ pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
             &mut manifest,
             &reversals,
             args.health_timeout,
+            false,
         )?;
         format!(
             "rolled back run {run_id}: restored {} file(s)",

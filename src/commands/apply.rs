@@ -16,6 +16,7 @@ use crate::plan::ServiceAction;
 use crate::playbook::{Kind, Playbook};
 use crate::rsyslog;
 use crate::services::{self, AuditSync};
+use crate::survival::Guard;
 use crate::transaction::{self, Applied, Manifest, RunDir};
 
 use super::Env;
@@ -113,15 +114,43 @@ pub fn watches_to_unload(facts: &Facts, run_dir: &RunDir, manifest: &Manifest) -
     out
 }
 
+/// What `run_services` is to do.
+pub struct ServiceRequest<'a> {
+    pub actions: &'a [ServiceAction],
+    pub health_timeout: u64,
+    pub audit: AuditSync,
+    /// Putting an old configuration back after a failure.
+    pub recovering: bool,
+    /// daemon.json as dockerd read it before the files changed.
+    pub before: &'a Map<String, Value>,
+    pub touched: &'a services::DockerTouched,
+}
+
+/// Runs the service actions with the checks that keep dockerd and its containers alive.
+/// `before` is daemon.json as dockerd read it before the files changed: the health check
+/// expects, for each key the change touched, the value the file now holds, or dockerd's
+/// default where the file no longer sets it.
 pub fn run_services(
     env: &mut Env<'_>,
     facts: &Facts,
-    actions: &[ServiceAction],
-    health_timeout: u64,
-    audit: AuditSync,
-    recovering: bool,
-) -> Result<Vec<String>> {
+    request: ServiceRequest<'_>,
+) -> Result<services::Outcome> {
+    let ServiceRequest {
+        actions,
+        health_timeout,
+        audit,
+        recovering,
+        before,
+        touched,
+    } = request;
     let json = final_json(facts);
+    let set_by_flag = |key: &str| !facts.daemon.flags_for_key(key).is_empty();
+    let expected = Expected::for_change(before, &json, &set_by_flag);
+    let socket = facts.instance.api_address(&facts.daemon.api_socket);
+    let guard = actions
+        .contains(&ServiceAction::RestartDocker)
+        .then(|| guard(env, &socket, &expected))
+        .flatten();
     let spinner = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.enable_steady_tick(Duration::from_millis(120));
@@ -134,16 +163,81 @@ pub fn run_services(
         audit,
         recovering,
         syslog: syslog_target(&json),
-        docker_socket: facts.instance.api_address(&facts.daemon.api_socket),
+        docker_socket: socket,
         docker_systemctl: facts.instance.systemctl(),
-        expected: Expected::from_json(&json),
+        expected,
         health_timeout: Duration::from_secs(health_timeout),
         progress: &progress,
+        guard,
+        touched,
     };
     let result = services::run(actions, &ctx, env.runner, env.engine);
     spinner.finish_and_clear();
     result
 }
+
+/// The running containers to see through a restart, from the daemon as it runs now; `None`
+/// when it cannot be asked (it is down: nothing runs to be kept).
+fn guard(env: &Env<'_>, socket: &str, expected: &Expected) -> Option<Guard> {
+    let info = env.engine.info(socket).ok()?;
+    let states = env.engine.container_states(socket).ok()?;
+    let first = !info.live_restore
+        && expected.live_restore == Some(true)
+        && !info.swarm_active
+        && states.iter().any(|c| c.running);
+    Some(Guard::new(states, info.live_restore, first))
+}
+
+/// daemon.json's settings in `text` (nothing when absent or unreadable).
+pub fn json_of(text: Option<&str>) -> Map<String, Value> {
+    text.and_then(|t| daemon_json::parse(t).ok())
+        .unwrap_or_default()
+}
+
+/// The docker action that puts `to` in effect in a daemon running with `from`, starting from
+/// the `recorded` actions: a reload applies only the keys dockerd reloads, and only those the
+/// file sets (moby's `Reload` leaves a setting alone when its key is gone), so a key removed or
+/// a key dockerd does not reload needs a restart.
+pub fn docker_action_for(
+    recorded: &[ServiceAction],
+    from: &Map<String, Value>,
+    to: &Map<String, Value>,
+) -> Vec<ServiceAction> {
+    let changed = from
+        .keys()
+        .chain(to.keys())
+        .filter(|k| from.get(*k) != to.get(*k));
+    let needs_restart = changed
+        .clone()
+        .any(|k| !to.contains_key(k) || !RELOADED_KEYS.contains(&k.as_str()));
+    let mut actions: Vec<ServiceAction> = recorded.to_vec();
+    if needs_restart && actions.contains(&ServiceAction::ReloadDocker) {
+        actions.retain(|a| *a != ServiceAction::ReloadDocker);
+        actions.push(ServiceAction::RestartDocker);
+        actions.sort();
+        actions.dedup();
+    }
+    actions
+}
+
+/// daemon.json keys dockerd applies on a reload (SIGHUP), when the file sets them (moby
+/// daemon/reload.go and the platform runtimes).
+const RELOADED_KEYS: &[&str] = &[
+    "debug",
+    "labels",
+    "live-restore",
+    "max-concurrent-downloads",
+    "max-concurrent-uploads",
+    "max-download-attempts",
+    "shutdown-timeout",
+    "insecure-registries",
+    "registry-mirrors",
+    "allow-nondistributable-artifacts",
+    "features",
+    "network-diagnostic-port",
+    "runtimes",
+    "default-runtime",
+];
 
 /// dockerd did not come back (or its prerequisites failed): restore this run's files, redo the
 /// services with the old configuration, and report with dockerd's own last words.
@@ -152,6 +246,7 @@ pub fn roll_back_automatically(
     facts: &Facts,
     applied: &mut Applied,
     actions: &[ServiceAction],
+    touched: &services::DockerTouched,
     health_timeout: u64,
     cause: Error,
 ) -> Error {
@@ -162,6 +257,8 @@ pub fn roll_back_automatically(
     );
     let rootfs = facts.rootfs.clone();
     applied.manifest.rollback_reason = Some(format!("automatic: {cause}"));
+    // What dockerd may have read by now: the run's daemon.json.
+    let written = final_json(facts);
     let restored = transaction::plan_rollback(&rootfs, &applied.run_dir, &applied.manifest)
         .and_then(|reversals| {
             transaction::apply_rollback(
@@ -187,18 +284,58 @@ pub fn roll_back_automatically(
         .gather(&facts.instance)
         .map(|after| watches_to_unload(&after, &applied.run_dir, &applied.manifest))
         .unwrap_or_default();
+    // Docker is put back only as far as it was touched: a dockerd that never read the new
+    // configuration is left alone (a restart now would only stop its containers).
+    let mut redo: Vec<ServiceAction> = actions
+        .iter()
+        .copied()
+        .filter(|a| {
+            !matches!(
+                a,
+                ServiceAction::ReloadDocker | ServiceAction::RestartDocker
+            )
+        })
+        .collect();
+    let restored = final_json(facts);
+    if touched.restarted.get() {
+        redo.push(ServiceAction::RestartDocker);
+    } else if touched.reloaded.get() {
+        // A reload applies the reloadable keys at most: where the running daemon already
+        // shows the old configuration's values, a reload of it is all; else a restart, which
+        // keeps the containers, since what came on is live restore.
+        let set_by_flag = |key: &str| !facts.daemon.flags_for_key(key).is_empty();
+        let expected = Expected::for_change(&written, &restored, &set_by_flag);
+        let socket = facts.instance.api_address(&facts.daemon.api_socket);
+        match env.engine.info(&socket) {
+            Ok(info) if expected.mismatches(&info).is_empty() => {
+                redo.push(ServiceAction::ReloadDocker)
+            }
+            _ => redo.push(ServiceAction::RestartDocker),
+        }
+    }
+    let actions = redo;
     let restarted = match run_services(
         env,
         facts,
-        actions,
-        health_timeout,
-        AuditSync {
-            load: Vec::new(),
-            unload,
+        ServiceRequest {
+            actions: &actions,
+            health_timeout,
+            audit: AuditSync {
+                load: Vec::new(),
+                unload,
+            },
+            recovering: true,
+            before: &written,
+            touched: &services::DockerTouched::default(),
         },
-        true,
     ) {
-        Ok(_) => "dockerd runs again with the old configuration".to_string(),
+        Ok(outcome) if outcome.lost.is_empty() => {
+            "dockerd runs again with the old configuration".to_string()
+        }
+        Ok(outcome) => format!(
+            "dockerd runs again with the old configuration, but these containers did not keep running: {}",
+            outcome.lost.join("; ")
+        ),
         Err(e) => format!("the services did NOT come back with the old configuration either: {e}"),
     };
     Error::RolledBack {
@@ -239,11 +376,83 @@ pub fn undo_files(rootfs: &crate::rootfs::RootFs, applied: &mut Applied, cause: 
     }
 }
 
-/// Whether restarting docker stops containers, and how many.
-pub fn containers_stopped_by_restart(facts: &Facts, actions: &[ServiceAction]) -> Option<u64> {
+/// Whether restarting docker stops containers, how many, and why: it does unless live restore
+/// is on in the running daemon, or this plan turns it on (it is enabled by a reload before the
+/// restart) where dockerd allows it (not in swarm mode).
+pub fn containers_stopped_by_restart(
+    facts: &Facts,
+    actions: &[ServiceAction],
+    planned: &Map<String, Value>,
+) -> Option<(u64, &'static str)> {
     let info = facts.daemon.engine_info()?;
-    (actions.contains(&ServiceAction::RestartDocker)
-        && !info.live_restore
-        && info.containers_running > 0)
-        .then_some(info.containers_running)
+    if !actions.contains(&ServiceAction::RestartDocker)
+        || info.live_restore
+        || info.containers_running == 0
+    {
+        return None;
+    }
+    let turned_on = planned.get("live-restore").and_then(Value::as_bool) == Some(true);
+    match (turned_on, info.swarm_active) {
+        (true, false) => None,
+        (_, true) => Some((
+            info.containers_running,
+            "this node is in swarm mode, where dockerd does not allow live restore",
+        )),
+        (false, false) => Some((
+            info.containers_running,
+            "live restore is off, and this run does not turn it on",
+        )),
+    }
+}
+
+/// daemon.json as the plan leaves it.
+pub fn planned_json(facts: &Facts, plan: &crate::plan::Plan) -> Map<String, Value> {
+    let path = &facts.daemon.config_file_resolved;
+    match plan.changes.iter().find(|c| &c.path == path) {
+        Some(change) => json_of(
+            change
+                .after
+                .content
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .as_deref(),
+        ),
+        None => json_of(facts.text(path).as_deref()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(text: &str) -> Map<String, Value> {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_reload_cannot_take_a_key_away() {
+        let reload = [ServiceAction::ReloadDocker];
+        let on = json(r#"{"live-restore": true}"#);
+        // Setting a reloadable key: a reload does it.
+        assert_eq!(docker_action_for(&reload, &json("{}"), &on), reload);
+        assert_eq!(
+            docker_action_for(&reload, &json(r#"{"live-restore": false}"#), &on),
+            reload
+        );
+        // Removing it: dockerd keeps the value until it restarts.
+        assert_eq!(
+            docker_action_for(&reload, &on, &json("{}")),
+            [ServiceAction::RestartDocker]
+        );
+        // A key dockerd does not reload.
+        assert_eq!(
+            docker_action_for(&reload, &json("{}"), &json(r#"{"icc": false}"#)),
+            [ServiceAction::RestartDocker]
+        );
+        // No docker action recorded: none added.
+        assert_eq!(
+            docker_action_for(&[ServiceAction::RestartRsyslog], &on, &json("{}")),
+            [ServiceAction::RestartRsyslog]
+        );
+    }
 }

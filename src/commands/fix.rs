@@ -12,7 +12,7 @@ use crate::facts::Facts;
 use crate::interactive;
 use crate::kinds::Status;
 use crate::plan::{self, Plan};
-use crate::services::AuditSync;
+use crate::services::{AuditSync, DockerTouched};
 use crate::settings::FixArgs;
 use crate::transaction;
 
@@ -56,7 +56,14 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
         return Ok(exit_code(&findings));
     }
 
-    apply_plan(env, &facts, &plan, args.health_timeout)?;
+    let consent = match args.yes {
+        true => RestartConsent::unattended(
+            args.allow_container_restart || env.settings.playbook.variables.allow_container_restart,
+        ),
+        false if args.allow_container_restart => RestartConsent::Allowed,
+        false => RestartConsent::Ask,
+    };
+    apply_plan(env, &facts, &plan, args.health_timeout, consent)?;
 
     // Judge again from fresh facts, and say what changed.
     let after_facts = env.gather(&daemon)?;
@@ -96,6 +103,7 @@ pub fn apply_plan(
     facts: &Facts,
     plan: &Plan,
     health_timeout: u64,
+    consent: RestartConsent,
 ) -> Result<Option<String>> {
     let settings = env.settings;
     let rootfs = &settings.rootfs;
@@ -118,12 +126,10 @@ pub fn apply_plan(
     }
     let actions = plan::collapse(&plan.actions);
     if settings.live
-        && let Some(n) = apply::containers_stopped_by_restart(facts, &actions)
+        && let Some((count, why)) =
+            apply::containers_stopped_by_restart(facts, &actions, &apply::planned_json(facts, plan))
     {
-        writeln!(
-            env.out,
-            "restarting docker stops {n} running container(s): live restore is not active yet"
-        )?;
+        consent_to_stop(env, facts, count, why, consent)?;
     }
     let applied_items: Vec<String> = plan
         .items
@@ -133,7 +139,22 @@ pub fn apply_plan(
         .collect();
     if plan.changes.is_empty() {
         // Service actions alone write no run.
-        finish(env, facts, plan, &actions, &applied_items, health_timeout)?;
+        let touched = DockerTouched::default();
+        let lost = finish(
+            env,
+            facts,
+            plan,
+            &actions,
+            &applied_items,
+            health_timeout,
+            &touched,
+        )?;
+        if !lost.is_empty() {
+            return Err(Error::ContainersLost {
+                run: "(no files changed)".into(),
+                lost: lost.join("\n  "),
+            });
+        }
         return Ok(None);
     }
     let items_by_path = |path: &Path| {
@@ -168,16 +189,32 @@ pub fn apply_plan(
         settings.invoked_as,
         applied.run_id
     );
-    let finished = finish(env, facts, plan, &actions, &applied_items, health_timeout)
-        // The services and their health check went through too: the run is whole.
-        .and_then(|()| transaction::commit(&mut applied));
+    let touched = DockerTouched::default();
+    let finished = finish(
+        env,
+        facts,
+        plan,
+        &actions,
+        &applied_items,
+        health_timeout,
+        &touched,
+    )
+    // The services and their health check went through too: the run is whole.
+    .and_then(|lost| transaction::commit(&mut applied).map(|()| lost));
     match finished {
-        Ok(()) => Ok(Some(applied.run_id)),
+        Ok(lost) if lost.is_empty() => Ok(Some(applied.run_id)),
+        // The configuration is in effect and healthy; undoing it would restart docker again,
+        // the very thing that cost these containers.
+        Ok(lost) => Err(Error::ContainersLost {
+            run: applied.run_id,
+            lost: lost.join("\n  "),
+        }),
         Err(cause) if settings.live => Err(apply::roll_back_automatically(
             env,
             facts,
             &mut applied,
             &actions,
+            &touched,
             health_timeout,
             cause,
         )),
@@ -185,8 +222,8 @@ pub fn apply_plan(
     }
 }
 
-/// After the files: on the live host, the service actions with their health checks; under
-/// --root, what to do when the root boots.
+/// After the files: on the live host, the service actions with their health checks (returns
+/// the containers a restart cost); under --root, what to do when the root boots.
 fn finish(
     env: &mut Env<'_>,
     facts: &Facts,
@@ -194,11 +231,12 @@ fn finish(
     actions: &[crate::plan::ServiceAction],
     applied_items: &[String],
     health_timeout: u64,
-) -> Result<()> {
+    touched: &DockerTouched,
+) -> Result<Vec<String>> {
     let settings = env.settings;
     if !settings.live {
         let _ = services_note(env, plan);
-        return Ok(());
+        return Ok(Vec::new());
     }
     // The files as written decide which audit watches the kernel still lacks.
     let written = env.gather(&facts.instance)?;
@@ -206,10 +244,100 @@ fn finish(
         load: apply::watches_to_load(&settings.playbook, &written, applied_items),
         unload: Vec::new(),
     };
-    for line in apply::run_services(env, facts, actions, health_timeout, audit, false)? {
+    let before = apply::json_of(facts.text(&facts.daemon.config_file_resolved).as_deref());
+    let request = apply::ServiceRequest {
+        actions,
+        health_timeout,
+        audit,
+        recovering: false,
+        before: &before,
+        touched,
+    };
+    let outcome = apply::run_services(env, facts, request)?;
+    for line in &outcome.log {
         let _ = writeln!(env.out, "{line}");
     }
-    Ok(())
+    Ok(outcome.lost)
+}
+
+/// Whether a docker restart may stop running containers (where live restore cannot be on
+/// first): never silently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestartConsent {
+    /// `--allow-container-restart`, or the playbook's `allow_container_restart`.
+    Allowed,
+    /// Interactive: the operator is asked.
+    Ask,
+    /// Unattended without leave: refused, nothing written.
+    Refused,
+}
+
+impl RestartConsent {
+    pub fn unattended(allowed: bool) -> RestartConsent {
+        if allowed {
+            RestartConsent::Allowed
+        } else {
+            RestartConsent::Refused
+        }
+    }
+}
+
+/// Before anything is written: the restart would stop `count` running containers.
+fn consent_to_stop(
+    env: &mut Env<'_>,
+    facts: &Facts,
+    count: u64,
+    why: &str,
+    consent: RestartConsent,
+) -> Result<()> {
+    let socket = facts.instance.api_address(&facts.daemon.api_socket);
+    let names: Vec<String> = env
+        .engine
+        .container_states(&socket)
+        .map(|states| {
+            states
+                .into_iter()
+                .filter(|c| c.running)
+                .map(|c| c.name)
+                .collect()
+        })
+        .unwrap_or_default();
+    let names = if names.is_empty() {
+        format!("{count} running")
+    } else {
+        names.join(", ")
+    };
+    match consent {
+        RestartConsent::Allowed => {
+            writeln!(
+                env.out,
+                "restarting docker stops {count} running container(s) ({names}): {why}; allowed, so they are started again afterwards"
+            )?;
+            Ok(())
+        }
+        RestartConsent::Ask => {
+            writeln!(
+                env.out,
+                "restarting docker stops {count} running container(s) ({names}): {why}; they are started again afterwards"
+            )?;
+            let go_on = dialoguer::Confirm::new()
+                .with_prompt("Restart docker anyway?")
+                .default(false)
+                .interact()
+                .map_err(|e| Error::Prompt(e.to_string()))?;
+            match go_on {
+                true => Ok(()),
+                false => Err(Error::Usage(
+                    "not applied: docker would stop running containers; nothing was written".into(),
+                )),
+            }
+        }
+        RestartConsent::Refused => Err(Error::WouldStopContainers {
+            count: count as usize,
+            names,
+            why: why.to_string(),
+        }),
+    }
 }
 
 fn exit_code(findings: &[Finding]) -> i32 {

@@ -1,8 +1,12 @@
 //! `rollback`: list saved runs, or restore one run's files byte for byte and redo its service
 //! actions.
 
+use std::io::IsTerminal;
+
+use crate::daemons::Daemon;
 use crate::error::{EXIT_CLEAN, Error, Result};
 use crate::facts::Facts;
+use crate::plan::ServiceAction;
 use crate::plan::{FileChange, PlannedFile};
 use crate::render;
 use crate::services::AuditSync;
@@ -10,6 +14,7 @@ use crate::settings::RollbackArgs;
 use crate::transaction::{self, Manifest, Reversal, RunDir};
 
 use super::Env;
+use super::apply;
 
 pub fn run(env: &mut Env<'_>, args: &RollbackArgs) -> Result<i32> {
     let rootfs = env.settings.rootfs.clone();
@@ -86,12 +91,14 @@ pub fn run(env: &mut Env<'_>, args: &RollbackArgs) -> Result<i32> {
             });
         }
     }
+    let ask = !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     restore(
         env,
         &run_dir,
         &mut manifest,
         &reversals,
         args.health_timeout,
+        ask,
     )?;
     Ok(EXIT_CLEAN)
 }
@@ -133,15 +140,28 @@ fn list(env: &mut Env<'_>, runs: &[transaction::SavedRun]) -> Result<()> {
 }
 
 /// Restores a run's files from its `reversals` (showing each change on `env.out`), marks the
-/// run rolled back, and redoes its service actions on the live host.
+/// run rolled back, and redoes its service actions on the live host. `ask`: on a terminal,
+/// containers the rollback would leave without their log receiver are named and the operator
+/// asked first; otherwise they are named in the output.
 pub fn restore(
     env: &mut Env<'_>,
     run_dir: &RunDir,
     manifest: &mut Manifest,
     reversals: &[Reversal],
     health_timeout: u64,
+    ask: bool,
 ) -> Result<()> {
     let rootfs = env.settings.rootfs.clone();
+    // The daemon as it runs before the rollback: what it was told, and its containers.
+    let live = match env.settings.live {
+        true => live_daemon(env, manifest)?,
+        false => None,
+    };
+    // daemon.json as dockerd was told it before the files change back.
+    let was = live.as_ref().map(|(_, facts)| apply::final_json(facts));
+    if let Some((_, facts)) = &live {
+        warn_of_lost_receiver(env, facts, manifest, ask)?;
+    }
     // Diffs only need the account names; facts of the live host are not gathered for them.
     let facts_for_names = Facts::names_only(&rootfs)?;
     for r in reversals.iter().filter(|r| !r.is_restored()) {
@@ -175,30 +195,39 @@ pub fn restore(
         reversals.len()
     )?;
     if env.settings.live {
+        let (Some((daemon, _)), Some(was)) = (live, was) else {
+            return Err(crate::error::Error::Selector(format!(
+                "run {} fixed {}, which is no longer on this host; its files are restored, but no service was restarted",
+                manifest.run_id, manifest.daemon
+            )));
+        };
         // Facts of the restored host tell the services what to expect.
-        let daemon = crate::daemons::discover(&env.settings.rootfs, true)?
-            .into_iter()
-            .find(|d| d.key() == manifest.daemon)
-            .ok_or_else(|| {
-                crate::error::Error::Selector(format!(
-                    "run {} fixed {}, which is no longer on this host; its files are restored, but no service was restarted",
-                    manifest.run_id, manifest.daemon
-                ))
-            })?;
         let facts = env.gather(&daemon)?;
         let audit = AuditSync {
             load: Vec::new(),
-            unload: super::apply::watches_to_unload(&facts, run_dir, manifest),
+            unload: apply::watches_to_unload(&facts, run_dir, manifest),
         };
-        for line in super::apply::run_services(
-            env,
-            &facts,
-            &manifest.services,
+        // What the recorded actions did may not undo itself: a reload leaves a setting whose
+        // key is gone, so the running daemon is restarted where it must be.
+        let actions =
+            apply::docker_action_for(&manifest.services, &was, &apply::final_json(&facts));
+        let request = apply::ServiceRequest {
+            actions: &actions,
             health_timeout,
             audit,
-            true,
-        )? {
+            recovering: true,
+            before: &was,
+            touched: &Default::default(),
+        };
+        let outcome = apply::run_services(env, &facts, request)?;
+        for line in &outcome.log {
             writeln!(env.out, "{line}")?;
+        }
+        if !outcome.lost.is_empty() {
+            return Err(crate::error::Error::ContainersLost {
+                run: format!("{}, rolled back", manifest.run_id),
+                lost: outcome.lost.join("\n  "),
+            });
         }
     } else if !manifest.services.is_empty() {
         writeln!(
@@ -206,6 +235,74 @@ pub fn restore(
             "services: none touched under --root; when this root boots: {}",
             render::actions_line(&manifest.services)
         )?;
+    }
+    Ok(())
+}
+
+/// The daemon the run fixed and its facts now; `None` when it is no longer on this host.
+fn live_daemon(env: &Env<'_>, manifest: &Manifest) -> Result<Option<(Daemon, Facts)>> {
+    let Some(daemon) = crate::daemons::discover(&env.settings.rootfs, true)?
+        .into_iter()
+        .find(|d| d.key() == manifest.daemon)
+    else {
+        return Ok(None);
+    };
+    let facts = env.gather(&daemon)?;
+    Ok(Some((daemon, facts)))
+}
+
+/// A run that set up rsyslog's TCP input leaves containers sending their logs there (the ones
+/// created since take the daemon's syslog default); the rollback stops that receiver. Each
+/// such container is named with what to do, before anything changes; on a terminal the
+/// operator decides whether to go on.
+fn warn_of_lost_receiver(
+    env: &mut Env<'_>,
+    facts: &Facts,
+    manifest: &Manifest,
+    ask: bool,
+) -> Result<()> {
+    if !manifest.services.contains(&ServiceAction::RestartRsyslog) {
+        return Ok(());
+    }
+    let json = apply::final_json(facts);
+    let Some(address) = json
+        .get("log-opts")
+        .and_then(|o| o.get("syslog-address"))
+        .and_then(|a| a.as_str())
+        .map(str::to_string)
+        .or_else(|| Some(env.settings.playbook.variables.syslog_address.to_string()))
+    else {
+        return Ok(());
+    };
+    let socket = facts.instance.api_address(&facts.daemon.api_socket);
+    let Ok(states) = env.engine.container_states(&socket) else {
+        return Ok(());
+    };
+    let senders: Vec<String> = states
+        .iter()
+        .filter(|c| c.log_driver == "syslog" && c.syslog_address.as_deref() == Some(&address))
+        .map(|c| format!("{} ({}, {})", c.name, &c.id[..c.id.len().min(12)], c.status))
+        .collect();
+    if senders.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        env.err,
+        "warning: this rollback stops rsyslog receiving at {address}, where {} container(s) send their logs: {}.\nA running one loses its logs and a stopped one cannot start again until it is re-created with another log driver (`docker run --log-driver json-file ...`, compose `logging: driver: json-file`) or something receives at {address} again.",
+        senders.len(),
+        senders.join(", ")
+    )?;
+    if ask {
+        let go_on = dialoguer::Confirm::new()
+            .with_prompt("Roll back anyway?")
+            .default(false)
+            .interact()
+            .map_err(|e| crate::error::Error::Prompt(e.to_string()))?;
+        if !go_on {
+            return Err(crate::error::Error::Usage(
+                "rollback not done: nothing was changed".into(),
+            ));
+        }
     }
     Ok(())
 }
