@@ -37,6 +37,11 @@ pub struct ProcessFacts {
     pub name: String,
     /// The full command line.
     pub command: String,
+    /// The kernel's no_new_privs flag of the process (`NoNewPrivs:` in /proc/PID/status): it
+    /// is what decides whether the process can gain privileges, whatever the configuration
+    /// says. `None` when it could not be read (a process list from dockerd, a kernel before
+    /// 4.10).
+    pub no_new_privs: Option<bool>,
 }
 
 /// One container, from `GET /containers/{id}/json` (and `/top` when running).
@@ -50,6 +55,10 @@ pub struct ContainerFacts {
     pub image_id: String,
     pub user: String,
     pub running: bool,
+    /// When dockerd created it (`Created`), nanoseconds since the epoch: a daemon default such
+    /// as no-new-privileges is copied into a container when it is created, so this tells
+    /// which daemon configuration it got.
+    pub created_ns: Option<i128>,
     pub privileged: bool,
     pub network_mode: String,
     /// The networks the container is attached to, by name ("bridge" is the default bridge).

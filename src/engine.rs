@@ -543,6 +543,8 @@ fn processes(top: bollard::models::ContainerTopResponse) -> Vec<ProcessFacts> {
             ProcessFacts {
                 name: cell(name),
                 command: cell(command),
+                // ps has no column for it: the process's flag is read from /proc only.
+                no_new_privs: None,
             }
         })
         .collect()
@@ -615,6 +617,14 @@ fn container_state(c: bollard::models::ContainerInspectResponse) -> ContainerSta
     }
 }
 
+/// An RFC 3339 time from the API ("2024-05-01T10:00:00.123456789Z") in nanoseconds since the
+/// epoch; `None` when it is not one.
+fn timestamp_ns(text: &str) -> Option<i128> {
+    text.parse::<jiff::Timestamp>()
+        .ok()
+        .map(|t| t.as_nanosecond())
+}
+
 fn container_facts(c: bollard::models::ContainerInspectResponse) -> ContainerFacts {
     let host = c.host_config.unwrap_or_default();
     let config = c.config.unwrap_or_default();
@@ -660,6 +670,7 @@ fn container_facts(c: bollard::models::ContainerInspectResponse) -> ContainerFac
         image_id: c.image.unwrap_or_default(),
         user: text(config.user),
         running: state.running.unwrap_or(false),
+        created_ns: c.created.as_deref().and_then(timestamp_ns),
         privileged: host.privileged.unwrap_or(false),
         network_mode: text(host.network_mode),
         networks,
@@ -774,5 +785,25 @@ pub struct FixedEngine(pub Result<EngineInfo, String>);
 impl Engine for FixedEngine {
     fn info(&self, _socket: &str) -> Result<EngineInfo, String> {
         self.0.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creation_times_are_read_to_the_nanosecond() {
+        assert_eq!(
+            timestamp_ns("2024-05-01T10:00:00.123456789Z"),
+            Some(1_714_557_600_123_456_789)
+        );
+        // Any offset is read as the instant it names.
+        assert_eq!(
+            timestamp_ns("2024-05-01T12:00:00.5+02:00"),
+            Some(1_714_557_600_500_000_000)
+        );
+        assert_eq!(timestamp_ns(""), None);
+        assert_eq!(timestamp_ns("yesterday"), None);
     }
 }

@@ -485,12 +485,28 @@ fn processes_come_from_dockerd_when_proc_does_not_show_them() {
     let (run, requests) = harden_with(
         settings,
         &sandbox,
-        &["check", "--format", "json", "--only", "5.7"],
+        &["check", "--format", "json", "--only", "5.7,5.26"],
     );
     assert_eq!(
         requests.containers,
         1 + 2 * 2,
         "a list, an inspect and a top each"
+    );
+    // dockerd's list carries no NoNewPrivs, and that root shows no dockerd whose start would
+    // date the containers: 5.26 names them as unknown, not as passing.
+    assert_eq!(run.status("5.26"), "INFO", "{}", run.evidence("5.26"));
+    assert_eq!(offenders(&run, "5.26"), sorted(&["quiet", "sshd"]));
+    assert!(
+        run.item("5.26")["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l
+                .as_str()
+                .unwrap()
+                .contains("): cannot be known: its processes' NoNewPrivs could not be read")),
+        "{}",
+        run.evidence("5.26")
     );
     assert_eq!(offenders(&run, "5.7"), sorted(&["sshd"]));
     assert!(
@@ -503,4 +519,139 @@ fn processes_come_from_dockerd_when_proc_does_not_show_them() {
     let (run, requests) = check_json(&sandbox, &["--only", "5.7"]);
     assert_eq!(requests.containers, 1 + 2);
     assert_eq!(offenders(&run, "5.7"), sorted(&["sshd"]));
+}
+
+/// 5.26 judges each container by its own state (issue 10, defect 4). dockerd copies its
+/// no-new-privileges default into a container when it creates it (moby's
+/// `(*Daemon).parseSecurityOpt`, from `create`), not into HostConfig.SecurityOpt: turning the
+/// default on reaches only containers created after, and starting an older one under the new
+/// default does not help. Live restore keeps the first container running across the restart.
+#[test]
+fn a_daemon_default_reaches_only_the_containers_created_after_it() {
+    let _serial = exclusive();
+    let mut sandbox = Restartable(Sandbox::new(
+        json!({"no-new-privileges": false, "live-restore": true}),
+    ));
+    sandbox.start(Net::Host, &[]);
+    sandbox.import_busybox();
+    sleeper(&sandbox, "old", &[]);
+    sleeper(
+        &sandbox,
+        "old-opt",
+        &["--security-opt", "no-new-privileges"],
+    );
+    create_sleeper(&sandbox, "old-created");
+    let old_pid = container_pid(&sandbox, "old");
+    assert_eq!(no_new_privs(old_pid), "0");
+    assert_eq!(no_new_privs(container_pid(&sandbox, "old-opt")), "1");
+
+    let nnp = ["--only", "5.26", "--all-containers"];
+    let (run, _) = check_json(&sandbox, &nnp);
+    assert_eq!(run.status("5.26"), "WARN", "{}", run.evidence("5.26"));
+    assert_eq!(offenders(&run, "5.26"), sorted(&["old", "old-created"]));
+    let evidence = run.evidence("5.26");
+    assert!(evidence.contains("NoNewPrivs 0"), "{evidence}");
+    assert!(
+        evidence.contains("created while the running dockerd's no-new-privileges default was off"),
+        "{evidence}"
+    );
+    assert!(!evidence.contains("re-create"), "{evidence}");
+
+    // The default turned on; daemon.json older than the dockerd that reads it.
+    sandbox.stop();
+    sandbox.write_daemon_json(json!({"no-new-privileges": true, "live-restore": true}));
+    sandbox.backdate_daemon_json();
+    sandbox.start(Net::Host, &[]);
+    assert_eq!(
+        container_pid(&sandbox, "old"),
+        old_pid,
+        "live restore kept it running"
+    );
+    sleeper(&sandbox, "new", &[]);
+    sleeper(
+        &sandbox,
+        "optout",
+        &["--security-opt", "no-new-privileges=false"],
+    );
+    create_sleeper(&sandbox, "new-created");
+    let new_pid = container_pid(&sandbox, "new");
+    assert_eq!(no_new_privs(new_pid), "1", "the default reached it");
+    assert_eq!(no_new_privs(old_pid), "0");
+    assert_eq!(no_new_privs(container_pid(&sandbox, "optout")), "0");
+    // Nothing in the API says so: the default is not copied into the container's options.
+    assert_eq!(
+        sandbox
+            .docker_ok(&[
+                "inspect",
+                "--format",
+                "{{json .HostConfig.SecurityOpt}}",
+                "new"
+            ])
+            .trim(),
+        "null"
+    );
+
+    let (run, _) = check_json(&sandbox, &nnp);
+    assert_eq!(run.status("5.26"), "WARN", "{}", run.evidence("5.26"));
+    assert_eq!(
+        offenders(&run, "5.26"),
+        sorted(&["old", "old-created", "optout"])
+    );
+    let line = |name: &str| {
+        run.item("5.26")["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap().to_string())
+            .find(|l| l.starts_with(&format!("{name} (")))
+            .unwrap_or_else(|| panic!("{name} not named: {}", run.evidence("5.26")))
+    };
+    let config = sandbox.config().display().to_string();
+    assert!(
+        line("old").contains("NoNewPrivs 0")
+            && line("old").contains(&format!("default (in {config})"))
+            && line("old").contains("re-create this container"),
+        "{}",
+        line("old")
+    );
+    // Created, never started, before this dockerd: what it got then is not in the API.
+    assert!(
+        line("old-created").contains("cannot be known")
+            && line("old-created").contains("re-create"),
+        "{}",
+        line("old-created")
+    );
+    assert!(
+        line("optout").contains("`no-new-privileges=false`")
+            && !line("optout").contains("re-create"),
+        "{}",
+        line("optout")
+    );
+
+    // Started under the new default, the older container still can gain privileges: it got
+    // the default of the dockerd that created it.
+    sandbox.docker_ok(&["start", "old-created"]);
+    assert_eq!(no_new_privs(container_pid(&sandbox, "old-created")), "0");
+    let (run, _) = check_json(&sandbox, &["--only", "5.26"]);
+    assert_eq!(
+        offenders(&run, "5.26"),
+        sorted(&["old", "old-created", "optout"])
+    );
+    assert!(
+        run.evidence("5.26")
+            .matches("re-create this container")
+            .count()
+            == 2,
+        "{}",
+        run.evidence("5.26")
+    );
+
+    // Only the containers created after the default, and those with the option, are left.
+    sandbox.docker_ok(&["rm", "-f", "old", "old-created", "optout"]);
+    let (run, _) = check_json(&sandbox, &nnp);
+    assert_eq!(
+        run.evidence("5.26"),
+        "3 containers checked: every one runs with no-new-privileges"
+    );
+    assert_eq!(run.status("5.26"), "PASS");
 }

@@ -2,7 +2,10 @@
 //! belongs to the container whose 64-hex-digit ID names its cgroup (`/docker/ID` with the
 //! cgroupfs driver, `docker-ID.scope` with systemd's, under any cgroup parent, v1 or v2). This
 //! is the list dockerd's `/top` gives, without a `ps` per container: dockerd runs one for every
-//! request, which made a run over 300 containers take seconds.
+//! request, which made a run over 300 containers take seconds. The same pass reads each
+//! process's no_new_privs flag from its status file: the kernel's answer to 5.26, which the
+//! container's configuration cannot always give (a daemon default reaches a container only
+//! when it is created).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -31,6 +34,18 @@ fn command_line(raw: &[u8]) -> String {
         .join(" ")
 }
 
+/// The `NoNewPrivs:` line of /proc/PID/status; `None` when the kernel has none (before 4.10).
+fn no_new_privs(status: &str) -> Option<bool> {
+    let value = status
+        .lines()
+        .find_map(|line| line.strip_prefix("NoNewPrivs:"))?;
+    match value.trim() {
+        "0" => Some(false),
+        "1" => Some(true),
+        _ => None,
+    }
+}
+
 /// The processes of each container in `ids` (full IDs) under the root's /proc, by ID. A
 /// container none of whose processes was found is absent: its processes are not visible here
 /// (another PID namespace), and the caller asks dockerd instead.
@@ -57,15 +72,17 @@ pub fn by_container(
         let Some(id) = container_of(&cgroup, ids) else {
             continue;
         };
-        let (Ok(comm), Ok(cmdline)) = (
+        let (Ok(comm), Ok(cmdline), Ok(status)) = (
             std::fs::read_to_string(base.join("comm")),
             std::fs::read(base.join("cmdline")),
+            std::fs::read_to_string(base.join("status")),
         ) else {
             continue;
         };
         found.entry(id.clone()).or_default().push(ProcessFacts {
             name: comm.trim_end_matches('\n').to_string(),
             command: command_line(&cmdline),
+            no_new_privs: no_new_privs(&status),
         });
     }
     found
@@ -100,21 +117,46 @@ mod tests {
     #[test]
     fn reads_processes_from_a_proc_tree() {
         let dir = tempfile::tempdir().unwrap();
-        let write = |pid: u32, cgroup: &str, comm: &str, cmdline: &[u8]| {
+        let write = |pid: u32, cgroup: &str, comm: &str, cmdline: &[u8], status: &str| {
             let p = dir.path().join(format!("proc/{pid}"));
             std::fs::create_dir_all(&p).unwrap();
             std::fs::write(p.join("cgroup"), cgroup).unwrap();
             std::fs::write(p.join("comm"), format!("{comm}\n")).unwrap();
             std::fs::write(p.join("cmdline"), cmdline).unwrap();
+            std::fs::write(p.join("status"), status).unwrap();
         };
         write(
             10,
             &format!("0::/docker/{ID}\n"),
             "sshd",
             b"/usr/sbin/sshd\0-D\0",
+            "Name:\tsshd\nSeccomp:\t2\nNoNewPrivs:\t0\nSpeculation_Store_Bypass:\tthread vulnerable\n",
         );
-        write(11, "0::/init.scope\n", "systemd", b"/sbin/init\0");
-        write(12, &format!("0::/docker/{ID}\n"), "sh", b"sh\0");
+        write(
+            11,
+            "0::/init.scope\n",
+            "systemd",
+            b"/sbin/init\0",
+            "NoNewPrivs:\t0\n",
+        );
+        write(
+            12,
+            &format!("0::/docker/{ID}\n"),
+            "sh",
+            b"sh\0",
+            "Name:\tsh\nNoNewPrivs:\t1\n",
+        );
+        // A kernel before 4.10 has no NoNewPrivs line.
+        write(
+            13,
+            &format!("0::/docker/{ID}\n"),
+            "sleep",
+            b"sleep\x00300\0",
+            "Name:\tsleep\nSeccomp:\t2\n",
+        );
+        // Exited between the cgroup and the status read: skipped, like a vanished entry.
+        write(14, &format!("0::/docker/{ID}\n"), "gone", b"gone\0", "");
+        std::fs::remove_file(dir.path().join("proc/14/status")).unwrap();
         std::fs::create_dir_all(dir.path().join("proc/self")).unwrap();
         let rootfs = RootFs::new(dir.path()).unwrap();
         let ids = BTreeSet::from([ID.to_string(), "a".repeat(64)]);
@@ -125,13 +167,50 @@ mod tests {
             vec![
                 ProcessFacts {
                     name: "sshd".into(),
-                    command: "/usr/sbin/sshd -D".into()
+                    command: "/usr/sbin/sshd -D".into(),
+                    no_new_privs: Some(false),
                 },
                 ProcessFacts {
                     name: "sh".into(),
-                    command: "sh".into()
-                }
+                    command: "sh".into(),
+                    no_new_privs: Some(true),
+                },
+                ProcessFacts {
+                    name: "sleep".into(),
+                    command: "sleep 300".into(),
+                    no_new_privs: None,
+                },
             ]
         );
+    }
+
+    /// The flag as the running kernel writes it: a child that set no_new_privs before exec,
+    /// and one that did not.
+    #[test]
+    fn reads_the_flag_of_real_processes() {
+        use std::os::unix::process::CommandExt;
+        let spawn = |restricted: bool| {
+            let mut cmd = std::process::Command::new("sleep");
+            cmd.arg("30");
+            if restricted {
+                // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        nix::sys::prctl::set_no_new_privs().map_err(std::io::Error::from)
+                    });
+                }
+            }
+            cmd.spawn().unwrap()
+        };
+        for restricted in [false, true] {
+            let mut child = spawn(restricted);
+            let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+            let _ = child.kill();
+            let _ = child.wait();
+            // This test process may itself run with no_new_privs (then every child has it).
+            let inherited = no_new_privs(&std::fs::read_to_string("/proc/self/status").unwrap());
+            let want = restricted || inherited == Some(true);
+            assert_eq!(no_new_privs(&status), Some(want), "{status}");
+        }
     }
 }

@@ -211,7 +211,7 @@ fn wording(rule: Rule) -> Wording {
         ),
         Rule::NoNewPrivileges => warn(
             "every one runs with no-new-privileges",
-            "run with `--security-opt no-new-privileges` (compose: security_opt: [\"no-new-privileges:true\"]), or turn it on for every container in daemon.json (item 2.14)",
+            "run with `--security-opt no-new-privileges` (compose: security_opt: [\"no-new-privileges:true\"]), or turn it on in daemon.json (item 2.14) and re-create the containers: dockerd gives its default to a container when it creates it, so it never reaches the ones that exist",
         ),
         Rule::Healthcheck => warn(
             "every one has a healthcheck",
@@ -302,9 +302,16 @@ fn is_root_user(user: &str) -> bool {
     matches!(name, "" | "root" | "0")
 }
 
+/// What some rules judge a container against, beyond the container itself.
+#[derive(Debug, Clone, Default)]
+struct Context<'a> {
+    /// The daemon's default bridge network, when it has one.
+    default_bridge: Option<&'a str>,
+    no_new_privileges: DaemonDefault,
+}
+
 /// The setting that breaks `rule` in `c`, as evidence; `None` when it complies.
-/// `default_bridge` names the daemon's default bridge network, when it has one.
-fn offence(rule: Rule, c: &ContainerFacts, default_bridge: Option<&str>) -> Option<String> {
+fn offence(rule: Rule, c: &ContainerFacts, ctx: &Context<'_>) -> Option<String> {
     match rule {
         Rule::User => is_root_user(&c.user).then(|| {
             if c.user.is_empty() {
@@ -313,7 +320,8 @@ fn offence(rule: Rule, c: &ContainerFacts, default_bridge: Option<&str>) -> Opti
                 format!("runs as root (user {})", c.user)
             }
         }),
-        Rule::DefaultBridge => default_bridge
+        Rule::DefaultBridge => ctx
+            .default_bridge
             .filter(|bridge| c.networks.iter().any(|n| n == bridge))
             .map(|bridge| format!("attached to the default bridge network `{bridge}`")),
         Rule::Apparmor => match c.apparmor_profile.as_str() {
@@ -403,12 +411,7 @@ fn offence(rule: Rule, c: &ContainerFacts, default_bridge: Option<&str>) -> Opti
         Rule::CgroupParent => {
             (!c.cgroup_parent.is_empty()).then(|| format!("cgroup parent {}", c.cgroup_parent))
         }
-        Rule::NoNewPrivileges => {
-            let on = security_opt(c, "no-new-privileges")
-                .iter()
-                .any(|v| v.is_empty() || daemon_flags::parse_bool(v).unwrap_or(false));
-            (!on).then(|| "no-new-privileges not set".into())
-        }
+        Rule::NoNewPrivileges => privileges(c, &ctx.no_new_privileges).evidence(),
         Rule::Healthcheck => (!c.healthcheck).then(|| "no healthcheck".into()),
         Rule::PidsLimit => c
             .pids_limit
@@ -437,14 +440,198 @@ fn security_driver(facts: &Facts, name: &str) -> Option<bool> {
     })
 }
 
+const NNP: &str = "no-new-privileges";
+
+/// What dockerd gives a container that no security option of its own decides for: dockerd 20.10
+/// and later copy the daemon-wide default into the container when they create it (moby
+/// daemon/daemon_unix.go, `(*Daemon).parseSecurityOpt`, called only from `create` through
+/// `setSecurityOptions`), keep it in the container's own state (not in HostConfig.SecurityOpt,
+/// so the API shows no trace of it) and apply that at every start (daemon/oci_linux.go,
+/// `WithNoNewPrivileges` when `c.NoNewPrivileges`). Turning the default on later does not reach
+/// containers that already exist.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct DaemonDefault {
+    /// Where the default is on for dockerd's next start (for the evidence); `None` when off.
+    configured: Option<String>,
+    /// Whether the running dockerd gives it to the containers it creates; `None` when that
+    /// cannot be told.
+    in_effect: Option<bool>,
+    /// When the running dockerd started: the containers created since got `in_effect`.
+    started_ns: Option<i128>,
+}
+
+impl DaemonDefault {
+    fn of(facts: &Facts) -> DaemonDefault {
+        DaemonDefault {
+            configured: daemon_no_new_privileges(facts),
+            in_effect: default_in_effect(facts),
+            started_ns: facts.daemon.running.as_ref().and_then(|r| r.started_ns),
+        }
+    }
+}
+
+/// A daemon.json or flag value as dockerd reads a boolean.
+fn truth(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => daemon_flags::parse_bool(s),
+        _ => None,
+    }
+}
+
+/// The default for dockerd's next start, and where it is set, when it is on.
 fn daemon_no_new_privileges(facts: &Facts) -> Option<String> {
-    let (value, source) = configured(facts, "no-new-privileges", &Value::Bool(false));
-    let on = match &value {
-        Value::Bool(b) => *b,
-        Value::String(s) => daemon_flags::parse_bool(s).unwrap_or(false),
-        _ => false,
+    let (value, source) = configured(facts, NNP, &Value::Bool(false));
+    truth(&value).unwrap_or(false).then_some(source)
+}
+
+/// The major version of a dockerd version string ("20.10.24+dfsg1", "24.0.7").
+fn major_version(version: &str) -> Option<u32> {
+    version.split('.').next()?.parse().ok()
+}
+
+/// Whether the running dockerd has the default on. dockerd 24 and later list it in `/info`
+/// (`name=no-new-privileges` among the security options); an older one is judged by the flags
+/// it was started with, else by the config file it read, unless the file changed since.
+fn default_in_effect(facts: &Facts) -> Option<bool> {
+    if let Some(info) = facts.daemon.engine_info() {
+        if info
+            .security_options
+            .iter()
+            .any(|o| o.split(',').any(|part| part == "name=no-new-privileges"))
+        {
+            return Some(true);
+        }
+        if major_version(&info.server_version).is_some_and(|v| v >= 24) {
+            return Some(false);
+        }
+    }
+    let running = facts.daemon.running.as_ref()?;
+    if let Some(last) = facts.daemon.running_flags_for_key(NNP).last() {
+        return daemon_flags::parse_bool(&last.flag.value);
+    }
+    if running.started_ns.is_none() || facts.daemon.json_newer_than_daemon() {
+        return None;
+    }
+    // No file, or no key in it: dockerd's default, off. (A file removed since dockerd started
+    // would have been read; that is not told apart.)
+    match facts.daemon.json_value(NNP) {
+        None => Some(false),
+        Some(v) => truth(v),
+    }
+}
+
+/// The container's own no-new-privileges security option, as dockerd reads them (the bare
+/// word is on; `key=value` or the older `key:value`; the last one wins), with the option as
+/// written.
+fn option_setting(c: &ContainerFacts) -> Option<(bool, &str)> {
+    c.security_opt.iter().rev().find_map(|o| {
+        if o == NNP {
+            return Some((true, o.as_str()));
+        }
+        let rest = o.strip_prefix(NNP)?;
+        let value = rest.strip_prefix('=').or_else(|| rest.strip_prefix(':'))?;
+        daemon_flags::parse_bool(value).map(|on| (on, o.as_str()))
+    })
+}
+
+/// Whether a container's processes can gain privileges (setuid binaries, file capabilities).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Privileges {
+    Restricted,
+    /// They can: why, as evidence.
+    CanGain(String),
+    /// It cannot be told: why, as evidence.
+    Unknown(String),
+}
+
+impl Privileges {
+    fn evidence(self) -> Option<String> {
+        match self {
+            Privileges::Restricted => None,
+            Privileges::CanGain(why) | Privileges::Unknown(why) => Some(why),
+        }
+    }
+}
+
+/// Judges `c` by its own state, never by the daemon's current default alone: its security
+/// option, else the flag its processes carry, else the default dockerd had when it created it,
+/// when that can be known.
+fn privileges(c: &ContainerFacts, daemon: &DaemonDefault) -> Privileges {
+    if let Some((on, option)) = option_setting(c) {
+        return if on {
+            Privileges::Restricted
+        } else {
+            // Its own option wins over the daemon default: re-creating it as it is changes
+            // nothing.
+            Privileges::CanGain(format!(
+                "`{option}` in its security options turns no-new-privileges off, whatever the daemon default"
+            ))
+        };
+    }
+    let recreate = recreate_clause(daemon);
+    let read: Vec<&ProcessFacts> = c
+        .processes
+        .iter()
+        .filter(|p| p.no_new_privs.is_some())
+        .collect();
+    if c.running && !read.is_empty() {
+        let mut free: Vec<&str> = read
+            .iter()
+            .filter(|p| p.no_new_privs == Some(false))
+            .map(|p| p.name.as_str())
+            .collect();
+        if free.is_empty() {
+            return Privileges::Restricted;
+        }
+        free.sort_unstable();
+        free.dedup();
+        return Privileges::CanGain(format!(
+            "can gain new privileges: NoNewPrivs 0 in /proc/PID/status of {}{recreate}",
+            free.join(", ")
+        ));
+    }
+    let state = if c.running {
+        "its processes' NoNewPrivs could not be read (a process list from dockerd, or a kernel before 4.10)"
+    } else {
+        "it is not running, so no process of it shows NoNewPrivs"
     };
-    on.then_some(source)
+    let (Some(created), Some(started)) = (c.created_ns, daemon.started_ns) else {
+        return Privileges::Unknown(format!(
+            "cannot be known: {state}, no security option of its own sets no-new-privileges, and whether it was created before or after the running dockerd started is not known{recreate}"
+        ));
+    };
+    if created < started {
+        return Privileges::Unknown(format!(
+            "cannot be known: {state}, no security option of its own sets no-new-privileges, and it was created before the running dockerd started, so the daemon default it got then is not known{recreate}"
+        ));
+    }
+    match daemon.in_effect {
+        Some(true) => Privileges::Restricted,
+        Some(false) => Privileges::CanGain(format!(
+            "can gain new privileges: created while the running dockerd's no-new-privileges default was off, and no security option of its own turns it on{recreate}"
+        )),
+        None => Privileges::Unknown(format!(
+            "cannot be known: {state}, no security option of its own sets no-new-privileges, and whether the running dockerd has its default on is not known (its config file changed since it started){recreate}"
+        )),
+    }
+}
+
+/// For a container the daemon default has not reached, when that default is on: how to get
+/// it there. A default reaches only the containers created after dockerd took it up.
+fn recreate_clause(daemon: &DaemonDefault) -> String {
+    let Some(source) = &daemon.configured else {
+        return String::new();
+    };
+    if daemon.in_effect == Some(false) {
+        format!(
+            "; the daemon's no-new-privileges default ({source}) takes effect when dockerd restarts, and then reaches only containers created after it: restart dockerd, then re-create this container"
+        )
+    } else {
+        format!(
+            "; the daemon's no-new-privileges default ({source}) reaches only containers created after it: re-create this container (`docker rm -f` and `docker run` again; compose: `up --force-recreate`)"
+        )
+    }
 }
 
 pub fn check(spec: &ContainerSpec, facts: &Facts) -> Verdict {
@@ -470,25 +657,23 @@ pub fn check(spec: &ContainerSpec, facts: &Facts) -> Verdict {
                 "AppArmor is not enabled in dockerd on this host (no apparmor security option); profiles do not apply",
             );
         }
-        Rule::NoNewPrivileges => {
-            if let Some(source) = daemon_no_new_privileges(facts) {
-                return Verdict::pass(format!(
-                    "no-new-privileges is on for every container ({source})"
-                ));
-            }
-        }
         _ => {}
     }
     if containers.is_empty() {
         return Verdict::pass("no running containers");
     }
     let words = wording(spec.rule);
+    let ctx = Context {
+        default_bridge: default_bridge.map(|n| n.name.as_str()),
+        no_new_privileges: if spec.rule == Rule::NoNewPrivileges {
+            DaemonDefault::of(facts)
+        } else {
+            DaemonDefault::default()
+        },
+    };
     let evidence: Vec<String> = containers
         .iter()
-        .filter_map(|c| {
-            offence(spec.rule, c, default_bridge.map(|n| n.name.as_str()))
-                .map(|o| format!("{}: {o}", c.display()))
-        })
+        .filter_map(|c| offence(spec.rule, c, &ctx).map(|o| format!("{}: {o}", c.display())))
         .collect();
     if evidence.is_empty() {
         let n = containers.len();
@@ -498,7 +683,19 @@ pub fn check(spec: &ContainerSpec, facts: &Facts) -> Verdict {
             words.pass
         ));
     }
-    Verdict::new(words.status, evidence).fix(words.fix)
+    // A container whose state cannot be known is named, but it alone is no finding.
+    let status = if spec.rule == Rule::NoNewPrivileges
+        && !containers.iter().any(|c| {
+            matches!(
+                privileges(c, &ctx.no_new_privileges),
+                Privileges::CanGain(_)
+            )
+        }) {
+        Status::Info
+    } else {
+        words.status
+    };
+    Verdict::new(status, evidence).fix(words.fix)
 }
 
 #[cfg(test)]
@@ -532,21 +729,30 @@ mod tests {
         }
     }
 
+    /// A process as the host's /proc shows it in a compliant container: no_new_privs set.
     fn proc(name: &str, command: &str) -> ProcessFacts {
         ProcessFacts {
             name: name.into(),
             command: command.into(),
+            no_new_privs: Some(true),
+        }
+    }
+
+    fn bridge() -> Context<'static> {
+        Context {
+            default_bridge: Some("bridge"),
+            ..Context::default()
         }
     }
 
     fn judge(rule: Rule, c: ContainerFacts) -> Option<String> {
         let clean = good("clean");
         assert_eq!(
-            offence(rule, &clean, Some("bridge")),
+            offence(rule, &clean, &bridge()),
             None,
             "{rule:?} flags a clean container"
         );
-        offence(rule, &c, Some("bridge"))
+        offence(rule, &c, &bridge())
     }
 
     fn bad(rule: Rule, tweak: impl FnOnce(&mut ContainerFacts)) -> String {
@@ -683,7 +889,7 @@ mod tests {
         let ok = |rule, tweak: fn(&mut ContainerFacts)| {
             let mut c = good("near");
             tweak(&mut c);
-            assert_eq!(offence(rule, &c, Some("bridge")), None, "{rule:?}");
+            assert_eq!(offence(rule, &c, &bridge()), None, "{rule:?}");
         };
         ok(Rule::SensitiveMounts, |c| {
             c.mounts = vec![mount("/etc", false, "")]
@@ -798,6 +1004,7 @@ mod tests {
         let mut plain = good("plain");
         plain.security_opt.clear();
         plain.apparmor_profile.clear();
+        plain.processes[0].no_new_privs = Some(false);
         let (_dir, mut f) = facts(Some(Ok(vec![plain])));
         assert_eq!(verdict(Rule::Selinux, &f).status, Status::Info);
         assert_eq!(verdict(Rule::Apparmor, &f).status, Status::Info);
@@ -808,11 +1015,324 @@ mod tests {
         }));
         assert_eq!(verdict(Rule::Selinux, &f).status, Status::Warn);
         assert_eq!(verdict(Rule::Apparmor, &f).status, Status::Warn);
+        // The daemon-wide default does not reach a container that exists (issue 10, defect
+        // 4: this used to pass "for every container").
         let mut json = serde_json::Map::new();
         json.insert("no-new-privileges".into(), Value::Bool(true));
         f.daemon.json = Some(json);
         let v = verdict(Rule::NoNewPrivileges, &f);
-        assert_eq!(v.status, Status::Pass, "{v:?}");
-        assert!(v.evidence[0].contains("every container"), "{v:?}");
+        assert_eq!(v.status, Status::Warn, "{v:?}");
+        assert!(v.evidence[0].starts_with("plain ("), "{v:?}");
+        assert!(v.evidence[0].contains("re-create"), "{v:?}");
+    }
+
+    // ---- 5.26: each container by its own state (issue 10, defect 4)
+
+    const STARTED: i128 = 1_700_000_000_000_000_000;
+    const SECOND: i128 = 1_000_000_000;
+
+    /// A container with no no-new-privileges option, created `created` ns after the running
+    /// dockerd started, whose processes show `flags` (none: not running).
+    fn bare(name: &str, created: i128, flags: &[Option<bool>]) -> ContainerFacts {
+        ContainerFacts {
+            id: format!("{name:b<16}"),
+            name: name.into(),
+            running: !flags.is_empty(),
+            created_ns: Some(STARTED + created),
+            processes: flags
+                .iter()
+                .enumerate()
+                .map(|(i, f)| ProcessFacts {
+                    name: format!("p{i}"),
+                    command: format!("p{i}"),
+                    no_new_privs: *f,
+                })
+                .collect(),
+            ..ContainerFacts::default()
+        }
+    }
+
+    fn daemon(configured: bool, in_effect: Option<bool>) -> DaemonDefault {
+        DaemonDefault {
+            configured: configured.then(|| "in /etc/docker/daemon.json".to_string()),
+            in_effect,
+            started_ns: Some(STARTED),
+        }
+    }
+
+    fn can_gain(p: Privileges) -> String {
+        match p {
+            Privileges::CanGain(why) => why,
+            other => panic!("expected CanGain, got {other:?}"),
+        }
+    }
+
+    fn unknown(p: Privileges) -> String {
+        match p {
+            Privileges::Unknown(why) => why,
+            other => panic!("expected Unknown, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_security_option_decides_as_dockerd_reads_it() {
+        let on = daemon(true, Some(true));
+        let with = |opts: &[&str], flags: &[Option<bool>]| {
+            let mut c = bare("c", -SECOND, flags);
+            c.security_opt = opts.iter().map(|o| o.to_string()).collect();
+            privileges(&c, &on)
+        };
+        for opts in [
+            &["no-new-privileges"][..],
+            &["no-new-privileges:true"],
+            &["no-new-privileges=true"],
+            &["no-new-privileges=1"],
+            &["label=disable", "no-new-privileges"],
+            &["no-new-privileges=false", "no-new-privileges"],
+        ] {
+            assert_eq!(with(opts, &[]), Privileges::Restricted, "{opts:?}");
+        }
+        for opts in [
+            &["no-new-privileges:false"][..],
+            &["no-new-privileges=false"],
+            &["no-new-privileges", "no-new-privileges=false"],
+        ] {
+            let why = can_gain(with(opts, &[Some(false)]));
+            assert!(why.contains(opts.last().unwrap()), "{why}");
+            // Its own option overrides the daemon default: re-creating it changes nothing.
+            assert!(!why.contains("re-create"), "{why}");
+        }
+        // Not a no-new-privileges option: the processes decide.
+        assert_eq!(
+            with(
+                &["no-new-privileges-x", "seccomp=unconfined"],
+                &[Some(true)]
+            ),
+            Privileges::Restricted
+        );
+        can_gain(with(&["no-new-privileges-x"], &[Some(false)]));
+    }
+
+    #[test]
+    fn processes_decide_when_no_option_does() {
+        for d in [daemon(false, Some(false)), daemon(true, Some(true))] {
+            // Created after dockerd started, yet the kernel says otherwise: the kernel wins.
+            assert_eq!(
+                privileges(&bare("c", SECOND, &[Some(true), Some(true)]), &d),
+                Privileges::Restricted
+            );
+            let why = can_gain(privileges(
+                &bare("c", SECOND, &[Some(true), Some(false), None]),
+                &d,
+            ));
+            assert!(
+                why.starts_with("can gain new privileges: NoNewPrivs 0 in /proc/PID/status of p1"),
+                "{why}"
+            );
+            assert_eq!(why.contains("re-create"), d.configured.is_some(), "{why}");
+        }
+        // The old code let the daemon default pass this container.
+        let why = can_gain(privileges(
+            &bare("old", -SECOND, &[Some(false)]),
+            &daemon(true, Some(true)),
+        ));
+        assert!(
+            why.contains(
+                "the daemon's no-new-privileges default (in /etc/docker/daemon.json) reaches only containers created after it: re-create this container"
+            ),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn without_processes_the_default_at_creation_decides_when_it_can_be_known() {
+        // Stopped, or running with processes from dockerd's list (no NoNewPrivs).
+        for flags in [&[][..], &[None]] {
+            let c_after = bare("after", SECOND, flags);
+            let c_before = bare("before", -SECOND, flags);
+            assert_eq!(
+                privileges(&c_after, &daemon(true, Some(true))),
+                Privileges::Restricted
+            );
+            let why = can_gain(privileges(&c_after, &daemon(false, Some(false))));
+            assert!(
+                why.starts_with("can gain new privileges: created while the running dockerd's no-new-privileges default was off"),
+                "{why}"
+            );
+            assert!(!why.contains("re-create"), "{why}");
+            // On for the next start only: restart first.
+            let why = can_gain(privileges(&c_after, &daemon(true, Some(false))));
+            assert!(why.contains("restart dockerd, then re-create"), "{why}");
+            for d in [daemon(true, Some(true)), daemon(false, Some(false))] {
+                let why = unknown(privileges(&c_before, &d));
+                assert!(why.starts_with("cannot be known: "), "{why}");
+                assert!(
+                    why.contains("created before the running dockerd started"),
+                    "{why}"
+                );
+                assert_eq!(why.contains("re-create"), d.configured.is_some(), "{why}");
+            }
+            let why = unknown(privileges(&c_after, &daemon(true, None)));
+            assert!(
+                why.contains("config file changed since it started"),
+                "{why}"
+            );
+            let no_start = DaemonDefault {
+                started_ns: None,
+                ..daemon(false, Some(false))
+            };
+            let why = unknown(privileges(&c_after, &no_start));
+            assert!(why.contains("whether it was created before or after the running dockerd started is not known"), "{why}");
+            let state = if flags.is_empty() {
+                "it is not running"
+            } else {
+                "its processes' NoNewPrivs could not be read"
+            };
+            assert!(why.contains(state), "{why}");
+        }
+    }
+
+    /// Facts with a running dockerd that started at STARTED and read `json` (written before).
+    fn nnp_facts(
+        containers: Vec<ContainerFacts>,
+        json: Option<bool>,
+    ) -> (tempfile::TempDir, Facts) {
+        let (dir, mut f) = facts(Some(Ok(containers)));
+        f.daemon.running = Some(crate::facts::RunningDaemon {
+            pid: 4242,
+            flags: Vec::new(),
+            started_ns: Some(STARTED),
+        });
+        f.daemon.json_mtime_ns = Some(STARTED - 60 * SECOND);
+        f.daemon.json = json.map(|on| {
+            let mut map = serde_json::Map::new();
+            map.insert("no-new-privileges".into(), Value::Bool(on));
+            map
+        });
+        (dir, f)
+    }
+
+    #[test]
+    fn the_verdict_names_who_can_gain_and_who_to_recreate() {
+        let mut optout = bare("optout", SECOND, &[Some(false)]);
+        optout.security_opt = vec!["no-new-privileges=false".into()];
+        let containers = vec![
+            bare("old", -SECOND, &[Some(false)]),
+            bare("new", SECOND, &[Some(true)]),
+            bare("new-stopped", SECOND, &[]),
+            bare("old-stopped", -SECOND, &[]),
+            optout,
+        ];
+        let (_dir, f) = nnp_facts(containers.clone(), Some(true));
+        let v = verdict(Rule::NoNewPrivileges, &f);
+        assert_eq!(v.status, Status::Warn, "{v:?}");
+        let named: Vec<&str> = v
+            .evidence
+            .iter()
+            .map(|l| l.split_once(" (").unwrap().0)
+            .collect();
+        assert_eq!(named, ["old", "old-stopped", "optout"], "{v:?}");
+        let line = |name: &str| {
+            v.evidence
+                .iter()
+                .find(|l| l.starts_with(&format!("{name} (")))
+                .unwrap()
+                .clone()
+        };
+        let config = f.daemon.config_file.display().to_string();
+        assert!(
+            line("old").contains("NoNewPrivs 0")
+                && line("old").contains(&format!("(in {config})"))
+                && line("old").contains("re-create this container"),
+            "{}",
+            line("old")
+        );
+        assert!(line("old-stopped").contains("cannot be known"));
+        assert!(line("old-stopped").contains("re-create"));
+        assert!(!line("optout").contains("re-create"), "{}", line("optout"));
+        assert!(v.remediation.unwrap().contains("re-create the containers"));
+
+        // With the default off, the same containers: "new-stopped" was created without it.
+        let (_dir, f) = nnp_facts(containers, Some(false));
+        let v = verdict(Rule::NoNewPrivileges, &f);
+        assert_eq!(v.status, Status::Warn);
+        assert_eq!(v.evidence.len(), 4, "{v:?}");
+        assert!(v.evidence.iter().all(|l| !l.contains("re-create")), "{v:?}");
+        assert!(
+            v.evidence
+                .iter()
+                .any(|l| l.starts_with("new-stopped (") && l.contains("created while")),
+            "{v:?}"
+        );
+
+        // Only containers that cannot be told: named, but no finding.
+        let (_dir, f) = nnp_facts(vec![bare("old-stopped", -SECOND, &[])], Some(true));
+        let v = verdict(Rule::NoNewPrivileges, &f);
+        assert_eq!(v.status, Status::Info, "{v:?}");
+        assert!(v.evidence[0].contains("cannot be known"), "{v:?}");
+
+        // Everyone restricted, by the kernel's flag or the default at creation.
+        let (_dir, f) = nnp_facts(
+            vec![
+                bare("new", SECOND, &[Some(true)]),
+                bare("new-stopped", SECOND, &[]),
+            ],
+            Some(true),
+        );
+        assert_eq!(
+            verdict(Rule::NoNewPrivileges, &f),
+            Verdict::pass("2 containers checked: every one runs with no-new-privileges")
+        );
+    }
+
+    #[test]
+    fn the_running_dockerds_default_is_told_where_it_can_be() {
+        let (_dir, mut f) = nnp_facts(Vec::new(), Some(true));
+        assert_eq!(default_in_effect(&f), Some(true));
+        assert_eq!(DaemonDefault::of(&f).started_ns, Some(STARTED));
+        // The file changed after dockerd read it.
+        f.daemon.json_mtime_ns = Some(STARTED + SECOND);
+        assert_eq!(default_in_effect(&f), None);
+        // dockerd 24 and later list it in /info.
+        f.daemon.engine = Some(Ok(crate::engine::EngineInfo {
+            server_version: "24.0.7".into(),
+            security_options: vec!["name=seccomp,profile=builtin".into()],
+            ..Default::default()
+        }));
+        assert_eq!(default_in_effect(&f), Some(false));
+        let d = DaemonDefault::of(&f);
+        assert!(
+            d.configured.is_some() && d.in_effect == Some(false),
+            "{d:?}"
+        );
+        f.daemon.engine = Some(Ok(crate::engine::EngineInfo {
+            server_version: "25.0.0".into(),
+            security_options: vec![
+                "name=seccomp,profile=builtin".into(),
+                "name=no-new-privileges".into(),
+            ],
+            ..Default::default()
+        }));
+        assert_eq!(default_in_effect(&f), Some(true));
+        // dockerd 20.10 does not: its flags, else the file it read.
+        let (_dir, mut f) = nnp_facts(Vec::new(), None);
+        f.daemon.engine = Some(Ok(crate::engine::EngineInfo {
+            server_version: "20.10.24+dfsg1".into(),
+            ..Default::default()
+        }));
+        assert_eq!(default_in_effect(&f), Some(false), "no daemon.json");
+        f.daemon.running.as_mut().unwrap().flags = vec![crate::facts::SourcedFlag {
+            flag: daemon_flags::Flag {
+                name: "no-new-privileges".into(),
+                value: "true".into(),
+                raw: "--no-new-privileges".into(),
+            },
+            source: crate::facts::FlagSource::Running(4242),
+        }];
+        assert_eq!(default_in_effect(&f), Some(true));
+        // No dockerd process to ask: nothing is known about when it started.
+        f.daemon.running = None;
+        assert_eq!(default_in_effect(&f), None);
+        assert_eq!(DaemonDefault::of(&f).started_ns, None);
     }
 }

@@ -63,6 +63,13 @@ pub fn run_container(sandbox: &Sandbox, name: &str, extra: &[&str], command: &[&
 
 pub const SLEEP: &[&str] = &["/bin/busybox", "sleep", "300"];
 
+/// `docker create --name NAME --network none dh-busybox sleep 300`: created, not started.
+pub fn create_sleeper(sandbox: &Sandbox, name: &str) -> String {
+    let mut args = vec!["create", "--name", name, "--network", "none", "dh-busybox"];
+    args.extend_from_slice(SLEEP);
+    sandbox.docker_ok(&args).trim().to_string()
+}
+
 pub fn sleeper(sandbox: &Sandbox, name: &str, extra: &[&str]) -> String {
     run_container(sandbox, name, extra, SLEEP)
 }
@@ -123,4 +130,66 @@ impl Drop for Cleanup<'_> {
             let _ = self.0.docker(&args);
         }
     }
+}
+
+/// A sandbox whose dockerd a test restarts: it owns the sandbox so the test can stop and start
+/// dockerd, and on drop removes every container with a dockerd answering. Containers kept
+/// running by live-restore outlive a stopped dockerd, so if the test stopped it (and failed
+/// before starting it again), dockerd is started once more to remove them; nothing here may
+/// panic, since it runs while a failed test unwinds.
+pub struct Restartable(pub Sandbox);
+
+impl std::ops::Deref for Restartable {
+    type Target = Sandbox;
+    fn deref(&self) -> &Sandbox {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Restartable {
+    fn deref_mut(&mut self) -> &mut Sandbox {
+        &mut self.0
+    }
+}
+
+impl Drop for Restartable {
+    fn drop(&mut self) {
+        let sandbox = &mut self.0;
+        if sandbox.child.is_none() {
+            let Ok(child) = sandbox
+                .command(Net::Host, &[])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+            else {
+                return;
+            };
+            sandbox.child = Some(child);
+            let deadline = std::time::Instant::now() + READY_TIMEOUT;
+            while !ping(&sandbox.socket()) && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+        drop(Cleanup(sandbox));
+    }
+}
+
+/// The PID of a running container's first process.
+pub fn container_pid(sandbox: &Sandbox, name: &str) -> u32 {
+    let pid = sandbox.docker_ok(&["inspect", "--format", "{{.State.Pid}}", name]);
+    pid.trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{name}: pid {pid:?}: {e}"))
+}
+
+/// The `NoNewPrivs:` value of a process, from the host's /proc.
+pub fn no_new_privs(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("NoNewPrivs:"))
+        .unwrap_or_else(|| panic!("no NoNewPrivs line in /proc/{pid}/status:\n{status}"))
+        .trim()
+        .to_string()
 }
