@@ -521,8 +521,11 @@ pub fn fix(spec: &RemoteLoggingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
             {
                 ws.write(&PathBuf::from(&edit.path), edit.after, RSYSLOG_FILE_MODE);
             }
+            // rsyslog alone: the input keeps serving dockerd's address, and the syslog driver
+            // dials again when a write on its old connection fails (srslog's writeAndRetry),
+            // so a restart of dockerd, which stops containers without live-restore, buys
+            // nothing.
             outcome.actions.insert(ServiceAction::RestartRsyslog);
-            outcome.actions.insert(ServiceAction::RestartDocker);
         }
         let after = exposure(facts, &rsyslog_files(facts, ws), target);
         report_only = exposure_verdict(&after, target).map(|v| {
