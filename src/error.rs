@@ -145,6 +145,14 @@ pub enum Error {
         names: String,
         why: String,
     },
+    #[error(
+        "after rsyslog's restart, tcp port {port} is open at {opened}, not only at {host} where dockerd sends: the configuration this run wrote opened a listener wider than its one client needs, so docker was not restarted"
+    )]
+    SyslogListenerWide {
+        port: u16,
+        host: String,
+        opened: String,
+    },
 }
 
 impl Error {

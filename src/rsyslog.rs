@@ -25,13 +25,6 @@ impl Proto {
             Proto::Udp => "imudp",
         }
     }
-
-    fn legacy_input_directive(self) -> &'static str {
-        match self {
-            Proto::Tcp => "$InputTCPServerRun",
-            Proto::Udp => "$UDPServerRun",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -482,22 +475,247 @@ pub fn module_loaded(files: &[ConfFile], proto: Proto) -> Option<Found> {
     find_stmt(files, |st| loads(st, proto)).map(|(fi, st, _)| found(files, fi, &st))
 }
 
-fn find_input(files: &[ConfFile], proto: Proto, port: u16) -> Option<(usize, Stmt, Style)> {
-    find_stmt(files, |st| {
-        input_ports(st, proto)
-            .filter(|(_, ports)| ports.iter().any(|v| port_is(v, port)))
-            .map(|(style, _)| style)
-    })
+// ---------------------------------------------------------------------------
+// Where inputs listen.
+
+/// The local address an input binds to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bind {
+    /// No `address`, an empty one, `*` or a wildcard address: rsyslog binds every interface
+    /// (0.0.0.0 and [::]), so anyone who can reach the host can send it logs.
+    Every,
+    /// One address or host name, as written.
+    Only(String),
 }
 
-/// Where an active input on proto/port is declared, new or legacy syntax, if anywhere.
-pub fn input_declared(files: &[ConfFile], proto: Proto, port: u16) -> Option<Found> {
-    find_input(files, proto, port).map(|(fi, st, _)| found(files, fi, &st))
+impl Bind {
+    fn of(value: Option<&str>) -> Bind {
+        let v = value.map(str::trim).unwrap_or("");
+        let unbracketed = v
+            .strip_prefix('[')
+            .and_then(|x| x.strip_suffix(']'))
+            .unwrap_or(v);
+        let wildcard = unbracketed
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_unspecified());
+        if v.is_empty() || v == "*" || wildcard {
+            Bind::Every
+        } else {
+            Bind::Only(v.to_string())
+        }
+    }
+
+    /// Whether a client that connects to `host` (the syslog-address's host) reaches an input
+    /// bound here.
+    pub fn serves(&self, host: &str) -> bool {
+        match self {
+            Bind::Every => true,
+            Bind::Only(bound) => same_host(bound, host),
+        }
+    }
 }
 
-/// Module loaded and input declared, both active.
-pub fn listens(files: &[ConfFile], proto: Proto, port: u16) -> bool {
-    module_loaded(files, proto).is_some() && input_declared(files, proto, port).is_some()
+impl std::fmt::Display for Bind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bind::Every => f.write_str("every interface"),
+            Bind::Only(a) => f.write_str(a),
+        }
+    }
+}
+
+/// An address as rsyslog's `address` parameter takes it: no brackets, no trailing dot, an
+/// IPv4-mapped IPv6 address as the IPv4 one (what the kernel binds for it), names in lower
+/// case.
+pub fn bind_address(host: &str) -> String {
+    let h = host.trim();
+    let h = h
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(h);
+    let h = h.strip_suffix('.').unwrap_or(h);
+    match h.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => v6.to_string(),
+        },
+        Ok(ip) => ip.to_string(),
+        Err(_) => h.to_ascii_lowercase(),
+    }
+}
+
+/// Two spellings of one local address. `localhost` stands for every loopback address: rsyslog
+/// and dockerd both resolve it through /etc/hosts, to 127.0.0.1, ::1 or both, and dockerd
+/// tries each.
+fn same_host(a: &str, b: &str) -> bool {
+    let (a, b) = (bind_address(a), bind_address(b));
+    let loopback =
+        |h: &str| h == "localhost" || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    a == b || ((a == "localhost" || b == "localhost") && loopback(&a) && loopback(&b))
+}
+
+/// An active input statement on one port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub at: Found,
+    pub bind: Bind,
+    /// `$InputTCPServerRun` or `$UDPServerRun`: narrowed by replacing it with the
+    /// RainerScript form, as imtcp's legacy directives cannot name an address.
+    pub legacy: bool,
+    /// Its tokens without layout or comments: the same statement across versions of a file.
+    pub key: String,
+}
+
+#[derive(Debug, Clone)]
+struct Active {
+    fi: usize,
+    st: Stmt,
+    style: Style,
+    ports: Vec<Val>,
+    bind: Bind,
+}
+
+fn stmt_key(st: &Stmt) -> String {
+    st.toks
+        .iter()
+        .map(|t| match &t.tk {
+            Tk::Word(w) => w.clone(),
+            Tk::Str(s) => format!("{s:?}"),
+            Tk::Punct(c) => c.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Every active input for `proto`, in file order. A legacy `$UDPServerRun` binds the
+/// `$UDPServerAddress` set before it; a legacy imtcp input always binds every interface.
+fn active_inputs(files: &[ConfFile], proto: Proto) -> Vec<Active> {
+    let mut out = Vec::new();
+    let mut udp_address: Option<String> = None;
+    for (fi, file) in files.iter().enumerate() {
+        for st in statements(&lines_of(&file.text)) {
+            if let Some((dir, args)) = as_legacy(&st)
+                && dir == "$udpserveraddress"
+            {
+                udp_address = args.first().map(|v| v.text.clone());
+                continue;
+            }
+            let Some((style, ports)) = input_ports(&st, proto) else {
+                continue;
+            };
+            let bind = match (style, proto) {
+                (Style::Rainer, _) => {
+                    let (_, params) = as_object(&st).unwrap_or_default();
+                    Bind::of(
+                        param(&params, "address")
+                            .and_then(|v| v.first())
+                            .map(|v| v.text.as_str()),
+                    )
+                }
+                (Style::Legacy, Proto::Udp) => Bind::of(udp_address.as_deref()),
+                (Style::Legacy, Proto::Tcp) => Bind::Every,
+            };
+            out.push(Active {
+                fi,
+                st,
+                style,
+                ports,
+                bind,
+            });
+        }
+    }
+    out
+}
+
+fn on_port(a: &Active, port: u16) -> bool {
+    a.ports.iter().any(|v| port_is(v, port))
+}
+
+/// The first active input on proto/port that a client of `host` reaches.
+fn find_input(files: &[ConfFile], proto: Proto, port: u16, host: &str) -> Option<Active> {
+    active_inputs(files, proto)
+        .into_iter()
+        .find(|a| on_port(a, port) && a.bind.serves(host))
+}
+
+fn input_of(files: &[ConfFile], a: &Active) -> Input {
+    Input {
+        at: found(files, a.fi, &a.st),
+        bind: a.bind.clone(),
+        legacy: a.style == Style::Legacy,
+        key: stmt_key(&a.st),
+    }
+}
+
+/// Every active input on proto/port, whatever it binds.
+pub fn inputs(files: &[ConfFile], proto: Proto, port: u16) -> Vec<Input> {
+    active_inputs(files, proto)
+        .iter()
+        .filter(|a| on_port(a, port))
+        .map(|a| input_of(files, a))
+        .collect()
+}
+
+/// Where an active input on proto/port that a client of `host` reaches is declared, new or
+/// legacy syntax, if anywhere.
+pub fn input_declared(files: &[ConfFile], proto: Proto, port: u16, host: &str) -> Option<Found> {
+    find_input(files, proto, port, host).map(|a| found(files, a.fi, &a.st))
+}
+
+/// Module loaded and an input that a client of `host` reaches declared, both active.
+pub fn listens(files: &[ConfFile], proto: Proto, port: u16, host: &str) -> bool {
+    module_loaded(files, proto).is_some() && input_declared(files, proto, port, host).is_some()
+}
+
+/// Inputs rsyslog does not run now because their module is not loaded, which loading it for
+/// proto/port would start besides the one that serves `host`: a plan that loads the module
+/// must not start listeners nobody asked docker-harden for.
+pub fn woken_by_load(files: &[ConfFile], proto: Proto, port: u16, host: &str) -> Vec<Input> {
+    if module_loaded(files, proto).is_some() {
+        return Vec::new();
+    }
+    let serving = find_input(files, proto, port, host).map(|a| (a.fi, a.st.first));
+    active_inputs(files, proto)
+        .iter()
+        .filter(|a| Some((a.fi, a.st.first)) != serving)
+        .map(|a| input_of(files, a))
+        .collect()
+}
+
+/// Keys of the inputs on proto/port that are active in `after` and not in `before`: what a
+/// run that changed one file from `before` to `after` started.
+pub fn inputs_started(before: Option<&str>, after: &str, proto: Proto, port: u16) -> Vec<String> {
+    let keys = |text: &str| -> Vec<String> {
+        inputs(
+            &[ConfFile {
+                path: String::new(),
+                text: text.to_string(),
+            }],
+            proto,
+            port,
+        )
+        .into_iter()
+        .map(|i| i.key)
+        .collect()
+    };
+    let old = before.map(keys).unwrap_or_default();
+    keys(after)
+        .into_iter()
+        .filter(|k| !old.contains(k))
+        .collect()
+}
+
+/// Whether the statement starting at 1-based `line` of `text` is in a block docker-harden
+/// appended: the HEADER line right above it, or above the one module load before it.
+pub fn in_own_block(text: &str, line: usize) -> bool {
+    let lines = lines_of(text);
+    let at = |k: Option<usize>| k.and_then(|k| lines.get(k)).map(|l| l.trim());
+    let idx = line.checked_sub(1);
+    let above = idx.and_then(|i| i.checked_sub(1));
+    let two_above = above.and_then(|i| i.checked_sub(1));
+    at(above) == Some(HEADER)
+        || (at(two_above) == Some(HEADER)
+            && at(above).is_some_and(|l| l.starts_with("module(load=")))
 }
 
 // ---------------------------------------------------------------------------
@@ -511,6 +729,9 @@ struct Cand {
     new_lines: Vec<String>,
     style: Style,
     exact_port: bool,
+    /// A statement to add after the lines, which then stay commented (a legacy input, which
+    /// cannot bind an address, gives way to its RainerScript form).
+    instead: Option<String>,
 }
 
 /// Splits `  # rest` into ("  ", "rest"): only the `#` and one space go, so
@@ -577,13 +798,16 @@ fn module_cands(text: &str, proto: Proto) -> Vec<Cand> {
                 .collect(),
             style,
             exact_port: true,
+            instead: None,
         })
     })
 }
 
-/// Commented inputs for `proto`; one on another port is kept only when its
-/// port value can be rewritten in place. Exact-port matches come first.
-fn input_cands(text: &str, proto: Proto, port: u16) -> Vec<Cand> {
+/// Commented inputs for `proto`; a RainerScript one on another port is kept only when its
+/// port value can be rewritten in place. Each is revived bound to `host`: a RainerScript
+/// input gets `address` (set, or rewritten where the comment names another), a legacy one
+/// stays commented and its RainerScript form goes after it. Exact-port matches come first.
+fn input_cands(text: &str, proto: Proto, port: u16, host: &str) -> Vec<Cand> {
     let mut c = commented_cands(text, |st, rems| {
         let (style, ports) = input_ports(st, proto)?;
         let mut new_lines: Vec<String> = rems[st.first..=st.last]
@@ -591,22 +815,102 @@ fn input_cands(text: &str, proto: Proto, port: u16) -> Vec<Cand> {
             .map(|s| s.to_string())
             .collect();
         let exact_port = ports.iter().any(|v| port_is(v, port));
+        if style == Style::Legacy {
+            return Some(Cand {
+                first: st.first,
+                last: st.last,
+                new_lines,
+                style,
+                exact_port,
+                instead: Some(input_stmt(proto, port, host)),
+            });
+        }
+        let mut splices = address_splices(st, host)?;
         if !exact_port {
             let v = ports.first()?;
-            let (a, b) = v.span?;
-            let l = new_lines.get_mut(v.line.checked_sub(st.first)?)?;
-            l.replace_range(a..b, &port.to_string());
+            splices.push((v.line, v.span?, port.to_string()));
         }
+        splice(&mut new_lines, st.first, splices)?;
         Some(Cand {
             first: st.first,
             last: st.last,
             new_lines,
             style,
             exact_port,
+            instead: None,
         })
     });
     c.sort_by_key(|c| !c.exact_port);
     c
+}
+
+/// A replacement of a byte range of one line: (line, (start, end), text).
+type Splice = (usize, (usize, usize), String);
+
+/// (line, byte range, replacement) that bind a RainerScript object to `host`: its `address`
+/// value rewritten, or ` address="HOST"` put before its closing parenthesis. None when the
+/// value cannot be rewritten in place (a string spanning lines).
+fn address_splices(st: &Stmt, host: &str) -> Option<Vec<Splice>> {
+    let (_, params) = as_object(st)?;
+    let host = bind_address(host);
+    if let Some(v) = param(&params, "address").and_then(|v| v.first()) {
+        let (a, b) = v.span?;
+        // A bare word (`address=127.0.0.1`) becomes a quoted string: RainerScript wants one.
+        let quoted = st
+            .toks
+            .iter()
+            .any(|t| t.line == v.line && t.span == v.span && matches!(t.tk, Tk::Str(_)));
+        let text = if quoted { host } else { format!("\"{host}\"") };
+        return Some(vec![(v.line, (a, b), text)]);
+    }
+    let close = st.toks.last().filter(|t| t.tk == Tk::Punct(')'))?;
+    let (at, _) = close.span?;
+    Some(vec![(close.line, (at, at), format!(" address=\"{host}\""))])
+}
+
+/// Applies splices to `lines` (line numbers counted from `first`), right to left so earlier
+/// ranges stay valid.
+fn splice(lines: &mut [String], first: usize, mut splices: Vec<Splice>) -> Option<()> {
+    splices.sort_by_key(|s| std::cmp::Reverse((s.0, s.1)));
+    for (line, (a, b), text) in splices {
+        let l = lines.get_mut(line.checked_sub(first)?)?;
+        if a > b || b > l.len() || !l.is_char_boundary(a) || !l.is_char_boundary(b) {
+            return None;
+        }
+        l.replace_range(a..b, &text);
+    }
+    Some(())
+}
+
+/// Ops that bind the active input `st` (lines of its file: `lines`) to `host`: a RainerScript
+/// input gets its `address`; a legacy one is commented out and its RainerScript form follows.
+fn narrow_ops(lines: &[&str], a: &Active, proto: Proto, port: u16, host: &str) -> Vec<Op> {
+    let st = &a.st;
+    if a.style == Style::Rainer {
+        let mut new_lines: Vec<String> = lines[st.first..=st.last]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if let Some(splices) = address_splices(st, host)
+            && splice(&mut new_lines, st.first, splices).is_some()
+        {
+            return new_lines
+                .into_iter()
+                .enumerate()
+                .map(|(k, l)| Op::Replace(st.first + k, l))
+                .collect();
+        }
+    }
+    // Legacy, or an object whose address cannot be rewritten in place: the statement is
+    // commented out whole and the RainerScript form takes its place.
+    let mut ops: Vec<Op> = (st.first..=st.last)
+        .map(|l| Op::Replace(l, format!("#{}", lines[l])))
+        .collect();
+    ops.push(Op::InsertAfter(
+        st.last,
+        vec![input_stmt(proto, port, host)],
+    ));
+    ops
 }
 
 // ---------------------------------------------------------------------------
@@ -627,11 +931,15 @@ fn module_stmt(proto: Proto, style: Style) -> String {
     }
 }
 
-fn input_stmt(proto: Proto, port: u16, style: Style) -> String {
-    match style {
-        Style::Rainer => format!("input(type=\"{}\" port=\"{port}\")", proto.module()),
-        Style::Legacy => format!("{} {port}", proto.legacy_input_directive()),
-    }
+/// Always RainerScript: the legacy `$InputTCPServerRun` has no way to name an address (imtcp
+/// knows no legacy directive for it; rsyslogd 8.2302 rejects `$InputTCPServerAddress`), so an
+/// input written in it listens on every interface.
+fn input_stmt(proto: Proto, port: u16, host: &str) -> String {
+    format!(
+        "input(type=\"{}\" port=\"{port}\" address=\"{}\")",
+        proto.module(),
+        bind_address(host)
+    )
 }
 
 fn render(text: &str, ops: &[Op]) -> String {
@@ -691,6 +999,9 @@ fn render(text: &str, ops: &[Op]) -> String {
 }
 
 fn uncomment_ops(c: &Cand) -> Vec<Op> {
+    if let Some(stmt) = &c.instead {
+        return vec![Op::InsertAfter(c.last, vec![stmt.clone()])];
+    }
     c.new_lines
         .iter()
         .enumerate()
@@ -719,38 +1030,88 @@ fn order_key(
     (at, Some(path))
 }
 
-/// Smallest edit so rsyslog receives on proto/port: nothing if it already
-/// does; else revive the main file's commented lines; else a drop-in the main
-/// file includes (`dropin_path`); else append to the main file. `files[0]` is
-/// the main rsyslog.conf. A placement is skipped when it would put the input
-/// before the module load in rsyslog's parse order, which rsyslog rejects.
-pub fn plan_listen(files: &[ConfFile], proto: Proto, port: u16, dropin_path: &str) -> Vec<Edit> {
+/// Smallest edit so rsyslog receives on proto/port from a client of `host`
+/// (the syslog-address's host): nothing if it already does; else revive the
+/// main file's commented lines; else a drop-in the main file includes
+/// (`dropin_path`); else append to the main file. `files[0]` is the main
+/// rsyslog.conf. A placement is skipped when it would put the input before the
+/// module load in rsyslog's parse order, which rsyslog rejects. Every input the
+/// plan starts binds `host` alone; an input that already serves is left as it
+/// is, however wide (see `plan_narrow`).
+pub fn plan_listen(
+    files: &[ConfFile],
+    proto: Proto,
+    port: u16,
+    host: &str,
+    dropin_path: &str,
+) -> Vec<Edit> {
     let Some(main) = files.first() else {
         return Vec::new();
     };
     let load = find_stmt(files, |st| loads(st, proto));
-    let input = find_input(files, proto, port);
+    let input = find_input(files, proto, port, host);
     let incs = includes_with_lines(&main.text);
     let mut ops: BTreeMap<usize, Vec<Op>> = BTreeMap::new();
 
     match (&load, &input) {
         (Some(_), Some(_)) => return Vec::new(),
-        (None, Some((fi, st, style))) => {
-            let in_key = order_key(files, &incs, *fi, st.first);
+        (None, Some(a)) => {
+            let in_key = order_key(files, &incs, a.fi, a.st.first);
             let cand = module_cands(&main.text, proto)
                 .into_iter()
                 .find(|c| (c.first, None) < in_key);
             match cand {
                 Some(c) => ops.entry(0).or_default().extend(uncomment_ops(&c)),
-                None => ops
-                    .entry(*fi)
-                    .or_default()
-                    .push(Op::InsertBefore(st.first, vec![module_stmt(proto, *style)])),
+                None => ops.entry(a.fi).or_default().push(Op::InsertBefore(
+                    a.st.first,
+                    vec![module_stmt(proto, a.style)],
+                )),
+            }
+            // rsyslog does not run this input now (no module): loading the module starts
+            // it, so it is docker-harden's to bind, like any input it starts.
+            if a.bind == Bind::Every {
+                let lines = lines_of(&files[a.fi].text);
+                let narrowed = narrow_ops(&lines, a, proto, port, host);
+                ops.entry(a.fi).or_default().extend(narrowed);
             }
         }
-        (_, None) => plan_missing_input(files, proto, port, dropin_path, &load, &incs, &mut ops),
+        (_, None) => plan_missing_input(
+            files,
+            proto,
+            port,
+            host,
+            dropin_path,
+            &load,
+            &incs,
+            &mut ops,
+        ),
     }
+    edits_of(files, ops, dropin_path)
+}
 
+/// Binds each input in `targets` (found by `inputs`; each must listen on every interface) to
+/// `host`, in place: for the inputs docker-harden itself started, which it must narrow. The
+/// caller decides which those are.
+pub fn plan_narrow(
+    files: &[ConfFile],
+    proto: Proto,
+    port: u16,
+    host: &str,
+    targets: &[Input],
+) -> Vec<Edit> {
+    let mut ops: BTreeMap<usize, Vec<Op>> = BTreeMap::new();
+    for a in active_inputs(files, proto) {
+        let at = found(files, a.fi, &a.st);
+        if a.bind == Bind::Every && on_port(&a, port) && targets.iter().any(|t| t.at == at) {
+            let lines = lines_of(&files[a.fi].text);
+            let narrowed = narrow_ops(&lines, &a, proto, port, host);
+            ops.entry(a.fi).or_default().extend(narrowed);
+        }
+    }
+    edits_of(files, ops, "")
+}
+
+fn edits_of(files: &[ConfFile], ops: BTreeMap<usize, Vec<Op>>, dropin_path: &str) -> Vec<Edit> {
     let mut edits = Vec::new();
     for (fi, ops) in ops {
         match files.get(fi) {
@@ -769,10 +1130,12 @@ pub fn plan_listen(files: &[ConfFile], proto: Proto, port: u16, dropin_path: &st
     edits
 }
 
+#[allow(clippy::too_many_arguments)]
 fn plan_missing_input(
     files: &[ConfFile],
     proto: Proto,
     port: u16,
+    host: &str,
     dropin_path: &str,
     load: &Option<(usize, Stmt, Style)>,
     incs: &[(usize, String)],
@@ -782,7 +1145,9 @@ fn plan_missing_input(
     let load_key = load
         .as_ref()
         .map(|(fi, st, _)| order_key(files, incs, *fi, st.first));
-    let ci = input_cands(&main.text, proto, port).into_iter().next();
+    let ci = input_cands(&main.text, proto, port, host)
+        .into_iter()
+        .next();
     let cm = if load.is_none() {
         module_cands(&main.text, proto).into_iter().next()
     } else {
@@ -817,7 +1182,7 @@ fn plan_missing_input(
             o.extend(uncomment_ops(cm));
             o.push(Op::InsertAfter(
                 cm.last,
-                vec![input_stmt(proto, port, cm.style)],
+                vec![input_stmt(proto, port, host)],
             ));
             return;
         }
@@ -828,7 +1193,7 @@ fn plan_missing_input(
     if load.is_none() {
         stmts.push(module_stmt(proto, Style::Rainer));
     }
-    stmts.push(input_stmt(proto, port, Style::Rainer));
+    stmts.push(input_stmt(proto, port, host));
 
     // Rule 3: a drop-in, if the main file includes it after the module load.
     let existing = files
@@ -937,6 +1302,8 @@ mod tests {
     use proptest::prelude::*;
 
     const DROPIN: &str = "/etc/rsyslog.d/60-docker-harden-input.conf";
+    /// The host of the default syslog-address, which every input planned here binds.
+    const LO: &str = "127.0.0.1";
 
     const DEBIAN: &str = r#"# /etc/rsyslog.conf configuration file for rsyslog
 #
@@ -1042,10 +1409,10 @@ authpriv.*                                              /var/log/secure
     }
 
     fn plan_apply(files: &[ConfFile], proto: Proto, port: u16) -> Vec<ConfFile> {
-        let edits = plan_listen(files, proto, port, DROPIN);
+        let edits = plan_listen(files, proto, port, LO, DROPIN);
         let after = apply(files, &edits);
-        assert!(listens(&after, proto, port), "{after:#?}");
-        assert!(plan_listen(&after, proto, port, DROPIN).is_empty());
+        assert!(listens(&after, proto, port, LO), "{after:#?}");
+        assert!(plan_listen(&after, proto, port, LO, DROPIN).is_empty());
         after
     }
 
@@ -1064,13 +1431,13 @@ authpriv.*                                              /var/log/secure
     #[test]
     fn debian_uncomments_in_place() {
         let files = main_only(DEBIAN);
-        assert!(!listens(&files, Proto::Tcp, 514));
+        assert!(!listens(&files, Proto::Tcp, 514, LO));
         assert_eq!(include_patterns(DEBIAN), vec!["/etc/rsyslog.d/*.conf"]);
-        let edits = plan_listen(&files, Proto::Tcp, 514, DROPIN);
+        let edits = plan_listen(&files, Proto::Tcp, 514, LO, DROPIN);
         assert_eq!(edits.len(), 1);
         let want = DEBIAN.replace(
             "#module(load=\"imtcp\")\n#input(type=\"imtcp\" port=\"514\")",
-            "module(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\")",
+            "module(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")",
         );
         assert_eq!(edits[0].after, want);
         assert_eq!(edits[0].before.as_deref(), Some(DEBIAN));
@@ -1083,22 +1450,20 @@ authpriv.*                                              /var/log/secure
             })
         );
         assert_eq!(
-            input_declared(&after, Proto::Tcp, 514).map(|f| f.line),
+            input_declared(&after, Proto::Tcp, 514, LO).map(|f| f.line),
             Some(21)
         );
         // UDP stays off.
-        assert!(!listens(&after, Proto::Udp, 514));
+        assert!(!listens(&after, Proto::Udp, 514, LO));
     }
 
     #[test]
     fn debian_udp() {
         let files = main_only(DEBIAN);
         let after = plan_apply(&files, Proto::Udp, 514);
-        assert!(
-            after[0]
-                .text
-                .contains("\nmodule(load=\"imudp\")\ninput(type=\"imudp\" port=\"514\")\n")
-        );
+        assert!(after[0].text.contains(
+            "\nmodule(load=\"imudp\")\ninput(type=\"imudp\" port=\"514\" address=\"127.0.0.1\")\n"
+        ));
         assert!(after[0].text.contains("#module(load=\"imtcp\")"));
     }
 
@@ -1106,10 +1471,10 @@ authpriv.*                                              /var/log/secure
     fn rhel_keeps_trailing_comment() {
         let files = main_only(RHEL);
         assert_eq!(include_patterns(RHEL), vec!["/etc/rsyslog.d/*.conf"]);
-        let edits = plan_listen(&files, Proto::Tcp, 514, DROPIN);
+        let edits = plan_listen(&files, Proto::Tcp, 514, LO, DROPIN);
         let want = RHEL.replace(
             "#module(load=\"imtcp\") # needs to be done just once\n#input(type=\"imtcp\" port=\"514\")",
-            "module(load=\"imtcp\") # needs to be done just once\ninput(type=\"imtcp\" port=\"514\")",
+            "module(load=\"imtcp\") # needs to be done just once\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")",
         );
         assert_eq!(edits.len(), 1);
         assert_eq!(edits[0].after, want);
@@ -1128,14 +1493,15 @@ authpriv.*                                              /var/log/secure
     }
 
     #[test]
-    fn legacy_uncomment() {
+    fn legacy_input_gives_way_to_a_bound_rainerscript_one() {
         let files = main_only(LEGACY);
-        let edits = plan_listen(&files, Proto::Tcp, 514, DROPIN);
+        let edits = plan_listen(&files, Proto::Tcp, 514, LO, DROPIN);
+        // $InputTCPServerRun cannot name an address: it stays commented.
         assert_eq!(
             edits[0].after,
             LEGACY.replace(
                 "#$ModLoad imtcp\n#$InputTCPServerRun 514",
-                "$ModLoad imtcp\n$InputTCPServerRun 514"
+                "$ModLoad imtcp\n#$InputTCPServerRun 514\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")"
             )
         );
         plan_apply(&files, Proto::Tcp, 514);
@@ -1144,12 +1510,12 @@ authpriv.*                                              /var/log/secure
     #[test]
     fn legacy_detection() {
         let files = main_only("$ModLoad imudp.so\n$UDPServerRun 1514\n");
-        assert!(listens(&files, Proto::Udp, 1514));
-        assert!(!listens(&files, Proto::Udp, 514));
-        assert!(!listens(&files, Proto::Tcp, 1514));
+        assert!(listens(&files, Proto::Udp, 1514, LO));
+        assert!(!listens(&files, Proto::Udp, 514, LO));
+        assert!(!listens(&files, Proto::Tcp, 1514, LO));
         let files =
             main_only("$modload /usr/lib/rsyslog/imtcp.so\n$inputtcpserverrun 514 # trailing\n");
-        assert!(listens(&files, Proto::Tcp, 514));
+        assert!(listens(&files, Proto::Tcp, 514, LO));
     }
 
     #[test]
@@ -1159,14 +1525,14 @@ authpriv.*                                              /var/log/secure
             cf("/etc/rsyslog.conf", main),
             cf("/etc/rsyslog.d/50-default.conf", "*.* /var/log/x\n"),
         ];
-        let edits = plan_listen(&files, Proto::Tcp, 514, DROPIN);
+        let edits = plan_listen(&files, Proto::Tcp, 514, LO, DROPIN);
         assert_eq!(
             edits,
             vec![Edit {
                 path: DROPIN.into(),
                 before: None,
                 after: format!(
-                    "{HEADER}\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\")\n"
+                    "{HEADER}\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")\n"
                 ),
             }]
         );
@@ -1176,7 +1542,7 @@ authpriv.*                                              /var/log/secure
     #[test]
     fn dropin_with_directory_include() {
         let files = main_only("$IncludeConfig /etc/rsyslog.d/\n");
-        let edits = plan_listen(&files, Proto::Udp, 514, DROPIN);
+        let edits = plan_listen(&files, Proto::Udp, 514, LO, DROPIN);
         assert_eq!(edits.len(), 1);
         assert_eq!(edits[0].path, DROPIN);
     }
@@ -1185,11 +1551,11 @@ authpriv.*                                              /var/log/secure
     fn append_when_no_include() {
         let main = "$FileOwner root\n*.* /var/log/x";
         let files = main_only(main);
-        let edits = plan_listen(&files, Proto::Tcp, 1514, DROPIN);
+        let edits = plan_listen(&files, Proto::Tcp, 1514, LO, DROPIN);
         assert_eq!(
             edits[0].after,
             format!(
-                "{main}\n\n{HEADER}\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"1514\")\n"
+                "{main}\n\n{HEADER}\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"1514\" address=\"127.0.0.1\")\n"
             )
         );
         plan_apply(&files, Proto::Tcp, 1514);
@@ -1198,7 +1564,7 @@ authpriv.*                                              /var/log/secure
     #[test]
     fn include_not_matching_dropin_appends() {
         let files = main_only("include(file=\"/etc/rsyslog.d/*.rules\")\n");
-        let edits = plan_listen(&files, Proto::Tcp, 514, DROPIN);
+        let edits = plan_listen(&files, Proto::Tcp, 514, LO, DROPIN);
         assert_eq!(edits[0].path, "/etc/rsyslog.conf");
     }
 
@@ -1211,7 +1577,7 @@ authpriv.*                                              /var/log/secure
                 "module(load=\"imtcp\" MaxSessions=\"500\")\n",
             ),
         ];
-        let edits = plan_listen(&files, Proto::Tcp, 514, DROPIN);
+        let edits = plan_listen(&files, Proto::Tcp, 514, LO, DROPIN);
         // The main file's commented input sits before the include, where
         // imtcp is not yet loaded; the drop-in comes after 10-tcp.conf.
         assert_eq!(
@@ -1219,7 +1585,9 @@ authpriv.*                                              /var/log/secure
             vec![Edit {
                 path: DROPIN.into(),
                 before: None,
-                after: format!("{HEADER}\ninput(type=\"imtcp\" port=\"514\")\n"),
+                after: format!(
+                    "{HEADER}\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")\n"
+                ),
             }]
         );
         let after = plan_apply(&files, Proto::Tcp, 514);
@@ -1233,11 +1601,11 @@ authpriv.*                                              /var/log/secure
             cf("/etc/rsyslog.conf", main),
             cf("/etc/rsyslog.d/99-tcp.conf", "module(load=\"imtcp\")\n"),
         ];
-        let edits = plan_listen(&files, Proto::Tcp, 514, DROPIN);
+        let edits = plan_listen(&files, Proto::Tcp, 514, LO, DROPIN);
         assert_eq!(edits.len(), 1);
         assert_eq!(
             edits[0].after,
-            format!("{main}\n{HEADER}\ninput(type=\"imtcp\" port=\"514\")\n")
+            format!("{main}\n{HEADER}\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")\n")
         );
         let after = plan_apply(&files, Proto::Tcp, 514);
         assert_eq!(active_loads(&after, Proto::Tcp), 1);
@@ -1246,10 +1614,10 @@ authpriv.*                                              /var/log/secure
     #[test]
     fn module_loaded_early_in_main_uncomments_input_only() {
         let text = "module(load=\"imtcp\")\n# input\n#input(type=\"imtcp\" port=\"514\")\n";
-        let edits = plan_listen(&main_only(text), Proto::Tcp, 514, DROPIN);
+        let edits = plan_listen(&main_only(text), Proto::Tcp, 514, LO, DROPIN);
         assert_eq!(
             edits[0].after,
-            "module(load=\"imtcp\")\n# input\ninput(type=\"imtcp\" port=\"514\")\n"
+            "module(load=\"imtcp\")\n# input\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")\n"
         );
     }
 
@@ -1259,8 +1627,8 @@ authpriv.*                                              /var/log/secure
             "#module(load=\"imtcp\")\n#input",
             "module(load=\"imtcp\")\ninput",
         );
-        assert!(listens(&main_only(&text), Proto::Tcp, 514));
-        assert!(plan_listen(&main_only(&text), Proto::Tcp, 514, DROPIN).is_empty());
+        assert!(listens(&main_only(&text), Proto::Tcp, 514, LO));
+        assert!(plan_listen(&main_only(&text), Proto::Tcp, 514, LO, DROPIN).is_empty());
         let split = vec![
             cf(
                 "/etc/rsyslog.conf",
@@ -1271,9 +1639,9 @@ authpriv.*                                              /var/log/secure
                 "input(\n  type=\"imtcp\"\n  port=\"514\"\n)\n",
             ),
         ];
-        assert!(plan_listen(&split, Proto::Tcp, 514, DROPIN).is_empty());
+        assert!(plan_listen(&split, Proto::Tcp, 514, LO, DROPIN).is_empty());
         assert_eq!(
-            input_declared(&split, Proto::Tcp, 514),
+            input_declared(&split, Proto::Tcp, 514, LO),
             Some(Found {
                 path: "/etc/rsyslog.d/a.conf".into(),
                 line: 1
@@ -1284,46 +1652,52 @@ authpriv.*                                              /var/log/secure
     #[test]
     fn different_commented_port_is_rewritten() {
         let text = "#module(load=\"imtcp\")\n#input(type=\"imtcp\" port=\"10514\") # keep\n";
-        let edits = plan_listen(&main_only(text), Proto::Tcp, 514, DROPIN);
+        let edits = plan_listen(&main_only(text), Proto::Tcp, 514, LO, DROPIN);
         assert_eq!(
             edits[0].after,
-            "module(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\") # keep\n"
+            "module(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\") # keep\n"
         );
         let legacy = "#$ModLoad imudp\n#$UDPServerRun 10514\n";
-        let edits = plan_listen(&main_only(legacy), Proto::Udp, 1514, DROPIN);
-        assert_eq!(edits[0].after, "$ModLoad imudp\n$UDPServerRun 1514\n");
+        let edits = plan_listen(&main_only(legacy), Proto::Udp, 1514, LO, DROPIN);
+        assert_eq!(
+            edits[0].after,
+            "$ModLoad imudp\n#$UDPServerRun 10514\ninput(type=\"imudp\" port=\"1514\" address=\"127.0.0.1\")\n"
+        );
     }
 
     #[test]
     fn exact_port_preferred_over_other_port() {
         let text = "#module(load=\"imtcp\")\n#input(type=\"imtcp\" port=\"10514\")\n#input(type=\"imtcp\" port=\"514\")\n";
-        let edits = plan_listen(&main_only(text), Proto::Tcp, 514, DROPIN);
+        let edits = plan_listen(&main_only(text), Proto::Tcp, 514, LO, DROPIN);
         assert_eq!(
             edits[0].after,
-            "module(load=\"imtcp\")\n#input(type=\"imtcp\" port=\"10514\")\ninput(type=\"imtcp\" port=\"514\")\n"
+            "module(load=\"imtcp\")\n#input(type=\"imtcp\" port=\"10514\")\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")\n"
         );
     }
 
     #[test]
     fn only_module_commented_adds_input_after_it() {
         let text = "# tcp\n#module(load=\"imtcp\")\n*.* /var/log/x\n";
-        let edits = plan_listen(&main_only(text), Proto::Tcp, 514, DROPIN);
+        let edits = plan_listen(&main_only(text), Proto::Tcp, 514, LO, DROPIN);
         assert_eq!(
             edits[0].after,
-            "# tcp\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\")\n*.* /var/log/x\n"
+            "# tcp\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")\n*.* /var/log/x\n"
         );
         let legacy = "#$ModLoad imtcp\n";
-        let edits = plan_listen(&main_only(legacy), Proto::Tcp, 514, DROPIN);
-        assert_eq!(edits[0].after, "$ModLoad imtcp\n$InputTCPServerRun 514\n");
+        let edits = plan_listen(&main_only(legacy), Proto::Tcp, 514, LO, DROPIN);
+        assert_eq!(
+            edits[0].after,
+            "$ModLoad imtcp\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")\n"
+        );
     }
 
     #[test]
     fn only_input_commented_adds_module_before_it() {
         let text = "*.* /var/log/x\n#input(type=\"imtcp\" port=\"514\")\n";
-        let edits = plan_listen(&main_only(text), Proto::Tcp, 514, DROPIN);
+        let edits = plan_listen(&main_only(text), Proto::Tcp, 514, LO, DROPIN);
         assert_eq!(
             edits[0].after,
-            "*.* /var/log/x\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\")\n"
+            "*.* /var/log/x\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")\n"
         );
     }
 
@@ -1339,11 +1713,11 @@ authpriv.*                                              /var/log/secure
                 "# x\r\ninput(type=\"imudp\" port=\"514\")\r\n",
             ),
         ];
-        let edits = plan_listen(&files, Proto::Udp, 514, DROPIN);
+        let edits = plan_listen(&files, Proto::Udp, 514, LO, DROPIN);
         assert_eq!(edits.len(), 1);
         assert_eq!(
             edits[0].after,
-            "# x\r\nmodule(load=\"imudp\")\r\ninput(type=\"imudp\" port=\"514\")\r\n"
+            "# x\r\nmodule(load=\"imudp\")\r\ninput(type=\"imudp\" port=\"514\" address=\"127.0.0.1\")\r\n"
         );
         plan_apply(&files, Proto::Udp, 514);
     }
@@ -1351,11 +1725,11 @@ authpriv.*                                              /var/log/secure
     #[test]
     fn multiline_commented_module() {
         let text = "#module(load=\"imtcp\"\n#  MaxSessions=\"500\")\n#input(type=\"imtcp\" port=\"514\")\n";
-        let edits = plan_listen(&main_only(text), Proto::Tcp, 514, DROPIN);
+        let edits = plan_listen(&main_only(text), Proto::Tcp, 514, LO, DROPIN);
         assert_eq!(
             edits[0].after,
             // Only the `#` and one space go, so indentation shrinks by one.
-            "module(load=\"imtcp\"\n MaxSessions=\"500\")\ninput(type=\"imtcp\" port=\"514\")\n"
+            "module(load=\"imtcp\"\n MaxSessions=\"500\")\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")\n"
         );
     }
 
@@ -1375,7 +1749,7 @@ authpriv.*                                              /var/log/secure
     #[test]
     fn prose_comments_are_not_uncommented() {
         let text = "# provides TCP syslog reception (see module(load=\"imtcp\"))\n";
-        let edits = plan_listen(&main_only(text), Proto::Tcp, 514, DROPIN);
+        let edits = plan_listen(&main_only(text), Proto::Tcp, 514, LO, DROPIN);
         assert!(edits[0].after.starts_with(text));
         assert!(edits[0].after.contains(HEADER));
     }
@@ -1451,10 +1825,197 @@ authpriv.*                                              /var/log/secure
         }
     }
 
+    fn binds(text: &str, proto: Proto, port: u16) -> Vec<Bind> {
+        inputs(&main_only(text), proto, port)
+            .into_iter()
+            .map(|i| i.bind)
+            .collect()
+    }
+
+    #[test]
+    fn what_an_input_binds() {
+        let only = |a: &str| Bind::Only(a.into());
+        let text = "module(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\")\ninput(type=\"imtcp\" port=\"514\" address=\"*\")\ninput(type=\"imtcp\" port=\"514\" Address=\"0.0.0.0\")\ninput(type=\"imtcp\" port=\"514\" address=\"[::]\")\ninput(type=\"imtcp\" port=\"514\" address=\"\")\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")\ninput(type=\"imtcp\"\n  address=\"::1\"\n  port=\"514\")\ninput(type=\"imtcp\" port=\"1514\" address=\"10.0.0.5\")\n$InputTCPServerRun 514\n";
+        assert_eq!(
+            binds(text, Proto::Tcp, 514),
+            vec![
+                Bind::Every,
+                Bind::Every,
+                Bind::Every,
+                Bind::Every,
+                Bind::Every,
+                only("127.0.0.1"),
+                only("::1"),
+                // imtcp's legacy directives cannot name an address.
+                Bind::Every,
+            ]
+        );
+        assert_eq!(binds(text, Proto::Tcp, 1514), vec![only("10.0.0.5")]);
+        let legacy_udp =
+            "$ModLoad imudp\n$UDPServerRun 514\n$UDPServerAddress 127.0.0.1\n$UDPServerRun 1514\n";
+        assert_eq!(binds(legacy_udp, Proto::Udp, 514), vec![Bind::Every]);
+        assert_eq!(binds(legacy_udp, Proto::Udp, 1514), vec![only("127.0.0.1")]);
+    }
+
+    #[test]
+    fn which_bind_serves_which_host() {
+        let only = |a: &str| Bind::Only(a.into());
+        assert!(Bind::Every.serves("127.0.0.1"));
+        assert!(only("127.0.0.1").serves("127.0.0.1"));
+        assert!(only("127.0.0.1").serves("::ffff:127.0.0.1"));
+        assert!(!only("127.0.0.1").serves("::1"));
+        assert!(!only("127.0.0.1").serves("127.0.0.2"));
+        assert!(only("::1").serves("[::1]"));
+        assert!(only("0:0:0:0:0:0:0:1").serves("::1"));
+        assert!(only("localhost").serves("127.0.0.1"));
+        assert!(only("LOCALHOST.").serves("::1"));
+        assert!(only("127.0.0.1").serves("localhost"));
+        assert!(!only("10.0.0.5").serves("localhost"));
+        assert!(!only("10.0.0.5").serves("127.0.0.1"));
+        assert_eq!(bind_address("[::1]"), "::1");
+        assert_eq!(bind_address("::ffff:127.0.0.1"), "127.0.0.1");
+        assert_eq!(bind_address("LocalHost."), "localhost");
+    }
+
+    #[test]
+    fn ipv6_loopback_binds_ipv6() {
+        let files = main_only(DEBIAN);
+        let edits = plan_listen(&files, Proto::Tcp, 514, "[::1]", DROPIN);
+        assert!(
+            edits[0]
+                .after
+                .contains("\ninput(type=\"imtcp\" port=\"514\" address=\"::1\")\n"),
+            "{}",
+            edits[0].after
+        );
+        let after = apply(&files, &edits);
+        assert!(listens(&after, Proto::Tcp, 514, "::1"));
+        assert!(!listens(&after, Proto::Tcp, 514, "127.0.0.1"));
+    }
+
+    #[test]
+    fn commented_wildcard_address_is_rewritten() {
+        let text =
+            "#module(load=\"imtcp\")\n#input(type=\"imtcp\" address=\"0.0.0.0\" port=\"10514\")\n";
+        let edits = plan_listen(&main_only(text), Proto::Tcp, 514, LO, DROPIN);
+        assert_eq!(
+            edits[0].after,
+            "module(load=\"imtcp\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=\"514\")\n"
+        );
+    }
+
+    #[test]
+    fn input_bound_elsewhere_gets_one_of_its_own() {
+        // The operator's input for the network stays; dockerd gets its own on loopback.
+        let text =
+            "module(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\" address=\"10.0.0.5\")\n";
+        assert!(!listens(&main_only(text), Proto::Tcp, 514, LO));
+        let edits = plan_listen(&main_only(text), Proto::Tcp, 514, LO, DROPIN);
+        assert_eq!(
+            edits[0].after,
+            format!("{text}\n{HEADER}\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")\n")
+        );
+    }
+
+    #[test]
+    fn an_inert_wide_input_is_bound_when_its_module_is_loaded() {
+        let files = vec![
+            cf(
+                "/etc/rsyslog.conf",
+                "$IncludeConfig /etc/rsyslog.d/*.conf\n",
+            ),
+            cf("/etc/rsyslog.d/a.conf", "$InputTCPServerRun 514 # old\n"),
+        ];
+        let edits = plan_listen(&files, Proto::Tcp, 514, LO, DROPIN);
+        assert_eq!(
+            edits[0].after,
+            "$ModLoad imtcp\n#$InputTCPServerRun 514 # old\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")\n"
+        );
+        plan_apply(&files, Proto::Tcp, 514);
+    }
+
+    #[test]
+    fn loading_the_module_would_wake_other_inputs() {
+        let text = "input(type=\"imtcp\" port=\"514\")\ninput(type=\"imtcp\" port=\"6514\")\n";
+        let woken = woken_by_load(&main_only(text), Proto::Tcp, 514, LO);
+        assert_eq!(woken.len(), 1);
+        assert_eq!(woken[0].at.line, 2);
+        assert_eq!(woken[0].bind, Bind::Every);
+        let loaded = format!("module(load=\"imtcp\")\n{text}");
+        assert!(woken_by_load(&main_only(&loaded), Proto::Tcp, 514, LO).is_empty());
+    }
+
+    #[test]
+    fn narrowing_binds_rainerscript_in_place_and_replaces_legacy() {
+        let text = "module(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\") # as Debian ships it\ninput(type=\"imtcp\"\n      port=\"514\"\n      address=\"*\")\ninput(type=\"imtcp\" port=\"514\" address=0.0.0.0)\n$ModLoad imudp\n";
+        let files = main_only(text);
+        let wide = inputs(&files, Proto::Tcp, 514);
+        assert_eq!(wide.len(), 3);
+        let edits = plan_narrow(&files, Proto::Tcp, 514, LO, &wide);
+        assert_eq!(
+            edits[0].after,
+            "module(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\") # as Debian ships it\ninput(type=\"imtcp\"\n      port=\"514\"\n      address=\"127.0.0.1\")\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")\n$ModLoad imudp\n"
+        );
+        // Only the targets change.
+        let first = &wide[..1];
+        let edits = plan_narrow(&files, Proto::Tcp, 514, LO, first);
+        assert_eq!(
+            inputs(&apply(&files, &edits), Proto::Tcp, 514)
+                .iter()
+                .filter(|i| i.bind == Bind::Every)
+                .count(),
+            2
+        );
+        let legacy = LEGACY.replace(
+            "#$ModLoad imtcp\n#$InputTCPServerRun 514",
+            "$ModLoad imtcp\n$InputTCPServerRun 514",
+        );
+        let files = main_only(&legacy);
+        let wide = inputs(&files, Proto::Tcp, 514);
+        assert!(wide[0].legacy);
+        let after = apply(&files, &plan_narrow(&files, Proto::Tcp, 514, LO, &wide));
+        assert_eq!(
+            after[0].text,
+            LEGACY.replace(
+                "#$ModLoad imtcp\n#$InputTCPServerRun 514",
+                "$ModLoad imtcp\n#$InputTCPServerRun 514\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")"
+            )
+        );
+        assert!(listens(&after, Proto::Tcp, 514, LO));
+        assert!(
+            inputs(&after, Proto::Tcp, 514)
+                .iter()
+                .all(|i| i.bind != Bind::Every)
+        );
+    }
+
+    #[test]
+    fn inputs_a_change_started_and_own_blocks() {
+        let wide = "input(type=\"imtcp\" port=\"514\")";
+        let before = format!("module(load=\"imtcp\")\n#{wide}\n");
+        let after = format!("module(load=\"imtcp\")\n{wide} # uncommented\n");
+        let started = inputs_started(Some(&before), &after, Proto::Tcp, 514);
+        assert_eq!(started.len(), 1);
+        // Layout and comments aside, the same statement.
+        let now = main_only("module(load=\"imtcp\")\ninput( type=\"imtcp\"  port=\"514\" )\n");
+        assert_eq!(inputs(&now, Proto::Tcp, 514)[0].key, started[0]);
+        assert!(inputs_started(Some(&after), &after, Proto::Tcp, 514).is_empty());
+        assert_eq!(inputs_started(None, &after, Proto::Tcp, 514), started);
+
+        let block = format!("*.* /var/log/x\n\n{HEADER}\nmodule(load=\"imtcp\")\n{wide}\n");
+        assert!(in_own_block(&block, 5));
+        assert!(in_own_block(&block, 4));
+        assert!(!in_own_block(&block, 1));
+        let block = format!("{HEADER}\n{wide}\n");
+        assert!(in_own_block(&block, 2));
+        assert!(!in_own_block(&format!("# mine\n{wide}\n"), 2));
+        assert!(!in_own_block(&format!("{HEADER}\n*.* /x\n{wide}\n"), 3));
+    }
+
     #[test]
     fn no_files_no_edits() {
-        assert!(plan_listen(&[], Proto::Tcp, 514, DROPIN).is_empty());
-        assert!(!listens(&[], Proto::Tcp, 514));
+        assert!(plan_listen(&[], Proto::Tcp, 514, LO, DROPIN).is_empty());
+        assert!(!listens(&[], Proto::Tcp, 514, LO));
     }
 
     // ---------------- property tests ----------------
@@ -1550,18 +2111,25 @@ authpriv.*                                              /var/log/secure
         }
     }
 
-    /// Original lines survive in order, either verbatim or uncommented (with
-    /// the port rewritten when the commented input named another one).
+    /// Original lines survive in order, either verbatim, uncommented (with
+    /// the port rewritten when the commented input named another one, and an
+    /// input bound to LO), or commented out (an input that listened on every
+    /// interface, which gives way to its bound RainerScript form).
     fn kept_in_order(before: &str, after: &str, port: u16) -> bool {
-        let new: Vec<&str> = lines_of(after);
+        let new: Vec<String> = lines_of(after)
+            .iter()
+            .map(|l| l.replace(&format!(" address=\"{LO}\""), ""))
+            .collect();
         let mut j = 0;
         for old in lines_of(before) {
             let unc = split_comment(old).map(|(i, r)| format!("{i}{r}"));
             let moved = unc.as_ref().map(|u| u.replace("514", &port.to_string()));
+            let commented = format!("#{old}");
             while j < new.len()
                 && new[j] != old
-                && Some(new[j]) != unc.as_deref()
-                && Some(new[j]) != moved.as_deref()
+                && Some(&new[j]) != unc.as_ref()
+                && Some(&new[j]) != moved.as_ref()
+                && new[j] != commented
             {
                 j += 1;
             }
@@ -1577,10 +2145,10 @@ authpriv.*                                              /var/log/secure
         #[test]
         fn plan_makes_listen_idempotent_and_minimal((files, proto) in scenario(), port in prop_oneof![Just(514u16), 1u16..]) {
             let loads_before = active_loads(&files, proto);
-            let edits = plan_listen(&files, proto, port, DROPIN);
+            let edits = plan_listen(&files, proto, port, LO, DROPIN);
             let after = apply(&files, &edits);
-            prop_assert!(listens(&after, proto, port), "{:#?}", after);
-            prop_assert!(plan_listen(&after, proto, port, DROPIN).is_empty());
+            prop_assert!(listens(&after, proto, port, LO), "{:#?}", after);
+            prop_assert!(plan_listen(&after, proto, port, LO, DROPIN).is_empty());
             for f in &files {
                 let new = &after.iter().find(|g| g.path == f.path).unwrap().text;
                 prop_assert!(kept_in_order(&f.text, new, port), "{}\n---\n{}", f.text, new);
@@ -1589,15 +2157,30 @@ authpriv.*                                              /var/log/secure
             prop_assert!(active_loads(&after, proto) <= 1);
             let other = if proto == Proto::Tcp { Proto::Udp } else { Proto::Tcp };
             prop_assert_eq!(active_loads(&after, other), active_loads(&files, other));
+            // Nothing listens on every interface on the port that did not before: with the
+            // module loaded already, the same inputs; without it, none at all. (Where loading
+            // the module would wake other inputs, the caller refuses the plan.)
+            let refused = !woken_by_load(&files, proto, port, LO).is_empty();
+            let wide = |fs: &[ConfFile]| -> Vec<String> {
+                if module_loaded(fs, proto).is_none() {
+                    return Vec::new();
+                }
+                inputs(fs, proto, port).into_iter().filter(|i| i.bind == Bind::Every).map(|i| i.key).collect()
+            };
+            let (wide_before, wide_after) = (wide(&files), wide(&after));
+            prop_assert!(refused || wide_after.iter().all(|k| wide_before.contains(k)), "{:#?}", after);
+            // The input that serves LO is one that binds it, unless a wide one served already.
+            let serving = inputs(&after, proto, port).into_iter().find(|i| i.bind.serves(LO)).unwrap();
+            prop_assert!(serving.bind == Bind::Only(LO.into()) || !wide_before.is_empty(), "{:#?}", after);
         }
 
         #[test]
         fn no_panic_on_arbitrary_text(text in "\\PC{0,200}", extra in "[#$()\"'=\\[\\] a-z0-9\n\\\\]{0,200}") {
             let files = vec![cf("/etc/rsyslog.conf", &text), cf("/etc/rsyslog.d/a.conf", &extra)];
             for proto in [Proto::Tcp, Proto::Udp] {
-                let _ = listens(&files, proto, 514);
-                let _ = plan_listen(&files, proto, 514, DROPIN);
-                let _ = plan_listen(&[cf("/etc/rsyslog.conf", &extra)], proto, 514, DROPIN);
+                let _ = listens(&files, proto, 514, LO);
+                let _ = plan_listen(&files, proto, 514, LO, DROPIN);
+                let _ = plan_listen(&[cf("/etc/rsyslog.conf", &extra)], proto, 514, LO, DROPIN);
             }
             let _ = include_patterns(&extra);
             let _ = parse_syslog_address(&text);

@@ -25,12 +25,18 @@ pub struct AuditSync {
     pub unload: Vec<Watch>,
 }
 
+/// See `Context::syslog_bound`.
+pub type SyslogBound = dyn Fn(&str, u16) -> Result<Option<String>>;
+
 pub struct Context<'a> {
     pub audit: AuditSync,
     /// Restoring after a failed start: clear systemd's failed state before restarting.
     pub recovering: bool,
     /// A local syslog listener dockerd's syslog driver will connect to.
     pub syslog: Option<(String, u16)>,
+    /// Judges what listens on the syslog port once rsyslog accepts after its restart (host and
+    /// port as in `syslog`): a line to log, or an error that stops the run before docker.
+    pub syslog_bound: Option<&'a SyslogBound>,
     pub docker_socket: String,
     /// The systemctl command that reaches docker's unit (the user's manager for a rootless
     /// daemon): program, then its first arguments.
@@ -88,6 +94,9 @@ pub fn run(
                 )?);
                 if let Some((host, port)) = &ctx.syslog {
                     log.push(wait_for_syslog(runner, host, *port)?);
+                    if let Some(judge) = ctx.syslog_bound {
+                        log.extend(judge(host, *port)?);
+                    }
                 }
             }
             ServiceAction::DaemonReload => log.push(systemctl(

@@ -108,10 +108,13 @@ fn debian12_writes_expected_files() {
         host.read("/etc/audit/audit.rules"),
         host.read("/etc/audit/rules.d/audit.rules")
     );
-    // rsyslog: the distribution's commented lines are uncommented, nothing is added.
+    // rsyslog: the distribution's commented lines are uncommented, the input bound to the
+    // loopback address dockerd sends to; nothing is added.
     let conf = host.read("/etc/rsyslog.conf");
     assert!(
-        conf.contains("\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\")\n"),
+        conf.contains(
+            "\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")\n"
+        ),
         "{conf}"
     );
     assert!(conf.contains("#module(load=\"imudp\")"));
@@ -161,7 +164,7 @@ fn rhel_appends_before_immutable_flag_and_uncomments_rsyslog() {
     assert!(watch < lock, "watches must come before -e 2:\n{rules}");
     assert!(rules.contains("-w /etc/sysconfig/docker -p wa -k docker"));
     let conf = host.read("/etc/rsyslog.conf");
-    assert!(conf.contains("\nmodule(load=\"imtcp\") # needs to be done just once\ninput(type=\"imtcp\" port=\"514\")\n"), "{conf}");
+    assert!(conf.contains("\nmodule(load=\"imtcp\") # needs to be done just once\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")\n"), "{conf}");
     assert_eq!(
         host.read("/etc/docker/daemon.json").lines().nth(1),
         Some("\t\"storage-driver\": \"overlay2\",")

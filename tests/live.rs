@@ -612,7 +612,7 @@ fn log_driver_configured_but_engine_logs_elsewhere_is_pending() {
         with_daemon_json(
             Host::debian12().file(
                 "/etc/rsyslog.d/60-docker-harden.conf",
-                "module(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\")\n",
+                "module(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"514\" address=\"127.0.0.1\")\n",
             ),
             "{\n  \"log-driver\": \"syslog\",\n  \"log-opts\": {\n    \"syslog-address\": \"tcp://127.0.0.1:514\"\n  }\n}\n",
         ),
@@ -941,6 +941,148 @@ fn syslog_listener_must_accept_before_docker_restarts() {
         "{calls:?}"
     );
     assert_eq!(changed(&original, &host.snapshot()), Vec::<String>::new());
+}
+
+/// /proc/net/tcp and tcp6 as the kernel writes them, listing these listening sockets.
+fn proc_net_tables(listening: &[&str]) -> (String, String) {
+    let header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+    let (mut v4, mut v6) = (header.to_string(), header.to_string());
+    for (n, l) in listening.iter().enumerate() {
+        let addr: std::net::SocketAddr = l.parse().unwrap();
+        match addr.ip() {
+            std::net::IpAddr::V4(ip) => v4.push_str(&format!(
+                "{n:4}: {:08X}:{:04X} 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n",
+                u32::from_ne_bytes(ip.octets()),
+                addr.port()
+            )),
+            std::net::IpAddr::V6(ip) => {
+                let words: String = ip
+                    .octets()
+                    .chunks(4)
+                    .map(|w| format!("{:08X}", u32::from_ne_bytes([w[0], w[1], w[2], w[3]])))
+                    .collect();
+                v6.push_str(&format!(
+                    "{n:4}: {words}:{:04X} 00000000000000000000000000000000:0000 0A 0\n",
+                    addr.port()
+                ));
+            }
+        }
+    }
+    (v4, v6)
+}
+
+fn set_listeners(host_root: &std::path::Path, listening: &[&str]) {
+    let (v4, v6) = proc_net_tables(listening);
+    let net = host_root.join("proc/net");
+    fs::create_dir_all(&net).unwrap();
+    fs::write(net.join("tcp"), v4).unwrap();
+    fs::write(net.join("tcp6"), v6).unwrap();
+}
+
+/// The recording runner, with an rsyslog whose restart leaves these sockets listening in the
+/// host's /proc/net (under the fixture root).
+struct RsyslogOpens<'a> {
+    inner: &'a RecordingRunner,
+    root: std::path::PathBuf,
+    after_restart: &'a [&'a str],
+}
+
+impl docker_harden::runner::Runner for RsyslogOpens<'_> {
+    fn run(&self, program: &str, args: &[&str]) -> Result<CommandOutput, String> {
+        if program == "systemctl" && args == ["restart", "rsyslog"] {
+            set_listeners(&self.root, self.after_restart);
+        }
+        self.inner.run(program, args)
+    }
+
+    fn tcp_accepts(&self, host: &str, port: u16) -> bool {
+        self.inner.tcp_accepts(host, port)
+    }
+
+    fn pause(&self, duration: Duration) {
+        self.inner.pause(duration)
+    }
+}
+
+fn fix_with_rsyslog_opening(host: &Host, before: &[&str], after: &[&str]) -> (Run, Vec<String>) {
+    set_listeners(host.root(), before);
+    let settings = settings_over(host, true);
+    let recorder = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let runner = RsyslogOpens {
+        inner: &recorder,
+        root: host.root().to_path_buf(),
+        after_restart: after,
+    };
+    let engine = Restarting {
+        before: &engine("json-file", false),
+        runner: &recorder,
+        daemon_json: settings.rootfs.root().join("etc/docker/daemon.json"),
+    };
+    let run = common::dispatch(&settings, &runner, &engine, &fix_yes(&["2.13"]));
+    (run, service_calls(&recorder))
+}
+
+#[test]
+fn rsyslog_bound_to_loopback_alone_passes_the_listener_check() {
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let (fix, calls) =
+        fix_with_rsyslog_opening(&host, &["0.0.0.0:22"], &["0.0.0.0:22", "127.0.0.1:514"]);
+    fix.code(0)
+        .stdout_has("rsyslog accepts connections on 127.0.0.1:514")
+        .stdout_has("tcp port 514 listens only at 127.0.0.1, where dockerd sends");
+    assert_eq!(
+        calls,
+        ["systemctl restart rsyslog", "systemctl restart docker"]
+    );
+}
+
+#[test]
+fn a_wide_listener_opened_by_rsyslogs_restart_fails_and_rolls_back() {
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    set_listeners(host.root(), &[]);
+    let original = host.snapshot();
+    let (fix, calls) = fix_with_rsyslog_opening(&host, &[], &["0.0.0.0:514", "[::]:514"]);
+    fix.code(2)
+        .stderr_has("after rsyslog's restart, tcp port 514 is open at 0.0.0.0:514, [::]:514, not only at 127.0.0.1 where dockerd sends")
+        .stderr_has("docker-harden rolled back run");
+    // docker never restarted on the new configuration, so it is left alone: rsyslog runs
+    // again on the old one, and that is all.
+    assert_eq!(
+        calls,
+        ["systemctl restart rsyslog", "systemctl restart rsyslog"]
+    );
+    // Every file is as it was; the fake kernel tables are the test's, not the run's.
+    let files: Vec<String> = changed(&original, &host.snapshot())
+        .into_iter()
+        .filter(|p| !p.starts_with("/proc/net/"))
+        .collect();
+    assert_eq!(files, Vec::<String>::new());
+}
+
+#[test]
+fn a_wide_listener_that_was_there_before_is_a_warning() {
+    let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
+    let (fix, calls) =
+        fix_with_rsyslog_opening(&host, &["0.0.0.0:514"], &["0.0.0.0:514", "127.0.0.1:514"]);
+    fix.code(1).stdout_has(
+        "warning: tcp port 514 is also open at 0.0.0.0:514 besides 127.0.0.1, as before this run; docker-harden did not open it",
+    );
+    assert_eq!(
+        calls,
+        ["systemctl restart rsyslog", "systemctl restart docker"]
+    );
+    // The check names it.
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
+    let settings = settings_over(&host, true);
+    let check = run_check(&settings, &runner, &engine("syslog", true), &["2.13"]);
+    assert_eq!(check.status("2.13"), "WARN");
+    assert!(
+        check.evidence("2.13").contains(
+            "tcp port 514 is open at 0.0.0.0:514, not only at 127.0.0.1 where dockerd sends, though rsyslog's inputs on it bind 127.0.0.1 alone"
+        ),
+        "{}",
+        check.evidence("2.13")
+    );
 }
 
 #[test]

@@ -118,6 +118,10 @@ proptest! {
         let untouched: Vec<&str> = text.lines().filter(|l| !l.contains("imtcp") && !l.is_empty()).collect();
         let remaining: Vec<&str> = after.lines().filter(|l| untouched.contains(l)).collect();
         prop_assert_eq!(&remaining, &untouched);
+        // Every input the fix started binds the loopback address dockerd sends to.
+        for line in after.lines().filter(|l| l.starts_with("input(type=\"imtcp\"")) {
+            prop_assert!(line.contains("address=\"127.0.0.1\""), "{}", after);
+        }
         let check = host.run(&["check", "--only", "2.13"]);
         prop_assert_eq!(check.code, 0, "{}", check.stdout);
     }

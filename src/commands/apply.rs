@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 use crate::audit_rules::{self, Watch};
 use crate::daemon_json;
 use crate::error::{Error, Result};
-use crate::facts::Facts;
 use crate::facts::LoadedRules;
+use crate::facts::{Facts, listeners};
 use crate::health::{self, Expected};
 use crate::plan::ServiceAction;
 use crate::playbook::{Kind, Playbook};
@@ -159,10 +159,19 @@ pub fn run_services(
         indicatif::ProgressBar::hidden()
     };
     let progress = |what: &str| spinner.set_message(format!("waiting for dockerd: {what}"));
+    // Read from the kernel right when rsyslog accepts: systemd's restart returns once rsyslogd
+    // reports ready, after it has opened every input's sockets.
+    let rootfs = facts.rootfs.clone();
+    let before = facts.rsyslog.listeners.clone().unwrap_or_default();
+    let syslog_bound = move |host: &str, port: u16| {
+        let now = listeners::read(&rootfs, "/proc/net");
+        listeners::judge_after_restart(&now, &before, host, port, recovering)
+    };
     let ctx = services::Context {
         audit,
         recovering,
         syslog: syslog_target(&json),
+        syslog_bound: Some(&syslog_bound),
         docker_socket: socket,
         docker_systemctl: facts.instance.systemctl(),
         expected,

@@ -5,7 +5,7 @@
 mod audit;
 mod daemon;
 mod host;
-mod listeners;
+pub mod listeners;
 mod processes;
 mod rsyslog;
 mod serving;
@@ -20,7 +20,7 @@ pub use daemon::{
     SourcedFlag, UNIT_DIRS,
 };
 pub use host::HostFacts;
-pub use rsyslog::{RSYSLOG_DROPIN, RsyslogFacts};
+pub use rsyslog::{RSYSLOG_DROPIN, RsyslogFacts, WrittenByRun};
 
 use crate::accounts::Accounts;
 use crate::containers::ContainerFilter;
@@ -95,7 +95,7 @@ impl Facts {
         let accounts = Accounts::read(&rootfs)?;
         let daemon = daemon::gather(&mut snap, instance, sources.live.as_ref())?;
         let audit = audit::gather(&mut snap, sources.live.as_ref())?;
-        let rsyslog = rsyslog::gather(&mut snap)?;
+        let rsyslog = rsyslog::gather(&mut snap, sources.live.is_some())?;
         let resolved = targets::resolve(
             &mut snap,
             instance,
@@ -158,11 +158,7 @@ impl Facts {
             accounts,
             daemon: DaemonFacts::empty(),
             audit: AuditFacts::empty(),
-            rsyslog: RsyslogFacts {
-                installed: false,
-                files: Vec::new(),
-                dropin: PathBuf::from(RSYSLOG_DROPIN),
-            },
+            rsyslog: RsyslogFacts::empty(),
             targets: BTreeMap::new(),
             target_notes: BTreeMap::new(),
             absent_targets: BTreeMap::new(),

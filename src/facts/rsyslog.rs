@@ -1,10 +1,13 @@
 //! rsyslog's configuration: the main file and the files it includes.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use super::Snapshot;
 use crate::error::Result;
+use crate::rootfs::RootFs;
 use crate::rsyslog::{self, ConfFile};
+use crate::transaction::{self, RunStatus};
 
 pub const RSYSLOG_CONF: &str = "/etc/rsyslog.conf";
 /// The drop-in docker-harden writes when rsyslog.conf includes /etc/rsyslog.d.
@@ -17,16 +20,41 @@ pub struct RsyslogFacts {
     pub files: Vec<ConfFile>,
     /// Resolved path of the drop-in docker-harden writes.
     pub dropin: PathBuf,
+    /// TCP sockets listening in this host's own network namespace (/proc/net), where rsyslogd
+    /// listens, on the live host; `None` under --root.
+    pub listeners: Option<Vec<SocketAddr>>,
+    /// What earlier docker-harden runs, not rolled back, wrote to rsyslog's files: the proof
+    /// that an input was started by docker-harden rather than configured by the operator.
+    pub written: Vec<WrittenByRun>,
 }
 
-pub(crate) fn gather(snap: &mut Snapshot<'_>) -> Result<RsyslogFacts> {
-    let (main_path, main) = snap.text(Path::new(RSYSLOG_CONF))?;
-    let Some(main) = main else {
-        return Ok(RsyslogFacts {
+/// One rsyslog file as a saved run found it and as it left it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenByRun {
+    pub run_id: String,
+    /// Resolved path, as in `files`.
+    pub path: String,
+    /// None when the run created the file.
+    pub before: Option<String>,
+    pub after: String,
+}
+
+impl RsyslogFacts {
+    pub fn empty() -> RsyslogFacts {
+        RsyslogFacts {
             installed: false,
             files: Vec::new(),
             dropin: PathBuf::from(RSYSLOG_DROPIN),
-        });
+            listeners: None,
+            written: Vec::new(),
+        }
+    }
+}
+
+pub(crate) fn gather(snap: &mut Snapshot<'_>, live: bool) -> Result<RsyslogFacts> {
+    let (main_path, main) = snap.text(Path::new(RSYSLOG_CONF))?;
+    let Some(main) = main else {
+        return Ok(RsyslogFacts::empty());
     };
     let mut files = vec![ConfFile {
         path: main_path.display().to_string(),
@@ -44,11 +72,72 @@ pub(crate) fn gather(snap: &mut Snapshot<'_>) -> Result<RsyslogFacts> {
     }
     // The drop-in we may create must be in the snapshot even when it does not exist yet.
     let dropin = snap.file(Path::new(RSYSLOG_DROPIN))?;
+    let mut paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+    paths.push(dropin.display().to_string());
+    let written = written_by_runs(snap.rootfs, &paths, &files);
     Ok(RsyslogFacts {
         installed: true,
         files,
         dropin,
+        listeners: live.then(|| super::listeners::read(snap.rootfs, "/proc/net")),
+        written,
     })
+}
+
+/// The rsyslog files (`paths`) each saved run, not rolled back, changed: as it found them and
+/// as it wrote them. A run's copy of what it wrote is its record; for a run that kept none,
+/// the file as it is now stands in when its checksum is still the one the run left. Runs that
+/// cannot be read prove nothing and are skipped: an input they may have started counts as the
+/// operator's, which docker-harden reports and does not rewrite.
+fn written_by_runs(rootfs: &RootFs, paths: &[String], now: &[ConfFile]) -> Vec<WrittenByRun> {
+    let Ok(runs) = transaction::list_runs(rootfs) else {
+        return Vec::new();
+    };
+    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+    let mut out = Vec::new();
+    for run in runs {
+        let Ok(manifest) = run.record else { continue };
+        if manifest.status == RunStatus::RolledBack {
+            continue;
+        }
+        let records: Vec<_> = manifest
+            .files
+            .iter()
+            .filter(|r| paths.contains(&r.path.display().to_string()))
+            .collect();
+        if records.is_empty() {
+            continue;
+        }
+        let Ok((run_dir, _)) = transaction::find_run(rootfs, Some(&run.run_id)) else {
+            continue;
+        };
+        for record in records {
+            let path = record.path.display().to_string();
+            let after = transaction::written_copy(&run_dir, record)
+                .map(text)
+                .or_else(|| {
+                    now.iter()
+                        .find(|f| f.path == path)
+                        .filter(|f| {
+                            record.sha256_after.as_deref()
+                                == Some(transaction::sha256(f.text.as_bytes()).as_str())
+                        })
+                        .map(|f| f.text.clone())
+                });
+            let before = transaction::backup_copy(&run_dir, record).map(text);
+            // A file that existed but whose original is lost cannot tell what the run added.
+            let (Some(after), false) = (after, record.existed && before.is_none()) else {
+                continue;
+            };
+            out.push(WrittenByRun {
+                run_id: manifest.run_id.clone(),
+                path,
+                before,
+                after,
+            });
+        }
+    }
+    out
 }
 
 /// Expands a `*` in the last component (the only form rsyslog's shipped configs use).

@@ -9,9 +9,10 @@ use super::daemon_setting::{configured, conflict, edit_daemon_json};
 use super::{FixOutcome, Verdict, docker_missing, flag_move};
 use crate::error::Result;
 use crate::facts::Facts;
+use crate::facts::listeners;
 use crate::plan::{ServiceAction, Workspace};
 use crate::playbook::{RemoteLoggingSpec, SyslogAddress, SyslogEndpoint, SyslogTransport};
-use crate::rsyslog::{self, ConfFile, Proto};
+use crate::rsyslog::{self, Bind, ConfFile, Input, Proto};
 
 /// Drivers that ship logs off the host (journald and json-file keep them local).
 const REMOTE_DRIVERS: &[&str] = &[
@@ -99,6 +100,32 @@ enum Receiver {
     Nobody(String),
 }
 
+/// A plain network syslog-address on this host: what rsyslog must receive on, and the host
+/// dockerd connects to, which is the only address a listener for it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Local {
+    proto: Proto,
+    host: String,
+    port: u16,
+}
+
+fn local(address: &str) -> Option<Local> {
+    let typed: SyslogAddress = address.parse().ok()?;
+    match (&typed.endpoint, typed.transport) {
+        (_, SyslogTransport::TcpTls) => None,
+        (SyslogEndpoint::Net { host, port }, transport) if typed.is_local() => Some(Local {
+            proto: if transport == SyslogTransport::Udp {
+                Proto::Udp
+            } else {
+                Proto::Tcp
+            },
+            host: host.clone(),
+            port: *port,
+        }),
+        _ => None,
+    }
+}
+
 fn receiver(facts: &Facts, files: &[ConfFile], address: &str) -> Receiver {
     let typed: SyslogAddress = match address.parse() {
         Ok(a) => a,
@@ -108,24 +135,28 @@ fn receiver(facts: &Facts, files: &[ConfFile], address: &str) -> Receiver {
     if !typed.is_local() {
         return Receiver::Elsewhere;
     }
-    let SyslogEndpoint::Net { port, .. } = typed.endpoint else {
+    let SyslogEndpoint::Net { port, host } = &typed.endpoint else {
         return Receiver::Nobody(format!(
             "docker-harden cannot tell whether anything receives on the socket of {address} (dockerd refuses to start while it is missing); set this address by hand once it exists"
         ));
     };
+    let port = *port;
     let proto = match typed.transport {
         SyslogTransport::Udp => Proto::Udp,
         _ => Proto::Tcp,
     };
     if facts.rsyslog.installed
-        && let Some(at) = rsyslog::input_declared(files, proto, port)
-            .filter(|_| rsyslog::listens(files, proto, port))
+        && rsyslog::listens(files, proto, port, host)
+        && let Some(input) = rsyslog::inputs(files, proto, port)
+            .into_iter()
+            .find(|i| i.bind.serves(host))
     {
         return Receiver::Here(format!(
-            "rsyslog receives on {}/{port} ({}:{})",
+            "rsyslog receives on {}/{port} {} ({}:{})",
             proto_name(proto),
-            at.path,
-            at.line
+            bound(&input.bind),
+            input.at.path,
+            input.at.line
         ));
     }
     if proto == Proto::Tcp
@@ -147,6 +178,153 @@ fn receiver(facts: &Facts, files: &[ConfFile], address: &str) -> Receiver {
         ));
     }
     Receiver::RsyslogCould(proto, port)
+}
+
+fn bound(bind: &Bind) -> String {
+    match bind {
+        Bind::Every => "on every interface".into(),
+        Bind::Only(a) => format!("at {a}"),
+    }
+}
+
+/// How docker-harden knows it started an input itself, if it did. Only such an input is
+/// narrowed by the fix: one the operator configured may serve other senders (a log collector
+/// for the network), and rewriting it would cut them off without a word, so it is reported
+/// with what to change instead. The proof is either a saved run (not rolled back) whose copy
+/// of the file has the input active where its original did not, the statement unchanged
+/// since; or the header docker-harden writes above the statements it appends. An input
+/// uncommented by hand looks like one the 2.13 fix of earlier versions uncommented, so
+/// without a run's record it counts as the operator's: the safe side, as reporting it
+/// changes nothing.
+fn started_by_us(
+    facts: &Facts,
+    files: &[ConfFile],
+    target: &Local,
+    input: &Input,
+) -> Option<String> {
+    let by_run = facts.rsyslog.written.iter().find(|w| {
+        w.path == input.at.path
+            && rsyslog::inputs_started(w.before.as_deref(), &w.after, target.proto, target.port)
+                .contains(&input.key)
+    });
+    if let Some(w) = by_run {
+        return Some(format!("docker-harden run {} started it", w.run_id));
+    }
+    files
+        .iter()
+        .find(|f| f.path == input.at.path)
+        .filter(|f| rsyslog::in_own_block(&f.text, input.at.line))
+        .map(|_| "docker-harden appended it under its header".to_string())
+}
+
+/// What listens for dockerd's logs wider than dockerd needs.
+#[derive(Debug, Clone, Default)]
+struct Exposure {
+    /// Active inputs on the port bound to every interface, each with how docker-harden knows
+    /// it started it (None: the operator's).
+    wide: Vec<(Input, Option<String>)>,
+    /// Live sockets on the port elsewhere than dockerd's host, when no input explains them.
+    sockets: Vec<std::net::SocketAddr>,
+    /// rsyslog's configuration receives for dockerd (so the sockets are not its inputs').
+    rsyslog_serves: bool,
+}
+
+fn exposure(facts: &Facts, files: &[ConfFile], target: &Local) -> Exposure {
+    let mut out = Exposure::default();
+    if !facts.rsyslog.installed {
+        return out;
+    }
+    // An input whose module is not loaded does not run: it listens nowhere.
+    if rsyslog::module_loaded(files, target.proto).is_some() {
+        out.wide = rsyslog::inputs(files, target.proto, target.port)
+            .into_iter()
+            .filter(|i| i.bind == Bind::Every)
+            .map(|i| {
+                let ours = started_by_us(facts, files, target, &i);
+                (i, ours)
+            })
+            .collect();
+    }
+    if out.wide.is_empty()
+        && target.proto == Proto::Tcp
+        && let Some(live) = &facts.rsyslog.listeners
+    {
+        out.sockets = listeners::elsewhere(live, &target.host, target.port);
+        out.rsyslog_serves = rsyslog::listens(files, target.proto, target.port, &target.host);
+    }
+    out
+}
+
+/// The WARN for an exposure, with what to change; None when nothing listens wider.
+fn exposure_verdict(exp: &Exposure, target: &Local) -> Option<Verdict> {
+    let proto = proto_name(target.proto);
+    let (port, host) = (target.port, rsyslog::bind_address(&target.host));
+    if let Some((first, _)) = exp.wide.first() {
+        let mut v = Verdict::warn(format!(
+            "rsyslog listens on every interface on {proto}/{port} ({}:{}): anyone who reaches this host can write its logs, while the one client, dockerd, sends to {host}",
+            first.at.path, first.at.line
+        ));
+        let mut theirs = Vec::new();
+        for (input, ours) in &exp.wide {
+            match ours {
+                Some(how) => v.evidence.push(format!(
+                    "{}:{}: {how}; `docker-harden fix` binds it to {host}",
+                    input.at.path, input.at.line
+                )),
+                None => {
+                    v.evidence.push(format!(
+                        "{}:{}: configured outside docker-harden, which leaves it as it is",
+                        input.at.path, input.at.line
+                    ));
+                    theirs.push(input);
+                }
+            }
+        }
+        if !theirs.is_empty() {
+            let wanted = format!(
+                "input(type=\"{}\" port=\"{port}\" address=\"{host}\")",
+                target.proto.module()
+            );
+            let how: Vec<String> = theirs
+                .iter()
+                .map(|i| {
+                    if i.legacy {
+                        format!(
+                            "replace the legacy input at {}:{} (it cannot name an address) with {wanted}",
+                            i.at.path, i.at.line
+                        )
+                    } else {
+                        format!(
+                            "add address=\"{host}\" to the input at {}:{}",
+                            i.at.path, i.at.line
+                        )
+                    }
+                })
+                .collect();
+            v = v.fix(format!(
+                "unless other hosts send to this port on purpose, {}, then restart rsyslog",
+                how.join("; ")
+            ));
+        }
+        return Some(v);
+    }
+    if !exp.sockets.is_empty() {
+        let whose = if exp.rsyslog_serves {
+            format!("though rsyslog's inputs on it bind {host} alone")
+        } else {
+            "and no rsyslog input explains it".to_string()
+        };
+        return Some(
+            Verdict::warn(format!(
+                "tcp port {port} is open at {}, not only at {host} where dockerd sends, {whose}",
+                listeners::names(&exp.sockets)
+            ))
+            .fix(format!(
+                "if rsyslogd holds these sockets it still runs an older configuration: restart it (`systemctl restart rsyslog`); otherwise `ss -ltnp 'sport = :{port}'` names the program"
+            )),
+        );
+    }
+    None
 }
 
 fn proto_name(proto: Proto) -> &'static str {
@@ -210,6 +388,13 @@ pub fn check(spec: &RemoteLoggingSpec, facts: &Facts) -> Verdict {
                 v.evidence.push(why);
                 return v;
             }
+        }
+        if let Some(target) = local(&address)
+            && let Some(mut v) =
+                exposure_verdict(&exposure(facts, &facts.rsyslog.files, &target), &target)
+        {
+            v.evidence.extend(evidence);
+            return v;
         }
     }
     if let Some(info) = facts.daemon.engine_info()
@@ -286,12 +471,28 @@ pub fn fix(spec: &RemoteLoggingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
         outcome.actions.insert(ServiceAction::RestartDocker);
     }
 
-    if let Some(Receiver::RsyslogCould(proto, port)) = receiving {
+    let target = address.as_deref().and_then(local);
+    if let (Some(Receiver::RsyslogCould(proto, port)), Some(target)) = (&receiving, &target) {
         let files = rsyslog_files(facts, ws);
+        // Loading the module starts every input of its type: one docker-harden does not need
+        // would be a listener nobody asked it for.
+        if let Some(other) = rsyslog::woken_by_load(&files, *proto, *port, &target.host).first() {
+            return Ok(FixOutcome::blocked(format!(
+                "loading {} for dockerd's logs would also start the input at {}:{} (bound {}), which rsyslog does not run now because the module is not loaded; remove that input, or load the module yourself if it is wanted",
+                proto.module(),
+                other.at.path,
+                other.at.line,
+                match &other.bind {
+                    Bind::Every => "to every interface".to_string(),
+                    Bind::Only(a) => format!("to {a}"),
+                }
+            )));
+        }
         for edit in rsyslog::plan_listen(
             &files,
-            proto,
-            port,
+            *proto,
+            *port,
+            &target.host,
             &facts.rsyslog.dropin.display().to_string(),
         ) {
             ws.write(&PathBuf::from(&edit.path), edit.after, RSYSLOG_FILE_MODE);
@@ -300,12 +501,54 @@ pub fn fix(spec: &RemoteLoggingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
         // dockerd opens the syslog connection at start; restart it after rsyslog listens.
         outcome.actions.insert(ServiceAction::RestartDocker);
     }
+    // Inputs docker-harden started on every interface (the 2.13 fix of earlier versions
+    // uncommented the distribution's lines as they were) are bound to dockerd's host; the
+    // operator's are left for the check to report.
+    let mut report_only = None;
+    if let (Some(Receiver::Here(_) | Receiver::RsyslogCould(..)), Some(target)) =
+        (&receiving, &target)
+    {
+        let files = rsyslog_files(facts, ws);
+        let exp = exposure(facts, &files, target);
+        let ours: Vec<Input> = exp
+            .wide
+            .iter()
+            .filter(|(_, ours)| ours.is_some())
+            .map(|(i, _)| i.clone())
+            .collect();
+        if !ours.is_empty() {
+            for edit in rsyslog::plan_narrow(&files, target.proto, target.port, &target.host, &ours)
+            {
+                ws.write(&PathBuf::from(&edit.path), edit.after, RSYSLOG_FILE_MODE);
+            }
+            // rsyslog alone: the input keeps serving dockerd's address, and the syslog driver
+            // dials again when a write on its old connection fails (srslog's writeAndRetry),
+            // so a restart of dockerd, which stops containers without live-restore, buys
+            // nothing.
+            outcome.actions.insert(ServiceAction::RestartRsyslog);
+        }
+        let after = exposure(facts, &rsyslog_files(facts, ws), target);
+        report_only = exposure_verdict(&after, target).map(|v| {
+            let mut why = v.evidence.first().cloned().unwrap_or_default();
+            if let Some(fix) = v.remediation {
+                why = format!("{why}; {fix}");
+            }
+            why
+        });
+    }
     if outcome.actions.is_empty()
         && facts.live
         && let Some(info) = facts.daemon.engine_info()
         && info.logging_driver != driver
     {
         outcome.actions.insert(ServiceAction::RestartDocker);
+    }
+    // With nothing else to do, a listener wider than dockerd needs that is not
+    // docker-harden's is what keeps the item from passing: say so instead of "nothing".
+    if outcome.actions.is_empty()
+        && let Some(why) = report_only
+    {
+        return Ok(FixOutcome::blocked(format!("report only: {why}")));
     }
     Ok(outcome)
 }
