@@ -138,7 +138,7 @@ pub enum Error {
     )]
     ContainersLost { run: String, lost: String },
     #[error(
-        "restarting docker would stop {count} running container(s) ({names}): {why}. Run `fix` on a terminal to be asked, or pass --allow-container-restart (playbook: `allow_container_restart: true`) to let them be stopped and started again"
+        "restarting docker would stop {count} running container(s) ({names}): {why}; nothing was written. Run it on a terminal to be asked, or pass --allow-container-restart (playbook: `allow_container_restart: true`) to let them be stopped and started again"
     )]
     WouldStopContainers {
         count: usize,

@@ -108,7 +108,10 @@ pub fn run(
             ServiceAction::ReloadDocker | ServiceAction::RestartDocker => {
                 let restart = *action == ServiceAction::RestartDocker;
                 let verb = if restart { "restart" } else { "reload" };
-                let mut held = ctx.guard.as_ref().is_some_and(|g| g.live_restore_on);
+                // Kept only where the stopping daemon has live restore and the starting one
+                // too.
+                let next_keeps = ctx.guard.as_ref().is_some_and(|g| g.next_keeps);
+                let mut held = ctx.guard.as_ref().is_some_and(|g| g.live_restore_on) && next_keeps;
                 if restart && let Some(guard) = ctx.guard.as_ref().filter(|g| g.live_restore_first)
                 {
                     // Live restore first, by a reload of its own, so the restart that
@@ -143,7 +146,7 @@ pub fn run(
                         "dockerd reloaded: live restore is on, so the restart keeps the running containers"
                             .to_string(),
                     );
-                    held = true;
+                    held = next_keeps;
                 }
                 if ctx.recovering {
                     // After failed starts systemd's start limit refuses another one until reset.

@@ -227,6 +227,11 @@ pub struct RollbackArgs {
     /// are named in the output).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Let docker's restart stop running containers where the restored configuration has
+    /// live restore off (they are started again afterwards). Without it, a rollback that would
+    /// stop them asks on a terminal and refuses otherwise.
+    #[arg(long)]
+    pub allow_container_restart: bool,
     /// How long to wait for dockerd to come back healthy after the restart.
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub health_timeout: u64,

@@ -832,6 +832,18 @@ fn rollback(list: bool) -> Command {
         list,
         force: false,
         yes: true,
+        allow_container_restart: false,
+        health_timeout: 0,
+    })
+}
+
+fn rollback_allowing_restart() -> Command {
+    Command::Rollback(RollbackArgs {
+        run_id: None,
+        list: false,
+        force: false,
+        yes: true,
+        allow_container_restart: true,
         health_timeout: 0,
     })
 }
@@ -1191,7 +1203,7 @@ fn restart_without_live_restore_says_how_many_containers_stop() {
     let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
     run(&settings, &runner, &busy, &fix_yes(&["2.16"]))
         .code(2)
-        .stderr_has("restarting docker would stop 7 running container(s) (7 running): live restore is off, and this run does not turn it on")
+        .stderr_has("restarting docker would stop 7 running container(s) (7 running): the configuration docker restarts with has live restore off")
         .stderr_has("--allow-container-restart");
     assert_eq!(changed(&before, &host.snapshot()), Vec::<String>::new());
     assert!(service_calls(&runner).is_empty());
@@ -1207,7 +1219,7 @@ fn restart_without_live_restore_says_how_many_containers_stop() {
     // (The fake process table keeps dockerd's old start time, so 2.16 stays pending: exit 1.)
     run(&settings, &runner, &busy, &allowed)
         .code(1)
-        .stdout_has("restarting docker stops 7 running container(s) (7 running): live restore is off, and this run does not turn it on; allowed, so they are started again afterwards");
+        .stdout_has("restarting docker stops 7 running container(s) (7 running): the configuration docker restarts with has live restore off; allowed, so they are started again afterwards");
     // Turning live restore on in the same run keeps them: no leave is needed.
     let host = fake_proc(Host::debian12(), Some(DEBIAN_DOCKERD), JSON_MTIME - 3600);
     let settings = settings_over(&host, true);
@@ -1519,11 +1531,19 @@ fn rollback_restarts_where_a_reload_would_leave_the_setting_and_checks_the_daemo
     let settings = settings_over(&host, true);
     let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
     let engine = FakeDockerd::new(&runner, &host, four_containers());
-    let pids = running_pids(&engine);
     common::dispatch(&settings, &runner, &engine, &fix_yes(&["2.15"]));
     assert!(engine.info("").unwrap().live_restore);
+    let fixed = host.snapshot();
+    // A dockerd that starts with live restore off shuts down every container it finds: the
+    // rollback does not do that unattended without leave, and writes nothing.
     let calls_after_fix = service_calls(&runner).len();
-    let run = common::dispatch(&settings, &runner, &engine, &rollback(false));
+    common::dispatch(&settings, &runner, &engine, &rollback(false))
+        .code(2)
+        .stderr_has("restarting docker would stop 4 running container(s) (privileged, web, hostns, hardened): the configuration docker restarts with has live restore off; nothing was written");
+    assert_eq!(changed(&fixed, &host.snapshot()), Vec::<String>::new());
+    assert_eq!(service_calls(&runner).len(), calls_after_fix);
+    // With leave: a restart, not a reload, and the daemon is checked against the file.
+    let run = common::dispatch(&settings, &runner, &engine, &rollback_allowing_restart());
     run.code(0);
     let calls = service_calls(&runner)[calls_after_fix..].to_vec();
     assert!(
@@ -1534,8 +1554,18 @@ fn rollback_restarts_where_a_reload_would_leave_the_setting_and_checks_the_daemo
     );
     assert!(!engine.info("").unwrap().live_restore, "{}", run.stdout);
     assert!(run.stdout.contains("live restore off"), "{}", run.stdout);
-    // Live restore was still on in the daemon that restarted: every container kept running.
-    assert_eq!(running_pids(&engine), pids);
+    // Every container runs again.
+    let states = running_pids(&engine);
+    assert!(
+        states.iter().all(|(_, running, _)| *running),
+        "{states:?}\n{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("container web (web0123456") && run.stdout.contains("runs again"),
+        "{}",
+        run.stdout
+    );
     let mut now = host.snapshot();
     now.retain(|k, _| !k.starts_with("/var/lib/docker-harden"));
     assert_eq!(changed(&original, &now), Vec::<String>::new());
@@ -1565,7 +1595,7 @@ fn rollback_names_the_containers_left_without_their_log_receiver() {
             syslog_address: Some("tcp://127.0.0.1:514".into()),
             ..container("newcomer", 300, "no")
         });
-    let run = common::dispatch(&settings, &runner, &engine, &rollback(false));
+    let run = common::dispatch(&settings, &runner, &engine, &rollback_allowing_restart());
     run.code(0).stderr_has(
         "this rollback stops rsyslog receiving at tcp://127.0.0.1:514, where 1 container(s) send their logs: newcomer (newcomer0123, running)",
     );

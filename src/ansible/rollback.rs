@@ -116,7 +116,9 @@ pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
             &mut manifest,
             &reversals,
             args.health_timeout,
-            false,
+            crate::commands::apply::RestartConsent::unattended(
+                env.settings.playbook.variables.allow_container_restart,
+            ),
         )?;
         format!(
             "rolled back run {run_id}: restored {} file(s)",

@@ -124,6 +124,8 @@ pub struct ServiceRequest<'a> {
     /// daemon.json as dockerd read it before the files changed.
     pub before: &'a Map<String, Value>,
     pub touched: &'a services::DockerTouched,
+    /// Containers the operator was told lose something (their log receiver).
+    pub expected_to_stop: &'a [String],
 }
 
 /// Runs the service actions with the checks that keep dockerd and its containers alive.
@@ -142,6 +144,7 @@ pub fn run_services(
         recovering,
         before,
         touched,
+        expected_to_stop,
     } = request;
     let json = final_json(facts);
     let set_by_flag = |key: &str| !facts.daemon.flags_for_key(key).is_empty();
@@ -149,8 +152,12 @@ pub fn run_services(
     let socket = facts.instance.api_address(&facts.daemon.api_socket);
     let guard = actions
         .contains(&ServiceAction::RestartDocker)
-        .then(|| guard(env, &socket, &expected))
-        .flatten();
+        .then(|| guard(env, facts, &socket, &expected, &json))
+        .flatten()
+        .map(|mut g| {
+            g.expected_to_stop = expected_to_stop.to_vec();
+            g
+        });
     let spinner = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.enable_steady_tick(Duration::from_millis(120));
@@ -187,14 +194,30 @@ pub fn run_services(
 
 /// The running containers to see through a restart, from the daemon as it runs now; `None`
 /// when it cannot be asked (it is down: nothing runs to be kept).
-fn guard(env: &Env<'_>, socket: &str, expected: &Expected) -> Option<Guard> {
+fn guard(
+    env: &Env<'_>,
+    facts: &Facts,
+    socket: &str,
+    expected: &Expected,
+    next: &Map<String, Value>,
+) -> Option<Guard> {
     let info = env.engine.info(socket).ok()?;
     let states = env.engine.container_states(socket).ok()?;
     let first = !info.live_restore
         && expected.live_restore == Some(true)
         && !info.swarm_active
         && states.iter().any(|c| c.running);
-    Some(Guard::new(states, info.live_restore, first))
+    let next_keeps = next_live_restore(facts, info.live_restore, next);
+    Some(Guard::new(states, info.live_restore, first, next_keeps))
+}
+
+/// Whether the dockerd a restart starts has live restore: a flag's value stays (the running
+/// one's), else what daemon.json `next` says, else dockerd's default, off.
+fn next_live_restore(facts: &Facts, running: bool, next: &Map<String, Value>) -> bool {
+    if !facts.daemon.flags_for_key("live-restore").is_empty() {
+        return running;
+    }
+    next.get("live-restore").and_then(Value::as_bool) == Some(true)
 }
 
 /// daemon.json's settings in `text` (nothing when absent or unreadable).
@@ -336,6 +359,7 @@ pub fn roll_back_automatically(
             recovering: true,
             before: &written,
             touched: &services::DockerTouched::default(),
+            expected_to_stop: &[],
         },
     ) {
         Ok(outcome) if outcome.lost.is_empty() => {
@@ -385,32 +409,111 @@ pub fn undo_files(rootfs: &crate::rootfs::RootFs, applied: &mut Applied, cause: 
     }
 }
 
-/// Whether restarting docker stops containers, how many, and why: it does unless live restore
-/// is on in the running daemon, or this plan turns it on (it is enabled by a reload before the
-/// restart) where dockerd allows it (not in swarm mode).
+/// Whether restarting docker stops containers, how many, and why. They are kept only when the
+/// stopping daemon has live restore (on now, or turned on by a reload first where dockerd
+/// allows it: not in swarm mode) and the daemon that starts has it too (one that starts without
+/// it shuts down every container it finds alive).
 pub fn containers_stopped_by_restart(
     facts: &Facts,
     actions: &[ServiceAction],
-    planned: &Map<String, Value>,
+    next: &Map<String, Value>,
 ) -> Option<(u64, &'static str)> {
     let info = facts.daemon.engine_info()?;
-    if !actions.contains(&ServiceAction::RestartDocker)
-        || info.live_restore
-        || info.containers_running == 0
-    {
+    if !actions.contains(&ServiceAction::RestartDocker) || info.containers_running == 0 {
         return None;
     }
-    let turned_on = planned.get("live-restore").and_then(Value::as_bool) == Some(true);
-    match (turned_on, info.swarm_active) {
-        (true, false) => None,
-        (_, true) => Some((
+    if !next_live_restore(facts, info.live_restore, next) {
+        return Some((
+            info.containers_running,
+            "the configuration docker restarts with has live restore off",
+        ));
+    }
+    match (info.live_restore, info.swarm_active) {
+        (true, _) | (false, false) => None,
+        (false, true) => Some((
             info.containers_running,
             "this node is in swarm mode, where dockerd does not allow live restore",
         )),
-        (false, false) => Some((
-            info.containers_running,
-            "live restore is off, and this run does not turn it on",
-        )),
+    }
+}
+
+/// Whether a docker restart may stop running containers (where live restore cannot be on
+/// first): never silently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestartConsent {
+    /// `--allow-container-restart`, or the playbook's `allow_container_restart`.
+    Allowed,
+    /// Interactive: the operator is asked.
+    Ask,
+    /// Unattended without leave: refused, nothing written.
+    Refused,
+}
+
+impl RestartConsent {
+    pub fn unattended(allowed: bool) -> RestartConsent {
+        if allowed {
+            RestartConsent::Allowed
+        } else {
+            RestartConsent::Refused
+        }
+    }
+}
+
+/// Before anything is written: the restart would stop `count` running containers.
+pub fn consent_to_stop(
+    env: &mut Env<'_>,
+    facts: &Facts,
+    count: u64,
+    why: &str,
+    consent: RestartConsent,
+) -> Result<()> {
+    let socket = facts.instance.api_address(&facts.daemon.api_socket);
+    let names: Vec<String> = env
+        .engine
+        .container_states(&socket)
+        .map(|states| {
+            states
+                .into_iter()
+                .filter(|c| c.running)
+                .map(|c| c.name)
+                .collect()
+        })
+        .unwrap_or_default();
+    let names = if names.is_empty() {
+        format!("{count} running")
+    } else {
+        names.join(", ")
+    };
+    match consent {
+        RestartConsent::Allowed => {
+            writeln!(
+                env.out,
+                "restarting docker stops {count} running container(s) ({names}): {why}; allowed, so they are started again afterwards"
+            )?;
+            Ok(())
+        }
+        RestartConsent::Ask => {
+            writeln!(
+                env.out,
+                "restarting docker stops {count} running container(s) ({names}): {why}; they are started again afterwards"
+            )?;
+            let go_on = dialoguer::Confirm::new()
+                .with_prompt("Restart docker anyway?")
+                .default(false)
+                .interact()
+                .map_err(|e| Error::Prompt(e.to_string()))?;
+            match go_on {
+                true => Ok(()),
+                false => Err(Error::Usage(
+                    "not applied: docker would stop running containers; nothing was written".into(),
+                )),
+            }
+        }
+        RestartConsent::Refused => Err(Error::WouldStopContainers {
+            count: count as usize,
+            names,
+            why: why.to_string(),
+        }),
     }
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::Path;
 
+pub use super::apply::RestartConsent;
 use crate::assess::Finding;
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Error, Result};
 use crate::facts::Facts;
@@ -129,7 +130,7 @@ pub fn apply_plan(
         && let Some((count, why)) =
             apply::containers_stopped_by_restart(facts, &actions, &apply::planned_json(facts, plan))
     {
-        consent_to_stop(env, facts, count, why, consent)?;
+        apply::consent_to_stop(env, facts, count, why, consent)?;
     }
     let applied_items: Vec<String> = plan
         .items
@@ -252,92 +253,13 @@ fn finish(
         recovering: false,
         before: &before,
         touched,
+        expected_to_stop: &[],
     };
     let outcome = apply::run_services(env, facts, request)?;
     for line in &outcome.log {
         let _ = writeln!(env.out, "{line}");
     }
     Ok(outcome.lost)
-}
-
-/// Whether a docker restart may stop running containers (where live restore cannot be on
-/// first): never silently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RestartConsent {
-    /// `--allow-container-restart`, or the playbook's `allow_container_restart`.
-    Allowed,
-    /// Interactive: the operator is asked.
-    Ask,
-    /// Unattended without leave: refused, nothing written.
-    Refused,
-}
-
-impl RestartConsent {
-    pub fn unattended(allowed: bool) -> RestartConsent {
-        if allowed {
-            RestartConsent::Allowed
-        } else {
-            RestartConsent::Refused
-        }
-    }
-}
-
-/// Before anything is written: the restart would stop `count` running containers.
-fn consent_to_stop(
-    env: &mut Env<'_>,
-    facts: &Facts,
-    count: u64,
-    why: &str,
-    consent: RestartConsent,
-) -> Result<()> {
-    let socket = facts.instance.api_address(&facts.daemon.api_socket);
-    let names: Vec<String> = env
-        .engine
-        .container_states(&socket)
-        .map(|states| {
-            states
-                .into_iter()
-                .filter(|c| c.running)
-                .map(|c| c.name)
-                .collect()
-        })
-        .unwrap_or_default();
-    let names = if names.is_empty() {
-        format!("{count} running")
-    } else {
-        names.join(", ")
-    };
-    match consent {
-        RestartConsent::Allowed => {
-            writeln!(
-                env.out,
-                "restarting docker stops {count} running container(s) ({names}): {why}; allowed, so they are started again afterwards"
-            )?;
-            Ok(())
-        }
-        RestartConsent::Ask => {
-            writeln!(
-                env.out,
-                "restarting docker stops {count} running container(s) ({names}): {why}; they are started again afterwards"
-            )?;
-            let go_on = dialoguer::Confirm::new()
-                .with_prompt("Restart docker anyway?")
-                .default(false)
-                .interact()
-                .map_err(|e| Error::Prompt(e.to_string()))?;
-            match go_on {
-                true => Ok(()),
-                false => Err(Error::Usage(
-                    "not applied: docker would stop running containers; nothing was written".into(),
-                )),
-            }
-        }
-        RestartConsent::Refused => Err(Error::WouldStopContainers {
-            count: count as usize,
-            names,
-            why: why.to_string(),
-        }),
-    }
 }
 
 fn exit_code(findings: &[Finding]) -> i32 {

@@ -14,7 +14,7 @@ use crate::settings::RollbackArgs;
 use crate::transaction::{self, Manifest, Reversal, RunDir};
 
 use super::Env;
-use super::apply;
+use super::apply::{self, RestartConsent};
 
 pub fn run(env: &mut Env<'_>, args: &RollbackArgs) -> Result<i32> {
     let rootfs = env.settings.rootfs.clone();
@@ -91,14 +91,21 @@ pub fn run(env: &mut Env<'_>, args: &RollbackArgs) -> Result<i32> {
             });
         }
     }
-    let ask = !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let consent = match (args.allow_container_restart, !args.yes && terminal) {
+        (true, _) => RestartConsent::Allowed,
+        (false, true) => RestartConsent::Ask,
+        (false, false) => {
+            RestartConsent::unattended(env.settings.playbook.variables.allow_container_restart)
+        }
+    };
     restore(
         env,
         &run_dir,
         &mut manifest,
         &reversals,
         args.health_timeout,
-        ask,
+        consent,
     )?;
     Ok(EXIT_CLEAN)
 }
@@ -149,7 +156,7 @@ pub fn restore(
     manifest: &mut Manifest,
     reversals: &[Reversal],
     health_timeout: u64,
-    ask: bool,
+    consent: RestartConsent,
 ) -> Result<()> {
     let rootfs = env.settings.rootfs.clone();
     // The daemon as it runs before the rollback: what it was told, and its containers.
@@ -159,8 +166,17 @@ pub fn restore(
     };
     // daemon.json as dockerd was told it before the files change back.
     let was = live.as_ref().map(|(_, facts)| apply::final_json(facts));
-    if let Some((_, facts)) = &live {
-        warn_of_lost_receiver(env, facts, manifest, ask)?;
+    let mut warned = Vec::new();
+    if let (Some((_, facts)), Some(was)) = (&live, &was) {
+        warned = warn_of_lost_receiver(env, facts, manifest, consent == RestartConsent::Ask)?;
+        // A restart into the restored configuration stops the running containers when that
+        // configuration has live restore off: never without leave.
+        let restored = restored_json(facts, reversals).unwrap_or_else(|| was.clone());
+        let actions = apply::docker_action_for(&manifest.services, was, &restored);
+        if let Some((count, why)) = apply::containers_stopped_by_restart(facts, &actions, &restored)
+        {
+            apply::consent_to_stop(env, facts, count, why, consent)?;
+        }
     }
     // Diffs only need the account names; facts of the live host are not gathered for them.
     let facts_for_names = Facts::names_only(&rootfs)?;
@@ -218,6 +234,7 @@ pub fn restore(
             recovering: true,
             before: &was,
             touched: &Default::default(),
+            expected_to_stop: &warned,
         };
         let outcome = apply::run_services(env, &facts, request)?;
         for line in &outcome.log {
@@ -237,6 +254,23 @@ pub fn restore(
         )?;
     }
     Ok(())
+}
+
+/// daemon.json as the rollback restores it, when the run changed it.
+fn restored_json(
+    facts: &Facts,
+    reversals: &[Reversal],
+) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let r = reversals
+        .iter()
+        .find(|r| r.record.path == facts.daemon.config_file_resolved)?;
+    Some(apply::json_of(
+        r.restore
+            .content
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .as_deref(),
+    ))
 }
 
 /// The daemon the run fixed and its facts now; `None` when it is no longer on this host.
@@ -260,9 +294,9 @@ fn warn_of_lost_receiver(
     facts: &Facts,
     manifest: &Manifest,
     ask: bool,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     if !manifest.services.contains(&ServiceAction::RestartRsyslog) {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let json = apply::final_json(facts);
     let Some(address) = json
@@ -272,20 +306,24 @@ fn warn_of_lost_receiver(
         .map(str::to_string)
         .or_else(|| Some(env.settings.playbook.variables.syslog_address.to_string()))
     else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let socket = facts.instance.api_address(&facts.daemon.api_socket);
     let Ok(states) = env.engine.container_states(&socket) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
-    let senders: Vec<String> = states
+    let senders: Vec<&crate::engine::ContainerState> = states
         .iter()
         .filter(|c| c.log_driver == "syslog" && c.syslog_address.as_deref() == Some(&address))
-        .map(|c| format!("{} ({}, {})", c.name, &c.id[..c.id.len().min(12)], c.status))
         .collect();
     if senders.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
+    let ids = senders.iter().map(|c| c.id.clone()).collect();
+    let senders: Vec<String> = senders
+        .iter()
+        .map(|c| format!("{} ({}, {})", c.name, &c.id[..c.id.len().min(12)], c.status))
+        .collect();
     writeln!(
         env.err,
         "warning: this rollback stops rsyslog receiving at {address}, where {} container(s) send their logs: {}.\nA running one loses its logs and a stopped one cannot start again until it is re-created with another log driver (`docker run --log-driver json-file ...`, compose `logging: driver: json-file`) or something receives at {address} again.",
@@ -304,5 +342,5 @@ fn warn_of_lost_receiver(
             ));
         }
     }
-    Ok(())
+    Ok(ids)
 }

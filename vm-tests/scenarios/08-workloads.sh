@@ -3,8 +3,9 @@
 # on-failure:10; the host's namespaces with --restart always; fully hardened; --restart no), all
 # with a PID 1 that ignores SIGTERM, as a stop without live restore would find them. fix --yes
 # keeps every one running with the same PID, opens nothing wider than loopback, judges 5.26
-# container by container; rollback brings docker info back and names a container created in
-# between that logs to the receiver it removes.
+# container by container; rollback brings docker info back, names a container created in
+# between that logs to the receiver it removes, and (live restore going back off, which stops
+# containers at dockerd's start) needs leave, then starts every container again.
 set -euo pipefail
 source "$VM_TESTS/lib.sh"
 
@@ -58,7 +59,12 @@ ok "tcp :514 is bound on 127.0.0.1 only"
 # still can gain privileges, and the report says to re-create them.
 guest 'docker-harden check --only 5.26 --format json'
 expect_rc "0 1" "check 5.26"
-must "docker-harden check --only 5.26 --format json | python3 -c 'import json,sys; i=json.load(sys.stdin)[\"items\"][0]; print(i[\"status\"]); print(\"\\n\".join(i[\"evidence\"]))'"
+# The guest has no python: the report is read here.
+ALL=$(python3 -c 'import json, sys
+i = json.load(sys.stdin)["items"][0]
+print(i["status"])
+print("\n".join(i["evidence"]))' <<<"$OUT")
+printf '%s\n' "$ALL"
 expect_out '^WARN$' "5.26 still WARN for containers created before the default"
 for c in privileged web hostns oneshot; do
     expect_out "$c" "5.26 names $c"
@@ -71,16 +77,27 @@ run_c newcomer
 must "docker inspect -f '{{.HostConfig.LogConfig.Type}}' newcomer"
 expect_out '^syslog$' "the newcomer took the syslog default"
 
+# Back to live restore off: the dockerd that starts shuts down what it finds running, so the
+# rollback needs leave to restart, and starts the containers again.
 guest 'docker-harden rollback --yes'
-expect_rc 0 "rollback"
+expect_rc 2 "rollback --yes without leave"
+expect_out 'restarting docker would stop [0-9]+ running container\(s\).*live restore off; nothing was written' \
+    "rollback refuses to stop the containers unasked"
+guest 'docker-harden rollback --yes --allow-container-restart'
+expect_rc 0 "rollback --yes --allow-container-restart"
 expect_out 'newcomer' "rollback names the newcomer"
 expect_out 'stops rsyslog receiving at tcp://127\.0\.0\.1:514' "rollback says which receiver goes"
+for c in $NAMES; do
+    expect_out "container $c \([0-9a-f]+\) runs again" "rollback says $c runs again"
+done
 must "docker info --format 'LR={{.LiveRestoreEnabled}} LD={{.LoggingDriver}}'"
 [[ $OUT == "$info_before" ]] || fail "docker info after rollback: $OUT (before: $info_before)"
 ok "docker info after rollback is as before: $OUT"
-pids
-[[ $OUT == "$before" ]] || fail "container PIDs changed across the rollback:$(diff <(echo "$before") <(echo "$OUT") | sed 's/^/      | /')"
-ok "every container runs with the same PID after the rollback"
+must "for c in $NAMES; do docker inspect -f '{{.Name}} {{.State.Running}}' \$c; done"
+if grep -q ' false' <<<"$OUT"; then
+    fail "a container does not run after the rollback: $OUT"
+fi
+ok "every container runs after the rollback"
 must "ss -Hltn 'sport = :514'"
 [[ -z $OUT ]] || fail "something still listens on :514 after the rollback: $OUT"
 ok "nothing listens on :514 after the rollback"
