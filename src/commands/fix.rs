@@ -138,9 +138,9 @@ pub fn apply_plan(
         .filter(|i| !i.is_empty())
         .map(|i| i.id.clone())
         .collect();
+    let touched = DockerTouched::default();
     if plan.changes.is_empty() {
         // Service actions alone write no run.
-        let touched = DockerTouched::default();
         let lost = finish(
             env,
             facts,
@@ -190,7 +190,6 @@ pub fn apply_plan(
         settings.invoked_as,
         applied.run_id
     );
-    let touched = DockerTouched::default();
     let finished = finish(
         env,
         facts,
