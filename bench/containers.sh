@@ -84,7 +84,7 @@ fi
 [[ -x $BINARY ]] || die "$BINARY is not an executable"
 BINARY=$(realpath "$BINARY")
 
-# The cargo tests that start private dockerds (tests/common/dockerd.rs) serialise on this lock:
+# The cargo tests that start private dockerds (tests/suite/common/dockerd.rs) serialise on this lock:
 # take it too, so neither side finds the other's dockerd and refuses.
 if [[ -d $REPO/target/tmp ]]; then
     exec 9>>"$REPO/target/tmp/dockerd-tests.lock"

@@ -1,0 +1,28 @@
+//! The integration tests, one binary: each module is the tests of one concern (see README,
+//! Tests). One binary links the crate once instead of once per file.
+
+mod ansible_module;
+mod bad_input;
+mod benchmarks;
+mod closed_streams;
+mod common;
+mod containers;
+mod cycle;
+mod daemon_report;
+mod dockerd;
+mod faults;
+mod host_report;
+mod hostile;
+mod images;
+mod interactive;
+mod live;
+mod parsers;
+mod plugin;
+mod properties;
+mod reports;
+mod rootless;
+mod rootless_dockerd;
+mod rsyslog_bind;
+mod shell;
+mod snapshots;
+mod swarm;
