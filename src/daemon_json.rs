@@ -11,6 +11,14 @@ pub struct JsonError {
     pub message: String,
 }
 
+/// The settings a daemon.json holds, for judging what dockerd will do: none when the file is
+/// absent or not valid (pre-flight and the checks report an invalid file themselves).
+pub fn settings(bytes: Option<&[u8]>) -> Map<String, Value> {
+    bytes
+        .and_then(|b| parse(&String::from_utf8_lossy(b)).ok())
+        .unwrap_or_default()
+}
+
 /// The top-level object of a daemon.json text. An empty (or blank) file is an empty object,
 /// as dockerd treats it.
 pub fn parse(text: &str) -> Result<Map<String, Value>, JsonError> {

@@ -106,14 +106,7 @@ pub fn choose(
         render::item_plan(env.out, &playbook, part, facts, paint)?;
         if facts.live {
             let actions = crate::plan::collapse(&part.actions);
-            let planned = crate::commands::apply::json_of(
-                part.changes
-                    .iter()
-                    .find(|c| c.path == facts.daemon.config_file_resolved)
-                    .and_then(|c| c.after.content.as_deref())
-                    .map(String::from_utf8_lossy)
-                    .as_deref(),
-            );
+            let planned = crate::commands::apply::planned_json(facts, &part.changes);
             if let Some((n, why)) =
                 crate::commands::apply::containers_stopped_by_restart(facts, &actions, &planned)
             {

@@ -120,19 +120,14 @@ pub struct Preflight {
     pub refused: BTreeMap<String, String>,
 }
 
-fn json_of(text: Option<&[u8]>) -> Map<String, Value> {
-    text.and_then(|t| daemon_json::parse(&String::from_utf8_lossy(t)).ok())
-        .unwrap_or_default()
-}
-
 /// daemon.json keys an item's part of the plan adds or changes.
 fn keys_changed(item: &ItemPlan, facts: &Facts) -> BTreeSet<String> {
     let path = &facts.daemon.config_file_resolved;
     let Some(change) = item.changes.iter().find(|c| &c.path == path) else {
         return BTreeSet::new();
     };
-    let before = json_of(change.before.content.as_deref());
-    let after = json_of(change.after.content.as_deref());
+    let before = daemon_json::settings(change.before.content.as_deref());
+    let after = daemon_json::settings(change.after.content.as_deref());
     after
         .iter()
         .filter(|(k, v)| before.get(*k) != Some(*v))
@@ -231,7 +226,7 @@ pub fn check(facts: &Facts, plan: &Plan) -> Preflight {
         .changes
         .iter()
         .find(|c| c.path == facts.daemon.config_file_resolved)
-        .map(|c| json_of(c.after.content.as_deref()));
+        .map(|c| daemon_json::settings(c.after.content.as_deref()));
     let engine = facts.daemon.engine_info();
     let version = engine.and_then(|e| parse_version(&e.server_version));
 

@@ -530,13 +530,24 @@ pub fn close_untouched(rootfs: &RootFs, run_id: &str) -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // Moving a file between two states: the one routine for applying, undoing and rolling back.
 
-/// The state of a file on disk, in the plan's terms, read without following a symlink in any
-/// component. A symlink or other non-file at the path has no content.
-pub fn disk_state(rootfs: &RootFs, path: &Path) -> Result<PlannedFile> {
-    let absent = PlannedFile {
-        content: None,
-        mode: None,
-        owner: None,
+/// What is at a path on disk, looked at once, without following a symlink in any component.
+struct OnDisk {
+    /// In the plan's terms; a symlink or other non-file has no content.
+    state: PlannedFile,
+    /// What the entry is, when there is one (a symlink is `Other`).
+    kind: Option<FileKind>,
+    symlink: bool,
+}
+
+fn on_disk(rootfs: &RootFs, path: &Path) -> Result<OnDisk> {
+    let absent = OnDisk {
+        state: PlannedFile {
+            content: None,
+            mode: None,
+            owner: None,
+        },
+        kind: None,
+        symlink: false,
     };
     let (parent, name) = split(path)?;
     let Some(dir) = rootfs.open_dir(parent)? else {
@@ -549,20 +560,21 @@ pub fn disk_state(rootfs: &RootFs, path: &Path) -> Result<PlannedFile> {
         FileKind::File => dir.read(name)?,
         _ => None,
     };
-    Ok(PlannedFile {
-        content,
-        mode: Some(meta.mode),
-        owner: Some((meta.uid, meta.gid)),
+    Ok(OnDisk {
+        state: PlannedFile {
+            content,
+            mode: Some(meta.mode),
+            owner: Some((meta.uid, meta.gid)),
+        },
+        kind: Some(meta.kind),
+        symlink: meta.kind == FileKind::Other && dir.is_symlink(name)?,
     })
 }
 
-/// Whether the entry at `path` is a symlink (never followed, never written through).
-fn is_symlink(rootfs: &RootFs, path: &Path) -> Result<bool> {
-    let (parent, name) = split(path)?;
-    match rootfs.open_dir(parent)? {
-        Some(dir) => dir.is_symlink(name),
-        None => Ok(false),
-    }
+/// The state of a file on disk, in the plan's terms, read without following a symlink in any
+/// component. A symlink or other non-file at the path has no content.
+pub fn disk_state(rootfs: &RootFs, path: &Path) -> Result<PlannedFile> {
+    on_disk(rootfs, path).map(|d| d.state)
 }
 
 /// A replaced file, still linked under a temporary name beside its successor: the write is
@@ -691,12 +703,13 @@ pub fn apply(
 ) -> Result<Applied> {
     // The files must still be what the plan was made from (an interactive session can last).
     for change in changes {
-        let mut now = disk_state(rootfs, &change.path)?;
+        let found = on_disk(rootfs, &change.path)?;
+        let mut now = found.state;
         if change.before.content.is_none() && !change.content_changed() {
             // A metadata-only change (chmod of a binary or socket): its content is not ours.
             now.content = None;
         }
-        if now != change.before || is_symlink(rootfs, &change.path)? {
+        if now != change.before || found.symlink {
             return Err(Error::InvalidFile {
                 path: change.path.clone(),
                 message: "changed since docker-harden read it; nothing was written, run again"
@@ -1014,7 +1027,8 @@ pub fn plan_rollback(
 ) -> Result<Vec<Reversal>> {
     let mut out = Vec::new();
     for record in &manifest.files {
-        let now = disk_state(rootfs, &record.path)?;
+        let found = on_disk(rootfs, &record.path)?;
+        let now = found.state;
         let restore_content = match &record.backup {
             Some(name) => Some(run_dir.read(name)?.ok_or_else(|| Error::Rollback {
                 run: manifest.run_id.clone(),
@@ -1054,15 +1068,15 @@ pub fn plan_rollback(
                 owner.0, owner.1, user.name, user.name
             ));
         }
-        if is_symlink(rootfs, &record.path)? {
+        if found.symlink {
             return Err(Error::SymlinkRefused {
                 path: record.path.clone(),
                 expected: "file",
                 why: "rollback restores files in place and never writes through a symlink; put the file back (or remove the symlink), then roll back again",
             });
         }
-        if let Some(meta_kind) = now_kind(rootfs, &record.path)?
-            && meta_kind != FileKind::File
+        if let Some(kind) = found.kind
+            && kind != FileKind::File
             && restore.content.is_some()
         {
             return Err(Error::Rollback {
@@ -1086,14 +1100,6 @@ pub fn plan_rollback(
         });
     }
     Ok(out)
-}
-
-fn now_kind(rootfs: &RootFs, path: &Path) -> Result<Option<FileKind>> {
-    let (parent, name) = split(path)?;
-    match rootfs.open_dir(parent)? {
-        Some(dir) => Ok(dir.stat(name)?.map(|m| m.kind)),
-        None => Ok(None),
-    }
 }
 
 /// Restores every file of the run. Files an operator changed after the run (drifted, which

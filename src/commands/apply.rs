@@ -24,13 +24,7 @@ use super::Env;
 /// The daemon.json dockerd will read after the run.
 pub fn final_json(facts: &Facts) -> Map<String, Value> {
     let path = &facts.daemon.config_file_resolved;
-    facts
-        .rootfs
-        .read(path)
-        .ok()
-        .flatten()
-        .and_then(|b| daemon_json::parse(&String::from_utf8_lossy(&b)).ok())
-        .unwrap_or_default()
+    daemon_json::settings(facts.rootfs.read(path).ok().flatten().as_deref())
 }
 
 /// A local TCP syslog listener the syslog log driver needs.
@@ -218,12 +212,6 @@ fn next_live_restore(facts: &Facts, running: bool, next: &Map<String, Value>) ->
         return running;
     }
     next.get("live-restore").and_then(Value::as_bool) == Some(true)
-}
-
-/// daemon.json's settings in `text` (nothing when absent or unreadable).
-pub fn json_of(text: Option<&str>) -> Map<String, Value> {
-    text.and_then(|t| daemon_json::parse(t).ok())
-        .unwrap_or_default()
 }
 
 /// The docker action that puts `to` in effect in a daemon running with `from`, starting from
@@ -517,19 +505,12 @@ pub fn consent_to_stop(
     }
 }
 
-/// daemon.json as the plan leaves it.
-pub fn planned_json(facts: &Facts, plan: &crate::plan::Plan) -> Map<String, Value> {
+/// daemon.json as `changes` (a plan's, or an item's part of it) leave it.
+pub fn planned_json(facts: &Facts, changes: &[crate::plan::FileChange]) -> Map<String, Value> {
     let path = &facts.daemon.config_file_resolved;
-    match plan.changes.iter().find(|c| &c.path == path) {
-        Some(change) => json_of(
-            change
-                .after
-                .content
-                .as_deref()
-                .map(String::from_utf8_lossy)
-                .as_deref(),
-        ),
-        None => json_of(facts.text(path).as_deref()),
+    match changes.iter().find(|c| &c.path == path) {
+        Some(change) => daemon_json::settings(change.after.content.as_deref()),
+        None => daemon_json::settings(facts.file(path).and_then(|f| f.content.as_deref())),
     }
 }
 

@@ -127,8 +127,11 @@ pub fn apply_plan(
     }
     let actions = plan::collapse(&plan.actions);
     if settings.live
-        && let Some((count, why)) =
-            apply::containers_stopped_by_restart(facts, &actions, &apply::planned_json(facts, plan))
+        && let Some((count, why)) = apply::containers_stopped_by_restart(
+            facts,
+            &actions,
+            &apply::planned_json(facts, &plan.changes),
+        )
     {
         apply::consent_to_stop(env, facts, count, why, consent)?;
     }
@@ -244,7 +247,7 @@ fn finish(
         load: apply::watches_to_load(&settings.playbook, &written, applied_items),
         unload: Vec::new(),
     };
-    let before = apply::json_of(facts.text(&facts.daemon.config_file_resolved).as_deref());
+    let before = apply::planned_json(facts, &[]);
     let request = apply::ServiceRequest {
         actions,
         health_timeout,

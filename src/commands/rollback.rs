@@ -167,12 +167,15 @@ pub fn restore(
     // daemon.json as dockerd was told it before the files change back.
     let was = live.as_ref().map(|(_, facts)| apply::final_json(facts));
     let mut warned = Vec::new();
+    let mut actions = manifest.services.clone();
     if let (Some((_, facts)), Some(was)) = (&live, &was) {
         warned = warn_of_lost_receiver(env, facts, manifest, consent == RestartConsent::Ask)?;
+        // What the recorded actions did may not undo itself: a reload leaves a setting whose
+        // key is gone, so the running daemon is restarted where it must be.
+        let restored = restored_json(facts, reversals).unwrap_or_else(|| was.clone());
+        actions = apply::docker_action_for(&manifest.services, was, &restored);
         // A restart into the restored configuration stops the running containers when that
         // configuration has live restore off: never without leave.
-        let restored = restored_json(facts, reversals).unwrap_or_else(|| was.clone());
-        let actions = apply::docker_action_for(&manifest.services, was, &restored);
         if let Some((count, why)) = apply::containers_stopped_by_restart(facts, &actions, &restored)
         {
             apply::consent_to_stop(env, facts, count, why, consent)?;
@@ -223,10 +226,6 @@ pub fn restore(
             load: Vec::new(),
             unload: apply::watches_to_unload(&facts, run_dir, manifest),
         };
-        // What the recorded actions did may not undo itself: a reload leaves a setting whose
-        // key is gone, so the running daemon is restarted where it must be.
-        let actions =
-            apply::docker_action_for(&manifest.services, &was, &apply::final_json(&facts));
         let request = apply::ServiceRequest {
             actions: &actions,
             health_timeout,
@@ -264,13 +263,7 @@ fn restored_json(
     let r = reversals
         .iter()
         .find(|r| r.record.path == facts.daemon.config_file_resolved)?;
-    Some(apply::json_of(
-        r.restore
-            .content
-            .as_deref()
-            .map(String::from_utf8_lossy)
-            .as_deref(),
-    ))
+    Some(crate::daemon_json::settings(r.restore.content.as_deref()))
 }
 
 /// The daemon the run fixed and its facts now; `None` when it is no longer on this host.
