@@ -98,8 +98,7 @@ fn production_code(text: &str) -> String {
     let mut out = String::new();
     let mut skipping_test_item = false;
     let mut depth = 0i32;
-    let mut lines = text.lines().peekable();
-    while let Some(line) = lines.next() {
+    for line in text.lines() {
         let trimmed = line.trim_start();
         if !skipping_test_item && trimmed.starts_with("#[cfg(test)]") {
             skipping_test_item = true;
