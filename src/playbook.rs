@@ -12,6 +12,8 @@ use serde_json::Value;
 use crate::benchmark::{self, Selection, Version};
 use crate::error::{Error, Result};
 
+mod catalogue;
+
 pub const DEFAULT_PLAYBOOK_NAME: &str = "default";
 const DEFAULT_PLAYBOOK: &str = include_str!("../playbooks/cis-docker-1.6.0.yml");
 const MAX_INCLUDE_DEPTH: usize = 8;
@@ -82,15 +84,18 @@ pub enum Source {
 #[serde(deny_unknown_fields)]
 struct RawItem {
     id: String,
+    /// What the item checks, in a few words that never change with the benchmark version.
+    code: Option<String>,
     legacy_id: Option<String>,
     title: String,
     why: String,
     /// What to change when the item is not compliant (report-only items; fixable ones point at
     /// `docker-harden fix`).
     remediation: Option<String>,
-    /// The benchmark versions the item belongs to, and its ID in each; absent: every version,
-    /// numbered as v1.6.0 numbers `id`.
-    benchmarks: Option<BTreeMap<String, String>>,
+    /// The benchmark versions the item belongs to, and its ID in each; absent: those of the
+    /// default item with this `id`, else every version, as `id`.
+    #[serde(alias = "benchmarks")]
+    ids: Option<BTreeMap<String, String>>,
     disruptive: Option<String>,
     /// How the item changes for a rootless daemon, when it does beyond its paths.
     rootless: Option<RawRootless>,
@@ -145,7 +150,9 @@ struct RawPermissions {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawWaiver {
-    id: String,
+    /// The item (or items: a section) by ID, or by its code.
+    id: Option<String>,
+    code: Option<String>,
     reason: String,
     expires: String,
 }
@@ -441,11 +448,14 @@ impl Kind {
 #[derive(Debug, Clone)]
 pub struct Item {
     pub id: String,
+    /// What the item checks, the same under every `--benchmark`: the rule SARIF, JUnit, JSON and
+    /// run records name it by.
+    pub code: String,
     pub legacy_id: Option<String>,
     pub title: String,
     pub why: String,
     pub remediation: Option<String>,
-    /// The versions the item belongs to and its ID in each (`None`: every version).
+    /// The versions the item belongs to and its ID in each (`None`: every version, as `id`).
     pub benchmarks: Option<BTreeMap<Version, String>>,
     /// What applying this fix breaks; such fixes need an explicit opt-in.
     pub disruptive: Option<String>,
@@ -518,7 +528,6 @@ impl Playbook {
     /// The playbook as benchmark `version` numbers it: items that version does not have are
     /// left out, the others carry its IDs (and so do the enabled items and the waivers).
     pub fn for_benchmark(mut self, version: Version) -> Result<Playbook> {
-        let from = self.benchmark;
         let mut renamed: BTreeMap<String, String> = BTreeMap::new();
         let mut items = Vec::new();
         for mut item in std::mem::take(&mut self.items) {
@@ -527,7 +536,6 @@ impl Playbook {
                     Some(id) => id.clone(),
                     None => continue,
                 },
-                None if from == Version::V1_6_0 => version.translate(&item.id),
                 None => item.id.clone(),
             };
             if let Some(other) = renamed.iter().find(|(_, new)| **new == id) {
@@ -571,7 +579,7 @@ impl Playbook {
     }
 
     fn select_one(&self, token: &str, ids: &[&str]) -> Result<Vec<String>> {
-        match benchmark::interpret(token, self.benchmark, ids) {
+        match benchmark::interpret(token, catalogue::numbering(self.benchmark), ids) {
             Some(Selection::Item(id)) => {
                 if ids.contains(&id.as_str()) {
                     Ok(vec![id])
@@ -752,24 +760,10 @@ fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
         {
             continue;
         }
-        let benchmarks = match raw_item.benchmarks {
-            None => None,
-            Some(map) => Some(
-                map.into_iter()
-                    .map(|(version, id)| {
-                        version.parse::<Version>().map(|v| (v, id)).map_err(|e| {
-                            invalid(
-                                &source,
-                                format!("items: item {}: benchmarks: {e}", raw_item.id),
-                            )
-                        })
-                    })
-                    .collect::<Result<BTreeMap<Version, String>>>()?,
-            ),
-        };
         items.push(Item {
             id,
-            benchmarks,
+            code: catalogue::code(&source, &raw_item)?,
+            benchmarks: catalogue::versions(&source, &raw_item)?,
             legacy_id: raw_item.legacy_id,
             title: raw_item.title,
             why: raw_item.why.trim().to_string(),
@@ -798,6 +792,7 @@ fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
             kind,
         });
     }
+    catalogue::check_unique_codes(&source, &items)?;
 
     let mut playbook = Playbook {
         name: raw.name.unwrap_or_else(|| "unnamed".into()),
@@ -825,22 +820,40 @@ fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
         .select(&raw.enable)
         .map_err(|e| invalid(&source, format!("enable: {e}")))?;
     for waiver in raw.waivers {
-        let ids = playbook
-            .select(std::slice::from_ref(&waiver.id))
-            .map_err(|e| invalid(&source, format!("waivers: {e}")))?;
+        // A waiver by code holds under every --benchmark, as one by (v1.6.0) ID does.
+        let (name, ids) = match (waiver.id, waiver.code) {
+            (Some(id), None) => {
+                let ids = playbook
+                    .select(std::slice::from_ref(&id))
+                    .map_err(|e| invalid(&source, format!("waivers: {e}")))?;
+                (id, ids)
+            }
+            (None, Some(code)) => {
+                let ids = catalogue::item_with_code(&playbook.items, &code).ok_or_else(|| {
+                    invalid(&source, format!("waivers: no item has code `{code}`"))
+                })?;
+                (code, ids)
+            }
+            _ => {
+                return Err(invalid(
+                    &source,
+                    "waivers: give each waiver an id or a code (not both)".into(),
+                ));
+            }
+        };
         let expires: jiff::civil::Date = waiver.expires.parse().map_err(|e| {
             invalid(
                 &source,
                 format!(
-                    "waivers: item {}: expires `{}` is not a date (YYYY-MM-DD): {e}",
-                    waiver.id, waiver.expires
+                    "waivers: item {name}: expires `{}` is not a date (YYYY-MM-DD): {e}",
+                    waiver.expires
                 ),
             )
         })?;
         if waiver.reason.trim().is_empty() {
             return Err(invalid(
                 &source,
-                format!("waivers: item {}: a waiver needs a reason", waiver.id),
+                format!("waivers: item {name}: a waiver needs a reason"),
             ));
         }
         for id in ids {
@@ -1027,7 +1040,11 @@ mod tests {
                 .and_then(|p| p.for_benchmark(version))
                 .unwrap();
             let ids: Vec<String> = p.items.iter().map(|i| i.id.clone()).collect();
-            assert_eq!(ids, version.ids(), "{version}: one item per ID, in order");
+            assert_eq!(
+                ids,
+                catalogue::numbering(version).ids,
+                "{version}: one item per ID, in order"
+            );
             assert_eq!(p.benchmark, version);
         }
         let p = Playbook::default_playbook()
@@ -1036,7 +1053,7 @@ mod tests {
         let ids: Vec<&str> = p.items.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(
             ids,
-            crate::benchmark::V1_6_0_IDS,
+            catalogue::numbering(Version::V1_6_0).ids,
             "one item per benchmark ID, in order"
         );
     }
