@@ -56,7 +56,10 @@ impl Selection {
 pub struct Finding {
     /// The daemon judged: `system` or `rootless:USER`.
     pub daemon: String,
+    /// The ID in the chosen benchmark version.
     pub id: String,
+    /// The item's code, the same under every benchmark version.
+    pub code: String,
     pub legacy_id: Option<String>,
     pub title: String,
     pub status: Status,
@@ -134,6 +137,7 @@ pub fn evaluate(
             Finding {
                 daemon: facts.instance.key(),
                 id: item.id.clone(),
+                code: item.code.clone(),
                 legacy_id: item.legacy_id.clone(),
                 title: item.title.clone(),
                 status,

@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 use crate::kinds::{Item, ItemKind, Kind, LoadContext, Rootless, kind_registry};
 pub use crate::vocabulary::{SyslogAddress, SyslogEndpoint, SyslogTransport, Target, Variables};
 
+mod catalogue;
+
 pub const DEFAULT_PLAYBOOK_NAME: &str = "default";
 const DEFAULT_PLAYBOOK: &str = include_str!("../playbooks/cis-docker-1.6.0.yml");
 const MAX_INCLUDE_DEPTH: usize = 8;
@@ -87,15 +89,18 @@ macro_rules! raw_item {
         #[serde(deny_unknown_fields)]
         struct RawItem {
             id: String,
+            /// What the item checks, in a few words that never change with the benchmark version.
+            code: Option<String>,
             legacy_id: Option<String>,
             title: String,
             why: String,
             /// What to change when the item is not compliant (report-only items; fixable ones
             /// point at `docker-harden fix`).
             remediation: Option<String>,
-            /// The benchmark versions the item belongs to, and its ID in each; absent: every
-            /// version, numbered as v1.6.0 numbers `id`.
-            benchmarks: Option<BTreeMap<String, String>>,
+            /// The benchmark versions the item belongs to, and its ID in each; absent: those of
+            /// the default item with this `id`, else every version, as `id`.
+            #[serde(alias = "benchmarks")]
+            ids: Option<BTreeMap<String, String>>,
             disruptive: Option<String>,
             /// How the item changes for a rootless daemon, when it does beyond its paths.
             rootless: Option<RawRootless>,
@@ -127,7 +132,9 @@ struct RawRootless {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawWaiver {
-    id: String,
+    /// The item (or items: a section) by ID, or by its code.
+    id: Option<String>,
+    code: Option<String>,
     reason: String,
     expires: String,
 }
@@ -189,7 +196,6 @@ impl Playbook {
     /// The playbook as benchmark `version` numbers it: items that version does not have are
     /// left out, the others carry its IDs (and so do the enabled items and the waivers).
     pub fn for_benchmark(mut self, version: Version) -> Result<Playbook> {
-        let from = self.benchmark;
         let mut renamed: BTreeMap<String, String> = BTreeMap::new();
         let mut items = Vec::new();
         for mut item in std::mem::take(&mut self.items) {
@@ -198,7 +204,6 @@ impl Playbook {
                     Some(id) => id.clone(),
                     None => continue,
                 },
-                None if from == Version::V1_6_0 => version.translate(&item.id),
                 None => item.id.clone(),
             };
             if let Some(other) = renamed.iter().find(|(_, new)| **new == id) {
@@ -242,7 +247,7 @@ impl Playbook {
     }
 
     fn select_one(&self, token: &str, ids: &[&str]) -> Result<Vec<String>> {
-        match benchmark::interpret(token, self.benchmark, ids) {
+        match benchmark::interpret(token, catalogue::numbering(self.benchmark), ids) {
             Some(Selection::Item(id)) => {
                 if ids.contains(&id.as_str()) {
                     Ok(vec![id])
@@ -423,24 +428,10 @@ fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
         {
             continue;
         }
-        let benchmarks = match raw_item.benchmarks {
-            None => None,
-            Some(map) => Some(
-                map.into_iter()
-                    .map(|(version, id)| {
-                        version.parse::<Version>().map(|v| (v, id)).map_err(|e| {
-                            invalid(
-                                &source,
-                                format!("items: item {}: benchmarks: {e}", raw_item.id),
-                            )
-                        })
-                    })
-                    .collect::<Result<BTreeMap<Version, String>>>()?,
-            ),
-        };
         items.push(Item {
             id,
-            benchmarks,
+            code: catalogue::code(&source, &raw_item)?,
+            benchmarks: catalogue::versions(&source, &raw_item)?,
             legacy_id: raw_item.legacy_id,
             title: raw_item.title,
             why: raw_item.why.trim().to_string(),
@@ -469,6 +460,7 @@ fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
             kind,
         });
     }
+    catalogue::check_unique_codes(&source, &items)?;
 
     let mut playbook = Playbook {
         name: raw.name.unwrap_or_else(|| "unnamed".into()),
@@ -496,22 +488,40 @@ fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
         .select(&raw.enable)
         .map_err(|e| invalid(&source, format!("enable: {e}")))?;
     for waiver in raw.waivers {
-        let ids = playbook
-            .select(std::slice::from_ref(&waiver.id))
-            .map_err(|e| invalid(&source, format!("waivers: {e}")))?;
+        // A waiver by code holds under every --benchmark, as one by (v1.6.0) ID does.
+        let (name, ids) = match (waiver.id, waiver.code) {
+            (Some(id), None) => {
+                let ids = playbook
+                    .select(std::slice::from_ref(&id))
+                    .map_err(|e| invalid(&source, format!("waivers: {e}")))?;
+                (id, ids)
+            }
+            (None, Some(code)) => {
+                let ids = catalogue::item_with_code(&playbook.items, &code).ok_or_else(|| {
+                    invalid(&source, format!("waivers: no item has code `{code}`"))
+                })?;
+                (code, ids)
+            }
+            _ => {
+                return Err(invalid(
+                    &source,
+                    "waivers: give each waiver an id or a code (not both)".into(),
+                ));
+            }
+        };
         let expires: jiff::civil::Date = waiver.expires.parse().map_err(|e| {
             invalid(
                 &source,
                 format!(
-                    "waivers: item {}: expires `{}` is not a date (YYYY-MM-DD): {e}",
-                    waiver.id, waiver.expires
+                    "waivers: item {name}: expires `{}` is not a date (YYYY-MM-DD): {e}",
+                    waiver.expires
                 ),
             )
         })?;
         if waiver.reason.trim().is_empty() {
             return Err(invalid(
                 &source,
-                format!("waivers: item {}: a waiver needs a reason", waiver.id),
+                format!("waivers: item {name}: a waiver needs a reason"),
             ));
         }
         for id in ids {
@@ -595,7 +605,11 @@ mod tests {
                 .and_then(|p| p.for_benchmark(version))
                 .unwrap();
             let ids: Vec<String> = p.items.iter().map(|i| i.id.clone()).collect();
-            assert_eq!(ids, version.ids(), "{version}: one item per ID, in order");
+            assert_eq!(
+                ids,
+                catalogue::numbering(version).ids,
+                "{version}: one item per ID, in order"
+            );
             assert_eq!(p.benchmark, version);
         }
         let p = Playbook::default_playbook()
@@ -604,7 +618,7 @@ mod tests {
         let ids: Vec<&str> = p.items.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(
             ids,
-            crate::benchmark::V1_6_0_IDS,
+            catalogue::numbering(Version::V1_6_0).ids,
             "one item per benchmark ID, in order"
         );
     }

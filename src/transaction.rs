@@ -15,6 +15,7 @@
 //! stays `applying`: `rollback` completes it, since a file at its before or its after state is
 //! not drift, and `fix` refuses to stack a new run on it.
 
+use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::Write;
@@ -82,6 +83,10 @@ pub struct FileRecord {
     #[serde(default)]
     pub written: Option<String>,
     pub items: Vec<String>,
+    /// The codes of `items`, in their order: the same whatever `--benchmark` printed (runs
+    /// recorded before codes existed have none).
+    #[serde(default)]
+    pub codes: Vec<String>,
     /// The user whose privileges the file is changed with, both ways (a rootless daemon's
     /// files); `None` for root.
     #[serde(default)]
@@ -134,6 +139,9 @@ pub struct Manifest {
     #[serde(default = "system_daemon")]
     pub daemon: String,
     pub items: Vec<String>,
+    /// The codes of `items`, in their order (runs recorded before codes existed have none).
+    #[serde(default)]
+    pub codes: Vec<String>,
     pub services: Vec<ServiceAction>,
     pub files: Vec<FileRecord>,
     /// Directories made by runs recorded before each file kept its own list.
@@ -698,6 +706,7 @@ pub fn apply(
     changes: &[FileChange],
     items_by_path: &dyn Fn(&Path) -> Vec<String>,
     items: Vec<String>,
+    codes: &BTreeMap<String, String>,
     services: Vec<ServiceAction>,
     daemon: String,
 ) -> Result<Applied> {
@@ -727,13 +736,14 @@ pub fn apply(
     let state = StateDir::create(rootfs)?;
     let backups = state.create_backups()?;
     let (run_id, run_dir) = new_run_dir(&backups)?;
-    let mut manifest = match save_originals(&run_dir, changes, items_by_path) {
+    let mut manifest = match save_originals(&run_dir, changes, items_by_path, codes) {
         Ok(records) => Manifest {
             run_id: run_id.clone(),
             created: now().to_string(),
             tool_version: env!("CARGO_PKG_VERSION").into(),
             status: RunStatus::Applying,
             daemon,
+            codes: codes_of(&items, codes),
             items,
             services,
             files: records,
@@ -856,11 +866,19 @@ fn new_run_dir(backups: &Dir) -> Result<(String, RunDir)> {
     Err(Error::Usage("cannot find a free run ID".into()))
 }
 
+/// The code of each item in `ids` (an ID without one keeps its place, empty).
+fn codes_of(ids: &[String], codes: &BTreeMap<String, String>) -> Vec<String> {
+    ids.iter()
+        .map(|id| codes.get(id).cloned().unwrap_or_default())
+        .collect()
+}
+
 /// Saves each original and what the run will write, and makes the records.
 fn save_originals(
     run_dir: &RunDir,
     changes: &[FileChange],
     items_by_path: &dyn Fn(&Path) -> Vec<String>,
+    codes: &BTreeMap<String, String>,
 ) -> Result<Vec<FileRecord>> {
     let mut records = Vec::new();
     for (n, change) in changes.iter().enumerate() {
@@ -888,6 +906,7 @@ fn save_originals(
             sha256_after: change.after.content.as_deref().map(sha256),
             backup,
             written,
+            codes: codes_of(&items_by_path(&change.path), codes),
             items: items_by_path(&change.path),
             as_user: change.as_user.clone(),
             created_dirs: Vec::new(),

@@ -111,6 +111,7 @@ mod tests {
         Finding {
             daemon: "system".into(),
             id: id.into(),
+            code: format!("custom-{id}"),
             legacy_id: None,
             title: format!("item {id}"),
             status,

@@ -2,7 +2,7 @@
 //! on services with health checks, roll back by itself if dockerd does not come back, and
 //! check again.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::Path;
 
@@ -168,11 +168,18 @@ pub fn apply_plan(
             .map(|i| i.id.clone())
             .collect()
     };
+    let codes: BTreeMap<String, String> = settings
+        .playbook
+        .items
+        .iter()
+        .map(|i| (i.id.clone(), i.code.clone()))
+        .collect();
     let mut applied = transaction::apply(
         rootfs,
         &plan.changes,
         &items_by_path,
         applied_items.clone(),
+        &codes,
         actions.clone(),
         facts.instance.key(),
     )?;

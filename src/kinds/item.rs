@@ -18,11 +18,14 @@ pub enum Rootless {
 #[derive(Debug, Clone)]
 pub struct Item {
     pub id: String,
+    /// What the item checks, the same under every `--benchmark`: the rule SARIF, JUnit, JSON and
+    /// run records name it by.
+    pub code: String,
     pub legacy_id: Option<String>,
     pub title: String,
     pub why: String,
     pub remediation: Option<String>,
-    /// The versions the item belongs to and its ID in each (`None`: every version).
+    /// The versions the item belongs to and its ID in each (`None`: every version, as `id`).
     pub benchmarks: Option<BTreeMap<Version, String>>,
     /// What applying this fix breaks; such fixes need an explicit opt-in.
     pub disruptive: Option<String>,

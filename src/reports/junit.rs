@@ -1,5 +1,6 @@
-//! JUnit XML: one test case per item; WARN is a failure, WAIVED is skipped, INFO and NOTE pass
-//! with their evidence as output.
+//! JUnit XML: one test case per item, named by its printed ID, its code and its title
+//! (`2.2 icc-off: ...`); WARN is a failure, WAIVED is skipped, INFO and NOTE pass with their
+//! evidence as output.
 
 use std::io::Write;
 
@@ -78,10 +79,11 @@ pub fn write(
         };
         writeln!(
             out,
-            r#"    <testcase classname="section {}{}" name="{} {}">"#,
+            r#"    <testcase classname="section {}{}" name="{} {}: {}">"#,
             xml_escape(section(&f.id)),
             xml_escape(&daemon),
             xml_escape(&f.id),
+            xml_escape(&f.code),
             xml_escape(&f.title)
         )?;
         match f.status {

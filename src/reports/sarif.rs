@@ -1,5 +1,9 @@
 //! SARIF 2.1.0: one rule per item (its title and why it matters), one result per item with the
 //! evidence; WARN is a failing result (level warning), others pass or are informational.
+//!
+//! A rule's ID is the item's code, which no `--benchmark` changes: a code-scanning dashboard
+//! keeps tracking the same alerts when the printed numbering changes. The printed ID is in the
+//! rule's and the result's properties (`benchmarkId`).
 
 use std::io::Write;
 
@@ -15,31 +19,31 @@ pub fn report(findings: &[Finding], playbook: &Playbook) -> Value {
     // One rule per item, however many daemons were judged: a result names its rule by index.
     let mut rule_ids: Vec<&str> = Vec::new();
     for f in findings {
-        if !rule_ids.contains(&f.id.as_str()) {
-            rule_ids.push(&f.id);
+        if !rule_ids.contains(&f.code.as_str()) {
+            rule_ids.push(&f.code);
         }
     }
     let rules: Vec<Value> = rule_ids
         .iter()
-        .filter_map(|id| findings.iter().find(|f| f.id == *id))
+        .filter_map(|code| findings.iter().find(|f| f.code == *code))
         .map(|f| {
             let why = playbook
                 .item(&f.id)
                 .map(|i| i.why.clone())
                 .unwrap_or_default();
             json!({
-                "id": f.id,
+                "id": f.code,
                 "name": f.title,
                 "shortDescription": { "text": f.title },
                 "fullDescription": { "text": if why.is_empty() { f.title.clone() } else { why } },
-                "properties": { "legacyId": f.legacy_id, "fixable": f.fixable },
+                "properties": { "benchmarkId": f.id, "legacyId": f.legacy_id, "fixable": f.fixable },
             })
         })
         .collect();
     let results: Vec<Value> = findings
         .iter()
         .map(|f| {
-            let index = rule_ids.iter().position(|id| *id == f.id).unwrap_or(0);
+            let index = rule_ids.iter().position(|code| *code == f.code).unwrap_or(0);
             let (kind, level) = match f.status {
                 Status::Warn => ("fail", "warning"),
                 Status::Pass => ("pass", "none"),
@@ -56,12 +60,12 @@ pub fn report(findings: &[Finding], playbook: &Playbook) -> Value {
                 text.push_str(&format!(". Fix: {fix}"));
             }
             json!({
-                "ruleId": f.id,
+                "ruleId": f.code,
                 "ruleIndex": index,
                 "kind": kind,
                 "level": level,
                 "message": { "text": text },
-                "properties": { "status": f.status.label(), "daemon": f.daemon },
+                "properties": { "status": f.status.label(), "daemon": f.daemon, "benchmarkId": f.id },
             })
         })
         .collect();

@@ -5,6 +5,7 @@ mod ansible_module;
 mod bad_input;
 mod benchmarks;
 mod closed_streams;
+mod codes;
 mod common;
 mod containers;
 mod cycle;
