@@ -10,7 +10,10 @@ use std::sync::LazyLock;
 use crate::benchmark::{Numbering, Version};
 use crate::error::Result;
 
-use super::{Item, RawItem, invalid};
+use super::Item;
+use super::includes::resolve_includes_default;
+use super::raw::RawItem;
+use super::validate::invalid;
 
 const SOURCE: &str = "built-in default playbook";
 /// What an item without a code of its own (and no default item's ID) is called.
@@ -36,8 +39,8 @@ impl Entry {
 }
 
 static CATALOGUE: LazyLock<Vec<Entry>> = LazyLock::new(|| {
-    let raw = super::resolve_includes_default()
-        .expect("the built-in playbook parses (its unit tests load it)");
+    let raw =
+        resolve_includes_default().expect("the built-in playbook parses (its unit tests load it)");
     raw.items
         .into_iter()
         .map(|item| Entry {
