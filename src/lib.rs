@@ -27,6 +27,7 @@ pub mod plan;
 pub mod playbook;
 pub mod plugin;
 pub mod preflight;
+pub mod records;
 pub mod render;
 pub mod reports;
 pub mod rootfs;

@@ -7,7 +7,8 @@ use crate::commands::rollback::restore;
 use crate::error::{Error, Result};
 use crate::facts::Facts;
 use crate::plan::FileChange;
-use crate::transaction::{self, RunStatus};
+use crate::records::{self, RunStatus};
+use crate::transaction::{self, SavedRun};
 
 use super::args::ModuleArgs;
 use super::diff;
@@ -15,13 +16,10 @@ use super::result::ModuleResult;
 
 pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
     let rootfs = env.settings.rootfs.clone();
-    let runs = transaction::list_runs(&rootfs)?;
+    let runs: Vec<SavedRun> = records::list_runs(&rootfs)?;
     let target = match &args.run_id {
         Some(id) => runs.iter().find(|r| r.run_id == *id).ok_or_else(|| {
-            Error::Usage(format!(
-                "no saved run {id} under {}",
-                transaction::BACKUPS_DIR
-            ))
+            Error::Usage(format!("no saved run {id} under {}", records::BACKUPS_DIR))
         })?,
         // A damaged record does not block the runs before it.
         None => match runs.iter().rev().find(|r| r.record.is_ok()) {
@@ -40,7 +38,7 @@ pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
         Err(reason) => {
             return Err(Error::Rollback {
                 run: run_id,
-                reason: reason.clone(),
+                reason: reason.to_string(),
             });
         }
     };
@@ -54,9 +52,9 @@ pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
 
     // Runs exist, so the state directory does: the lock adds only its own file there.
     let _lock = (!args.check_mode)
-        .then(|| transaction::lock(&rootfs))
+        .then(|| records::lock(&rootfs))
         .transpose()?;
-    let (run_dir, mut manifest) = transaction::find_run(&rootfs, Some(&run_id))?;
+    let (run_dir, mut manifest) = records::find_run(&rootfs, Some(&run_id))?;
     let reversals = transaction::plan_rollback(&rootfs, &run_dir, &manifest)?;
     let drifted: Vec<String> = reversals
         .iter()

@@ -14,10 +14,11 @@ use crate::facts::{Facts, listeners};
 use crate::health::{self, Expected};
 use crate::plan::ServiceAction;
 use crate::playbook::{Kind, Playbook};
+use crate::records::RunDir;
 use crate::rsyslog;
 use crate::services::{self, AuditSync};
 use crate::survival::Guard;
-use crate::transaction::{self, Applied, Manifest, RunDir};
+use crate::transaction::{self, Applied, Manifest};
 
 use super::Env;
 
@@ -89,8 +90,8 @@ pub fn watches_to_unload(facts: &Facts, run_dir: &RunDir, manifest: &Manifest) -
         .iter()
         .filter(|r| r.path.to_string_lossy().ends_with(".rules"))
     {
-        let written = text(transaction::written_copy(run_dir, record));
-        let before = text(transaction::backup_copy(run_dir, record));
+        let written = text(crate::records::written_copy(run_dir, record));
+        let before = text(crate::records::backup_copy(run_dir, record));
         let before_watches = audit_rules::watches(&before);
         for (_, added) in audit_rules::watches(&written) {
             if before_watches.iter().any(|(_, w)| w.covers(&added.path))

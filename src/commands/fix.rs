@@ -108,7 +108,7 @@ pub fn apply_plan(
 ) -> Result<Option<String>> {
     let settings = env.settings;
     let rootfs = &settings.rootfs;
-    let _lock = transaction::lock(rootfs)?;
+    let _lock = crate::records::lock(rootfs)?;
     // Under the lock, any run still `applying` was interrupted: never stack a run on it,
     // unless it changed nothing.
     if let Some(run) = transaction::interrupted_run(rootfs)? {

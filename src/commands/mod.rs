@@ -158,7 +158,7 @@ impl Env<'_> {
     /// in progress in another process is reported as such. Nothing is written.
     pub fn refuse_interrupted(&self, next: &str) -> Result<()> {
         let rootfs = &self.settings.rootfs;
-        let Some(state) = crate::transaction::StateDir::open(rootfs)? else {
+        let Some(state) = crate::records::StateDir::open(rootfs)? else {
             return Ok(());
         };
         if let Some(busy) = state.locked_by_another()? {

@@ -8,10 +8,11 @@ use crate::error::{EXIT_CLEAN, Error, Result};
 use crate::facts::Facts;
 use crate::plan::ServiceAction;
 use crate::plan::{FileChange, PlannedFile};
+use crate::records::RunDir;
 use crate::render;
 use crate::services::AuditSync;
 use crate::settings::RollbackArgs;
-use crate::transaction::{self, Manifest, Reversal, RunDir};
+use crate::transaction::{self, Manifest, Reversal};
 
 use super::Env;
 use super::apply::{self, RestartConsent};
@@ -19,21 +20,21 @@ use super::apply::{self, RestartConsent};
 pub fn run(env: &mut Env<'_>, args: &RollbackArgs) -> Result<i32> {
     let rootfs = env.settings.rootfs.clone();
     if args.list {
-        list(env, &transaction::list_runs(&rootfs)?)?;
+        list(env, &crate::records::list_runs(&rootfs)?)?;
         return Ok(EXIT_CLEAN);
     }
     // After --list, which only reads docker-harden's own records.
     env.local_engine_only("rollback")?;
-    let _lock = transaction::lock(&rootfs)?;
-    let (run_dir, mut manifest) = transaction::find_run(&rootfs, args.run_id.as_deref())?;
-    if manifest.status == transaction::RunStatus::RolledBack {
+    let _lock = crate::records::lock(&rootfs)?;
+    let (run_dir, mut manifest) = crate::records::find_run(&rootfs, args.run_id.as_deref())?;
+    if manifest.status == crate::records::RunStatus::RolledBack {
         return Err(Error::Rollback {
             run: manifest.run_id.clone(),
             reason: "it was already rolled back".into(),
         });
     }
     if args.run_id.is_none() {
-        for damaged in transaction::list_runs(&rootfs)?
+        for damaged in crate::records::list_runs::<ServiceAction>(&rootfs)?
             .iter()
             .filter(|r| r.run_id > manifest.run_id)
         {
@@ -47,7 +48,7 @@ pub fn run(env: &mut Env<'_>, args: &RollbackArgs) -> Result<i32> {
         }
     }
     env.header(&format!("rollback of run {}", manifest.run_id))?;
-    if manifest.status == transaction::RunStatus::Applying {
+    if manifest.status == crate::records::RunStatus::Applying {
         writeln!(
             env.out,
             "run {} was interrupted while applying: completing its rollback (a file still as it was before needs nothing)",
@@ -68,7 +69,7 @@ pub fn run(env: &mut Env<'_>, args: &RollbackArgs) -> Result<i32> {
                 r.record.path.display(),
                 r.drift.as_deref().unwrap_or("")
             )?;
-            let written = transaction::written_copy(&run_dir, &r.record);
+            let written = crate::records::written_copy(&run_dir, &r.record);
             let since = FileChange {
                 path: r.record.path.clone(),
                 before: PlannedFile {
