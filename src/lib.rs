@@ -32,6 +32,7 @@ pub mod render;
 pub mod reports;
 pub mod rootfs;
 pub mod rsyslog;
+pub mod run;
 pub mod runner;
 pub mod safe_write;
 pub mod services;
