@@ -148,7 +148,7 @@ impl Env<'_> {
 
 impl<'a> Env<'a> {
     /// The host a run plans for and changes, in the run layer's terms.
-    pub fn host(&self) -> Host<'a> {
+    pub(crate) fn host(&self) -> Host<'a> {
         let settings = self.settings;
         Host {
             rootfs: &settings.rootfs,

@@ -22,18 +22,18 @@ use super::watches::{watches_to_load, watches_to_unload};
 
 /// How a run acts on the services (applying a plan, or rolling one back).
 #[derive(Debug, Clone, Copy)]
-pub struct Options {
+pub(crate) struct Options {
     /// Seconds dockerd gets to come back healthy after a restart or reload.
-    pub health_timeout: u64,
+    pub(crate) health_timeout: u64,
     /// Whether a docker restart may stop running containers.
-    pub consent: RestartConsent,
+    pub(crate) consent: RestartConsent,
 }
 
 /// Applies a non-empty plan as one transaction under the lock: writes the files (saving the
 /// originals), then on the live host acts on the services with health checks and rolls back by
 /// itself when dockerd does not come back. Says what it did on the console's `out`; returns the
 /// run ID when files were written (a plan of service actions alone writes no run).
-pub fn apply(
+pub(crate) fn apply(
     host: &Host<'_>,
     console: &mut dyn Console,
     facts: &Facts,

@@ -12,7 +12,7 @@ use super::host::{Console, Host};
 /// stopping daemon has live restore (on now, or turned on by a reload first where dockerd
 /// allows it: not in swarm mode) and the daemon that starts has it too (one that starts without
 /// it shuts down every container it finds alive).
-pub fn containers_stopped_by_restart(
+pub(crate) fn containers_stopped_by_restart(
     facts: &Facts,
     actions: &[ServiceAction],
     next: &Map<String, Value>,
@@ -39,7 +39,7 @@ pub fn containers_stopped_by_restart(
 /// Whether a docker restart may stop running containers (where live restore cannot be on
 /// first): never silently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RestartConsent {
+pub(crate) enum RestartConsent {
     /// `--allow-container-restart`, or the playbook's `allow_container_restart`.
     Allowed,
     /// Interactive: the operator is asked.
@@ -49,7 +49,7 @@ pub enum RestartConsent {
 }
 
 impl RestartConsent {
-    pub fn unattended(allowed: bool) -> RestartConsent {
+    pub(crate) fn unattended(allowed: bool) -> RestartConsent {
         if allowed {
             RestartConsent::Allowed
         } else {

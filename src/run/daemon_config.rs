@@ -10,7 +10,7 @@ use crate::transaction::Reversal;
 
 /// daemon.json as `changes` (a plan's, or an item's part of it) leave it; with no change to
 /// it, as the facts found it.
-pub fn planned_json(facts: &Facts, changes: &[FileChange]) -> Map<String, Value> {
+pub(crate) fn planned_json(facts: &Facts, changes: &[FileChange]) -> Map<String, Value> {
     let path = &facts.daemon.config_file_resolved;
     match changes.iter().find(|c| &c.path == path) {
         Some(change) => daemon_json::settings(change.after.content.as_deref()),

@@ -9,7 +9,7 @@ use crate::plan::ServiceAction;
 /// the `recorded` actions: a reload applies only the keys dockerd reloads, and only those the
 /// file sets (moby's `Reload` leaves a setting alone when its key is gone), so a key removed or
 /// a key dockerd does not reload needs a restart.
-pub fn docker_action_for(
+pub(super) fn docker_action_for(
     recorded: &[ServiceAction],
     from: &Map<String, Value>,
     to: &Map<String, Value>,

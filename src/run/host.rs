@@ -14,25 +14,25 @@ use crate::runner::Runner;
 
 /// The host a run plans for and changes, with the seams to its services and its engine.
 #[derive(Clone, Copy)]
-pub struct Host<'a> {
-    pub rootfs: &'a RootFs,
+pub(crate) struct Host<'a> {
+    pub(crate) rootfs: &'a RootFs,
     /// The live host (services are acted on, the engine asked), not a root under --root.
-    pub live: bool,
-    pub playbook: &'a Playbook,
+    pub(crate) live: bool,
+    pub(crate) playbook: &'a Playbook,
     /// The command name messages tell the operator to run (`docker-harden`).
-    pub invoked_as: &'a str,
-    pub runner: &'a dyn Runner,
-    pub engine: &'a dyn Engine,
+    pub(crate) invoked_as: &'a str,
+    pub(crate) runner: &'a dyn Runner,
+    pub(crate) engine: &'a dyn Engine,
 }
 
 impl Host<'_> {
     /// The facts of `daemon` every item but the container items needs.
-    pub fn gather(&self, daemon: &Daemon) -> Result<Facts> {
+    pub(crate) fn gather(&self, daemon: &Daemon) -> Result<Facts> {
         self.gather_with(daemon, None)
     }
 
     /// The facts of `daemon`, with the containers `containers` keeps when it is given.
-    pub fn gather_with(
+    pub(crate) fn gather_with(
         &self,
         daemon: &Daemon,
         containers: Option<ContainerFilter>,
@@ -52,7 +52,7 @@ impl Host<'_> {
 /// Where a run reports and asks: the CLI's terminal, or the module's captured streams. The run
 /// says what it does on `out` and `err` as it goes; showing diffs and service lists, and asking,
 /// are the presentation's.
-pub trait Console {
+pub(crate) trait Console {
     fn out(&mut self) -> &mut dyn Write;
     fn err(&mut self) -> &mut dyn Write;
     /// Asks the operator a yes-or-no question whose default is no.

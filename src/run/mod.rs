@@ -20,12 +20,12 @@ mod rollback;
 mod services;
 mod watches;
 
-pub use apply::{Options, apply};
-pub use consent::{RestartConsent, containers_stopped_by_restart};
-pub use daemon_config::planned_json;
-pub use host::{Console, Host};
-pub use planning::{
-    SafePlan, Unattended, candidates, changed_items, hold_disruptive, plan_safe, plan_unattended,
+pub(crate) use apply::{Options, apply};
+pub(crate) use consent::{RestartConsent, containers_stopped_by_restart};
+pub(crate) use daemon_config::planned_json;
+pub(crate) use host::{Console, Host};
+pub(crate) use planning::{
+    Unattended, candidates, changed_items, hold_disruptive, plan_safe, plan_unattended,
 };
-pub use recovery::refuse_interrupted;
-pub use rollback::{RollbackPlan, roll_back};
+pub(crate) use recovery::refuse_interrupted;
+pub(crate) use rollback::{RollbackPlan, roll_back};

@@ -11,7 +11,7 @@ use crate::playbook::Playbook;
 use crate::preflight;
 
 /// The WARN items `fix` would consider: selected, fixable, not waived.
-pub fn candidates(findings: &[Finding]) -> BTreeSet<String> {
+pub(crate) fn candidates(findings: &[Finding]) -> BTreeSet<String> {
     findings
         .iter()
         .filter(|f| f.status == Status::Warn && f.fixable)
@@ -21,7 +21,7 @@ pub fn candidates(findings: &[Finding]) -> BTreeSet<String> {
 
 /// Splits off the disruptive items an unattended run must not apply unless they are asked
 /// for by name (`only`) or enabled in the playbook: returns the items to plan and those held.
-pub fn hold_disruptive(
+pub(crate) fn hold_disruptive(
     playbook: &Playbook,
     ids: &BTreeSet<String>,
     only: &[String],
@@ -42,16 +42,16 @@ pub fn hold_disruptive(
 }
 
 /// A plan pre-flight accepts.
-pub struct SafePlan {
-    pub plan: Plan,
+pub(crate) struct SafePlan {
+    pub(crate) plan: Plan,
     /// The items planned.
-    pub ids: BTreeSet<String>,
+    pub(crate) ids: BTreeSet<String>,
     /// Each item pre-flight refused, with the reason, in the order they were refused.
-    pub refused: Vec<(String, String)>,
+    pub(crate) refused: Vec<(String, String)>,
 }
 
 /// Plans `ids`, dropping the items pre-flight refuses until the plan is safe.
-pub fn plan_safe(
+pub(crate) fn plan_safe(
     playbook: &Playbook,
     facts: &Facts,
     selection: &Selection,
@@ -80,18 +80,18 @@ pub fn plan_safe(
 }
 
 /// An unattended run's plan (`fix --yes`, the module's `fixed`).
-pub struct Unattended {
+pub(crate) struct Unattended {
     /// What pre-flight refused of every candidate.
-    pub refused: Vec<(String, String)>,
+    pub(crate) refused: Vec<(String, String)>,
     /// The disruptive items held back of those it accepted.
-    pub held: Vec<String>,
+    pub(crate) held: Vec<String>,
     /// The plan of the rest, with anything pre-flight refuses of it in turn.
-    pub safe: SafePlan,
+    pub(crate) safe: SafePlan,
 }
 
 /// Plans an unattended run: the candidates pre-flight accepts, less the disruptive items not
 /// asked for, planned again.
-pub fn plan_unattended(
+pub(crate) fn plan_unattended(
     playbook: &Playbook,
     facts: &Facts,
     selection: &Selection,
@@ -110,7 +110,7 @@ pub fn plan_unattended(
 }
 
 /// The items a plan changes something for, in the plan's order.
-pub fn changed_items(plan: &Plan) -> Vec<String> {
+pub(crate) fn changed_items(plan: &Plan) -> Vec<String> {
     plan.items
         .iter()
         .filter(|i| !i.is_empty())

@@ -10,7 +10,7 @@ use crate::transaction;
 /// Refuses to plan on top of a run that was interrupted while applying. A run in progress in
 /// another process is reported as such. Nothing is written. `next` is the command to run
 /// again once the interrupted run is rolled back.
-pub fn refuse_interrupted(rootfs: &RootFs, invoked_as: &str, next: &str) -> Result<()> {
+pub(crate) fn refuse_interrupted(rootfs: &RootFs, invoked_as: &str, next: &str) -> Result<()> {
     let Some(state) = StateDir::open(rootfs)? else {
         return Ok(());
     };

@@ -24,14 +24,18 @@ use super::watches::watches_to_unload;
 
 /// A run's rollback as planned: the run and each of its files' way back. Nothing is written
 /// to plan it.
-pub struct RollbackPlan {
-    pub run_dir: RunDir,
-    pub manifest: Manifest,
-    pub reversals: Vec<Reversal>,
+pub(crate) struct RollbackPlan {
+    pub(crate) run_dir: RunDir,
+    pub(crate) manifest: Manifest,
+    pub(crate) reversals: Vec<Reversal>,
 }
 
 impl RollbackPlan {
-    pub fn new(rootfs: &RootFs, run_dir: RunDir, manifest: Manifest) -> Result<RollbackPlan> {
+    pub(crate) fn new(
+        rootfs: &RootFs,
+        run_dir: RunDir,
+        manifest: Manifest,
+    ) -> Result<RollbackPlan> {
         let reversals = transaction::plan_rollback(rootfs, &run_dir, &manifest)?;
         Ok(RollbackPlan {
             run_dir,
@@ -41,7 +45,7 @@ impl RollbackPlan {
     }
 
     /// The changes the rollback makes, each file from what is there now to what it restores.
-    pub fn changes_back(&self) -> Vec<FileChange> {
+    pub(crate) fn changes_back(&self) -> Vec<FileChange> {
         changes_back(&self.reversals)
     }
 }
@@ -63,7 +67,7 @@ fn changes_back(reversals: &[Reversal]) -> Vec<FileChange> {
 /// back, and redoes its service actions on the live host. With `RestartConsent::Ask`,
 /// containers the rollback would leave without their log receiver are named and the operator
 /// asked first; otherwise they are named in the output.
-pub fn roll_back(
+pub(crate) fn roll_back(
     host: &Host<'_>,
     console: &mut dyn Console,
     plan: &mut RollbackPlan,

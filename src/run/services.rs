@@ -17,20 +17,20 @@ use super::consent::next_live_restore;
 use super::host::Host;
 
 /// What `run_services` is to do.
-pub struct ServiceRequest<'a> {
-    pub actions: &'a [ServiceAction],
-    pub health_timeout: u64,
-    pub audit: AuditSync,
+pub(crate) struct ServiceRequest<'a> {
+    pub(crate) actions: &'a [ServiceAction],
+    pub(crate) health_timeout: u64,
+    pub(crate) audit: AuditSync,
     /// Putting an old configuration back after a failure.
-    pub recovering: bool,
+    pub(crate) recovering: bool,
     /// daemon.json as dockerd read it before the files changed.
-    pub before: &'a Map<String, Value>,
+    pub(crate) before: &'a Map<String, Value>,
     /// daemon.json as dockerd reads it after them: the plan's (or the restored record's),
     /// not the disk read again.
-    pub after: &'a Map<String, Value>,
-    pub touched: &'a services::DockerTouched,
+    pub(crate) after: &'a Map<String, Value>,
+    pub(crate) touched: &'a services::DockerTouched,
     /// Containers the operator was told lose something (their log receiver).
-    pub expected_to_stop: &'a [String],
+    pub(crate) expected_to_stop: &'a [String],
 }
 
 /// Runs the service actions with the checks that keep dockerd and its containers alive.
