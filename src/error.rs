@@ -153,6 +153,16 @@ pub enum Error {
         host: String,
         opened: String,
     },
+    // Why a run's record cannot be read (records.rs): shown beside the run in
+    // `rollback --list`, and as the reason a rollback of it is refused.
+    #[error("not a directory")]
+    RunNotADirectory,
+    #[error("no manifest.json (a run stopped before it changed any file leaves this)")]
+    ManifestMissing,
+    #[error("manifest.json is damaged: {0}")]
+    ManifestDamaged(serde_json::Error),
+    #[error("manifest.json names run {named}, not the directory's own")]
+    ManifestOfAnotherRun { named: String },
 }
 
 impl Error {

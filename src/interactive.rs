@@ -106,9 +106,9 @@ pub fn choose(
         render::item_plan(env.out, &playbook, part, facts, paint)?;
         if facts.live {
             let actions = crate::plan::collapse(&part.actions);
-            let planned = crate::commands::apply::planned_json(facts, &part.changes);
+            let planned = crate::run::planned_json(facts, &part.changes);
             if let Some((n, why)) =
-                crate::commands::apply::containers_stopped_by_restart(facts, &actions, &planned)
+                crate::run::containers_stopped_by_restart(facts, &actions, &planned)
             {
                 writeln!(
                     env.out,

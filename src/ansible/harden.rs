@@ -6,9 +6,8 @@ use std::collections::BTreeSet;
 
 use crate::assess::Finding;
 use crate::commands::Env;
-use crate::commands::diff::{candidates, plan_refusing, unattended_ids};
-use crate::commands::fix::{RestartConsent, apply_plan};
 use crate::error::Result;
+use crate::run::{self, RestartConsent};
 use crate::settings::Selectors;
 
 use super::args::{ModuleArgs, State};
@@ -40,11 +39,20 @@ pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
 
     let playbook = &env.settings.playbook;
     let mut warnings = Vec::new();
-    let first = plan_refusing(playbook, &facts, &selection, candidates(&before), false)?;
-    let (chosen, held) = unattended_ids(env, &first.ids, &args.only);
-    let safe = plan_refusing(playbook, &facts, &selection, chosen, false)?;
+    let run::Unattended {
+        refused,
+        held,
+        safe,
+    } = run::plan_unattended(
+        playbook,
+        &facts,
+        &selection,
+        run::candidates(&before),
+        &args.only,
+        false,
+    )?;
     let plan = safe.plan;
-    for (id, reason) in first.refused.iter().chain(&safe.refused) {
+    for (id, reason) in refused.iter().chain(&safe.refused) {
         warnings.push(format!(
             "{id} {}: refused by pre-flight: {reason}",
             title(env, id)
@@ -64,12 +72,7 @@ pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
         return Ok(unchanged("nothing to change; ".into(), warnings));
     }
 
-    let changed: BTreeSet<String> = plan
-        .items
-        .iter()
-        .filter(|i| !i.is_empty())
-        .map(|i| i.id.clone())
-        .collect();
+    let changed: BTreeSet<String> = run::changed_items(&plan).into_iter().collect();
     let diff = args.diff.then(|| diff::entries(&plan.changes, &facts));
     let fixed = |after: &[Finding], msg: String, run_id: Option<String>| {
         let (results, summary) = result::items(&before, after, &changed, args.include_passing);
@@ -93,9 +96,8 @@ pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
         return Ok(fixed(&before, msg, None));
     }
 
-    let consent =
-        RestartConsent::unattended(env.settings.playbook.variables.allow_container_restart);
-    let run_id = apply_plan(env, &facts, &plan, args.health_timeout, consent)?;
+    let options = unattended_options(env, args);
+    let run_id = run::apply(&env.host(), env, &facts, &plan, options)?;
     let run = run_id
         .as_deref()
         .map(|id| format!(" in run {id}"))
@@ -115,6 +117,17 @@ pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
     };
     let msg = format!("fixed {} item(s){run}; ", changed.len());
     Ok(fixed(&after, msg, run_id))
+}
+
+/// How the module acts on services: unattended, so a restart that stops containers needs the
+/// playbook's leave.
+pub(super) fn unattended_options(env: &Env<'_>, args: &ModuleArgs) -> run::Options {
+    run::Options {
+        health_timeout: args.health_timeout,
+        consent: RestartConsent::unattended(
+            env.settings.playbook.variables.allow_container_restart,
+        ),
+    }
 }
 
 fn title<'a>(env: &'a Env<'_>, id: &str) -> &'a str {

@@ -3,25 +3,23 @@
 //! CLI's `rollback` would go on to the run before it).
 
 use crate::commands::Env;
-use crate::commands::rollback::restore;
 use crate::error::{Error, Result};
 use crate::facts::Facts;
-use crate::plan::FileChange;
-use crate::transaction::{self, RunStatus};
+use crate::records::{self, RunStatus};
+use crate::run::{self, RollbackPlan};
+use crate::transaction::{Manifest, SavedRun};
 
 use super::args::ModuleArgs;
 use super::diff;
+use super::harden::unattended_options;
 use super::result::ModuleResult;
 
 pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
     let rootfs = env.settings.rootfs.clone();
-    let runs = transaction::list_runs(&rootfs)?;
+    let runs: Vec<SavedRun> = records::list_runs(&rootfs)?;
     let target = match &args.run_id {
         Some(id) => runs.iter().find(|r| r.run_id == *id).ok_or_else(|| {
-            Error::Usage(format!(
-                "no saved run {id} under {}",
-                transaction::BACKUPS_DIR
-            ))
+            Error::Usage(format!("no saved run {id} under {}", records::BACKUPS_DIR))
         })?,
         // A damaged record does not block the runs before it.
         None => match runs.iter().rev().find(|r| r.record.is_ok()) {
@@ -40,7 +38,7 @@ pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
         Err(reason) => {
             return Err(Error::Rollback {
                 run: run_id,
-                reason: reason.clone(),
+                reason: reason.to_string(),
             });
         }
     };
@@ -54,10 +52,11 @@ pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
 
     // Runs exist, so the state directory does: the lock adds only its own file there.
     let _lock = (!args.check_mode)
-        .then(|| transaction::lock(&rootfs))
+        .then(|| records::lock(&rootfs))
         .transpose()?;
-    let (run_dir, mut manifest) = transaction::find_run(&rootfs, Some(&run_id))?;
-    let reversals = transaction::plan_rollback(&rootfs, &run_dir, &manifest)?;
+    let (run_dir, manifest): (_, Manifest) = records::find_run(&rootfs, Some(&run_id))?;
+    let mut plan = RollbackPlan::new(&rootfs, run_dir, manifest)?;
+    let reversals = &plan.reversals;
     let drifted: Vec<String> = reversals
         .iter()
         .filter_map(|r| {
@@ -90,40 +89,19 @@ pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
     }));
     let diff = if args.diff {
         let names = Facts::names_only(&rootfs)?;
-        let back: Vec<FileChange> = reversals
-            .iter()
-            .filter(|r| !r.is_restored())
-            .map(|r| FileChange {
-                path: r.record.path.clone(),
-                before: r.now.clone(),
-                after: r.restore.clone(),
-                as_user: r.record.as_user.clone(),
-            })
-            .collect();
-        Some(diff::entries(&back, &names))
+        Some(diff::entries(&plan.changes_back(), &names))
     } else {
         None
     };
+    let restored = reversals.len();
     let msg = if args.check_mode {
         format!(
-            "would roll back run {run_id}, restoring {} file(s) (check mode: nothing written)",
-            reversals.len()
+            "would roll back run {run_id}, restoring {restored} file(s) (check mode: nothing written)"
         )
     } else {
-        restore(
-            env,
-            &run_dir,
-            &mut manifest,
-            &reversals,
-            args.health_timeout,
-            crate::commands::apply::RestartConsent::unattended(
-                env.settings.playbook.variables.allow_container_restart,
-            ),
-        )?;
-        format!(
-            "rolled back run {run_id}: restored {} file(s)",
-            reversals.len()
-        )
+        let options = unattended_options(env, args);
+        run::roll_back(&env.host(), env, &mut plan, options)?;
+        format!("rolled back run {run_id}: restored {restored} file(s)")
     };
     Ok(ModuleResult {
         changed: true,

@@ -2,50 +2,17 @@
 
 use std::collections::BTreeSet;
 
-use crate::assess::{self, Finding, Selection};
+use crate::assess::Selection;
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Result};
 use crate::facts::Facts;
-use crate::kinds::Status;
 use crate::plan::{self, Plan};
-use crate::playbook::Playbook;
-use crate::preflight;
 use crate::render;
+use crate::run::{self, Console};
 use crate::settings::DiffArgs;
 
 use super::Env;
 
-/// The WARN items `fix` would consider: selected, fixable, not waived.
-pub fn candidates(findings: &[Finding]) -> BTreeSet<String> {
-    findings
-        .iter()
-        .filter(|f| f.status == Status::Warn && f.fixable)
-        .map(|f| f.id.clone())
-        .collect()
-}
-
-/// Splits off disruptive items that `--yes` must not apply unless asked for by name.
-pub fn unattended_ids(
-    env: &Env<'_>,
-    ids: &BTreeSet<String>,
-    only: &[String],
-) -> (BTreeSet<String>, Vec<String>) {
-    let playbook = &env.settings.playbook;
-    let mut apply = BTreeSet::new();
-    let mut held = Vec::new();
-    for id in ids {
-        let disruptive = playbook.item(id).is_some_and(|i| i.disruptive.is_some());
-        let named = only.iter().any(|t| t.split(',').any(|p| p.trim() == id))
-            || playbook.enabled.contains(id);
-        if disruptive && !named {
-            held.push(id.clone());
-        } else {
-            apply.insert(id.clone());
-        }
-    }
-    (apply, held)
-}
-
-/// Plans `ids`, dropping (and reporting) the items pre-flight refuses, until the plan is safe.
+/// Plans `ids` as `run::plan_safe` does, and reports the items pre-flight refuses.
 pub fn safe_plan(
     env: &mut Env<'_>,
     facts: &Facts,
@@ -53,14 +20,19 @@ pub fn safe_plan(
     ids: BTreeSet<String>,
     skip_preflight: bool,
 ) -> Result<(Plan, BTreeSet<String>)> {
-    let safe = plan_refusing(
+    let safe = run::plan_safe(
         &env.settings.playbook,
         facts,
         selection,
         ids,
         skip_preflight,
     )?;
-    for (id, reason) in &safe.refused {
+    print_refused(env, &safe.refused)?;
+    Ok((safe.plan, safe.ids))
+}
+
+pub fn print_refused(env: &mut Env<'_>, refused: &[(String, String)]) -> Result<()> {
+    for (id, reason) in refused {
         let title = env
             .settings
             .playbook
@@ -72,45 +44,7 @@ pub fn safe_plan(
             "== {id} {title}: refused by pre-flight: {reason}\n"
         )?;
     }
-    Ok((safe.plan, safe.ids))
-}
-
-/// A plan pre-flight accepts.
-pub struct SafePlan {
-    pub plan: Plan,
-    /// The items planned.
-    pub ids: BTreeSet<String>,
-    /// Each item pre-flight refused, with the reason, in the order they were refused.
-    pub refused: Vec<(String, String)>,
-}
-
-/// Plans `ids`, dropping the items pre-flight refuses until the plan is safe.
-pub fn plan_refusing(
-    playbook: &Playbook,
-    facts: &Facts,
-    selection: &Selection,
-    mut ids: BTreeSet<String>,
-    skip_preflight: bool,
-) -> Result<SafePlan> {
-    let mut refused_all = Vec::new();
-    loop {
-        let plan = assess::plan(playbook, facts, &ids, selection)?;
-        let refused = match skip_preflight {
-            true => Default::default(),
-            false => preflight::check(facts, &plan).refused,
-        };
-        if refused.is_empty() {
-            return Ok(SafePlan {
-                plan,
-                ids,
-                refused: refused_all,
-            });
-        }
-        for (id, reason) in refused {
-            ids.remove(&id);
-            refused_all.push((id, reason));
-        }
-    }
+    Ok(())
 }
 
 pub fn print_plan(env: &mut Env<'_>, plan: &Plan, facts: &Facts) -> Result<()> {
@@ -150,14 +84,10 @@ pub fn services_note(env: &mut Env<'_>, plan: &Plan) -> Result<()> {
     }
     if env.settings.live {
         writeln!(env.out, "services: {}", render::actions_line(&actions))?;
+        Ok(())
     } else {
-        writeln!(
-            env.out,
-            "services: none touched under --root; when this root boots: {}",
-            render::actions_line(&actions)
-        )?;
+        env.services_deferred(&actions)
     }
-    Ok(())
 }
 
 pub fn run(env: &mut Env<'_>, args: &DiffArgs) -> Result<i32> {
@@ -168,7 +98,11 @@ pub fn run(env: &mut Env<'_>, args: &DiffArgs) -> Result<i32> {
     let facts = env.gather(&daemon)?;
     let findings = env.evaluate(&facts, &selection);
     env.header("diff (dry run, nothing is written)")?;
-    let (ids, held) = unattended_ids(env, &candidates(&findings), &args.selectors.only);
+    let (ids, held) = run::hold_disruptive(
+        &env.settings.playbook,
+        &run::candidates(&findings),
+        &args.selectors.only,
+    );
     let (plan, _) = safe_plan(env, &facts, &selection, ids, false)?;
     print_plan(env, &plan, &facts)?;
     print_held(env, &held)?;

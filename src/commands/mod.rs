@@ -1,6 +1,5 @@
 //! The five commands. Each gathers facts once, runs the pure core, and talks to the user.
 
-pub mod apply;
 pub mod check;
 pub mod diff;
 pub mod fix;
@@ -13,8 +12,11 @@ use crate::assess::{self, Finding, Selection};
 use crate::containers::ContainerFilter;
 use crate::daemons::{self, Daemon};
 use crate::engine::Engine;
-use crate::error::Result;
-use crate::facts::{Facts, LiveSources, Sources};
+use crate::error::{Error, Result};
+use crate::facts::Facts;
+use crate::plan::{FileChange, ServiceAction};
+use crate::render;
+use crate::run::{self, Console, Host};
 use crate::runner::Runner;
 use crate::settings::{Selectors, Settings};
 
@@ -103,15 +105,7 @@ impl Env<'_> {
     }
 
     fn gather_with(&self, daemon: &Daemon, containers: Option<ContainerFilter>) -> Result<Facts> {
-        let sources = Sources {
-            rootfs: self.settings.rootfs.clone(),
-            live: self.settings.live.then_some(LiveSources {
-                runner: self.runner,
-                engine: self.engine,
-                containers,
-            }),
-        };
-        Facts::gather(&sources, &self.settings.playbook.variables, daemon)
+        self.host().gather_with(daemon, containers)
     }
 
     pub fn selection(&self, selectors: &Selectors) -> Result<Selection> {
@@ -152,28 +146,24 @@ impl Env<'_> {
     }
 }
 
-impl Env<'_> {
-    /// Refuses to plan on top of a run that was interrupted while applying: its files may be
-    /// half written, and a new run's backups would save that state as the "original". A run
-    /// in progress in another process is reported as such. Nothing is written.
+impl<'a> Env<'a> {
+    /// The host a run plans for and changes, in the run layer's terms.
+    pub(crate) fn host(&self) -> Host<'a> {
+        let settings = self.settings;
+        Host {
+            rootfs: &settings.rootfs,
+            live: settings.live,
+            playbook: &settings.playbook,
+            invoked_as: settings.invoked_as,
+            runner: self.runner,
+            engine: self.engine,
+        }
+    }
+
+    /// Refuses to plan on top of a run that was interrupted while applying (see
+    /// `run::refuse_interrupted`); `next` is this command.
     pub fn refuse_interrupted(&self, next: &str) -> Result<()> {
-        let rootfs = &self.settings.rootfs;
-        let Some(state) = crate::transaction::StateDir::open(rootfs)? else {
-            return Ok(());
-        };
-        if let Some(busy) = state.locked_by_another()? {
-            return Err(busy);
-        }
-        match crate::transaction::interrupted_run(rootfs)? {
-            // It changed nothing: the files are as planned from, and `fix` closes it.
-            Some(run) if crate::transaction::changed_nothing(rootfs, &run)? => Ok(()),
-            Some(run) => Err(crate::error::Error::Interrupted {
-                run,
-                command: self.settings.invoked_as.into(),
-                next: next.into(),
-            }),
-            None => Ok(()),
-        }
+        run::refuse_interrupted(&self.settings.rootfs, self.settings.invoked_as, next)
     }
 
     /// Refuses a command that works on this host's files when the engine in use is another
@@ -194,6 +184,46 @@ impl Env<'_> {
                 self.err,
                 "docker-harden: the Docker engine {host} ({}) is remote and was not asked: the items judged through the Docker API are INFO, and every other item judges this host, not the engine's",
                 engine.origin
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The CLI's and the module's console for a run: their streams, a prompt on the terminal, and
+/// diffs and service lists as `diff` shows them.
+impl Console for Env<'_> {
+    fn out(&mut self) -> &mut dyn Write {
+        &mut *self.out
+    }
+
+    fn err(&mut self) -> &mut dyn Write {
+        &mut *self.err
+    }
+
+    fn confirm(&mut self, prompt: &str) -> Result<bool> {
+        dialoguer::Confirm::new()
+            .with_prompt(prompt)
+            .default(false)
+            .interact()
+            .map_err(|e| Error::Prompt(e.to_string()))
+    }
+
+    fn show_changes(&mut self, changes: &[FileChange]) -> Result<()> {
+        // Diffs only need the account names; facts of the live host are not gathered for them.
+        let names = Facts::names_only(&self.settings.rootfs)?;
+        for change in changes {
+            render::file_change(self.out, change, &names, self.settings.paint)?;
+        }
+        Ok(())
+    }
+
+    fn services_deferred(&mut self, actions: &[ServiceAction]) -> Result<()> {
+        if !actions.is_empty() {
+            writeln!(
+                self.out,
+                "services: none touched under --root; when this root boots: {}",
+                render::actions_line(actions)
             )?;
         }
         Ok(())

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use super::Snapshot;
 use crate::error::Result;
+use crate::records::{self, RunStatus};
 use crate::rootfs::RootFs;
 use crate::rsyslog::{self, ConfFile};
-use crate::transaction::{self, RunStatus};
 
 pub const RSYSLOG_CONF: &str = "/etc/rsyslog.conf";
 /// The drop-in docker-harden writes when rsyslog.conf includes /etc/rsyslog.d.
@@ -90,7 +90,7 @@ pub(crate) fn gather(snap: &mut Snapshot<'_>, live: bool) -> Result<RsyslogFacts
 /// cannot be read prove nothing and are skipped: an input they may have started counts as the
 /// operator's, which docker-harden reports and does not rewrite.
 fn written_by_runs(rootfs: &RootFs, paths: &[String], now: &[ConfFile]) -> Vec<WrittenByRun> {
-    let Ok(runs) = transaction::list_runs(rootfs) else {
+    let Ok(runs) = records::list_runs::<serde::de::IgnoredAny>(rootfs) else {
         return Vec::new();
     };
     let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
@@ -108,23 +108,25 @@ fn written_by_runs(rootfs: &RootFs, paths: &[String], now: &[ConfFile]) -> Vec<W
         if records.is_empty() {
             continue;
         }
-        let Ok((run_dir, _)) = transaction::find_run(rootfs, Some(&run.run_id)) else {
+        let Ok((run_dir, _)) =
+            records::find_run::<serde::de::IgnoredAny>(rootfs, Some(&run.run_id))
+        else {
             continue;
         };
         for record in records {
             let path = record.path.display().to_string();
-            let after = transaction::written_copy(&run_dir, record)
+            let after = records::written_copy(&run_dir, record)
                 .map(text)
                 .or_else(|| {
                     now.iter()
                         .find(|f| f.path == path)
                         .filter(|f| {
                             record.sha256_after.as_deref()
-                                == Some(transaction::sha256(f.text.as_bytes()).as_str())
+                                == Some(records::sha256(f.text.as_bytes()).as_str())
                         })
                         .map(|f| f.text.clone())
                 });
-            let before = transaction::backup_copy(&run_dir, record).map(text);
+            let before = records::backup_copy(&run_dir, record).map(text);
             // A file that existed but whose original is lost cannot tell what the run added.
             let (Some(after), false) = (after, record.existed && before.is_none()) else {
                 continue;

@@ -103,8 +103,7 @@ fn a_wide_input_an_earlier_run_started_is_bound_to_loopback() {
         if record["path"] == "/etc/rsyslog.conf" {
             let copy = record["written"].as_str().unwrap();
             fs::write(dir.join(copy), &wide).unwrap();
-            record["sha256_after"] =
-                Value::String(docker_harden::transaction::sha256(wide.as_bytes()));
+            record["sha256_after"] = Value::String(docker_harden::records::sha256(wide.as_bytes()));
         }
     }
     fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
