@@ -31,7 +31,7 @@ impl Bind {
 
     /// Whether a client that connects to `host` (the syslog-address's host) reaches an input
     /// bound here.
-    pub fn serves(&self, host: &str) -> bool {
+    pub(crate) fn serves(&self, host: &str) -> bool {
         match self {
             Bind::Every => true,
             Bind::Only(bound) => same_host(bound, host),

@@ -10,7 +10,7 @@ pub struct ConfFile {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Found {
-    pub path: String,
+    pub(crate) path: String,
     /// 1-based, first line of the statement.
     pub(crate) line: usize,
 }

@@ -7,7 +7,7 @@ pub(crate) enum Proto {
 }
 
 impl Proto {
-    pub fn module(self) -> &'static str {
+    pub(crate) fn module(self) -> &'static str {
         match self {
             Proto::Tcp => "imtcp",
             Proto::Udp => "imudp",
