@@ -8,8 +8,9 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::facts::Facts;
 use crate::kinds::{self, Status, Verdict};
+use crate::kinds::{Item, Kind, Rootless};
 use crate::plan::{ItemPlan, Plan, Workspace};
-use crate::playbook::{Item, Kind, Playbook, Rootless};
+use crate::playbook::Playbook;
 
 /// Which items a command looks at: `--only` (all when empty) minus `--skip`.
 #[derive(Debug, Clone, Default)]
@@ -191,7 +192,7 @@ pub fn plan(
 fn plan_item(
     playbook: &Playbook,
     facts: &Facts,
-    item: &crate::playbook::Item,
+    item: &crate::kinds::Item,
     ws: &mut Workspace,
     plan: &mut Plan,
 ) -> Result<()> {

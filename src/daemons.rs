@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::facts::{DEFAULT_CONFIG_FILE, DEFAULT_DATA_ROOT, DEFAULT_SOCKET, UNIT_DIRS};
 use crate::rootfs::RootFs;
+use crate::vocabulary::paths::{
+    DEFAULT_CONFIG_FILE, DEFAULT_DATA_ROOT, DEFAULT_SOCKET, FLAGS_DROPIN, UNIT_DIRS,
+};
 
 /// The variable dockerd itself tests to know it runs under RootlessKit (moby's
 /// `RunningWithRootlessKit`): a dockerd with it in its environment is a rootless daemon.
@@ -133,7 +135,7 @@ impl Daemon {
     /// Where docker-harden puts its ExecStart drop-in for the daemon's unit.
     pub fn flags_dropin(&self) -> PathBuf {
         match self {
-            Daemon::System => PathBuf::from(crate::kinds::flag_move::FLAGS_DROPIN),
+            Daemon::System => PathBuf::from(FLAGS_DROPIN),
             Daemon::Rootless(u) => u
                 .config_home
                 .join("systemd/user/docker.service.d/zz-docker-harden.conf"),
@@ -247,35 +249,6 @@ pub fn dockerd_processes(rootfs: &RootFs) -> Result<Vec<DockerdProcess>> {
     Ok(found)
 }
 
-struct PasswdEntry {
-    name: String,
-    uid: u32,
-    gid: u32,
-    home: PathBuf,
-}
-
-fn passwd(rootfs: &RootFs) -> Result<Vec<PasswdEntry>> {
-    let text = rootfs
-        .read_text(Path::new("/etc/passwd"))?
-        .unwrap_or_default();
-    Ok(text
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            if f.len() < 7 || !f[5].starts_with('/') {
-                return None;
-            }
-            Some(PasswdEntry {
-                name: f[0].to_string(),
-                uid: f[2].parse().ok()?,
-                gid: f[3].parse().ok()?,
-                home: PathBuf::from(f[5]),
-            })
-        })
-        .collect())
-}
-
 /// The daemons of the host: the system daemon when it runs or is installed as a service (or
 /// when nothing else is found, so a bare host is still judged), then one rootless daemon per
 /// user who runs one or has set one up (socket in the runtime dir, user unit, or user
@@ -287,8 +260,9 @@ pub fn discover(rootfs: &RootFs, live: bool) -> Result<Vec<Daemon>> {
         Vec::new()
     };
     let mut rootless = Vec::new();
-    for entry in passwd(rootfs)? {
-        if entry.uid == 0 {
+    for entry in crate::accounts::read_passwd(rootfs)? {
+        // Root has no rootless daemon; an account without an absolute home has no XDG paths.
+        if entry.uid == 0 || !entry.home.is_absolute() {
             continue;
         }
         let process = processes.iter().find(|p| p.rootless && p.uid == entry.uid);

@@ -38,4 +38,5 @@ pub mod settings;
 pub mod shell;
 pub mod survival;
 pub mod transaction;
+pub mod vocabulary;
 pub mod workloads;

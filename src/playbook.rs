@@ -7,10 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::benchmark::{self, Selection, Version};
 use crate::error::{Error, Result};
+use crate::kinds::{Item, ItemKind, Kind, LoadContext, Rootless, kind_registry};
+pub use crate::vocabulary::{SyslogAddress, SyslogEndpoint, SyslogTransport, Target, Variables};
 
 pub const DEFAULT_PLAYBOOK_NAME: &str = "default";
 const DEFAULT_PLAYBOOK: &str = include_str!("../playbooks/cis-docker-1.6.0.yml");
@@ -78,47 +79,42 @@ pub enum Source {
     Text(String),
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawItem {
-    id: String,
-    legacy_id: Option<String>,
-    title: String,
-    why: String,
-    /// What to change when the item is not compliant (report-only items; fixable ones point at
-    /// `docker-harden fix`).
-    remediation: Option<String>,
-    /// The benchmark versions the item belongs to, and its ID in each; absent: every version,
-    /// numbered as v1.6.0 numbers `id`.
-    benchmarks: Option<BTreeMap<String, String>>,
-    disruptive: Option<String>,
-    /// How the item changes for a rootless daemon, when it does beyond its paths.
-    rootless: Option<RawRootless>,
-    audit: Option<AuditSpec>,
-    daemon_setting: Option<RawDaemonSetting>,
-    daemon_report: Option<crate::kinds::daemon_report::DaemonReportSpec>,
-    host_report: Option<crate::kinds::host_report::HostReportSpec>,
-    container: Option<crate::kinds::container::ContainerSpec>,
-    image: Option<crate::kinds::image::ImageSpec>,
-    sprawl: Option<crate::kinds::sprawl::SprawlSpec>,
-    swarm: Option<crate::kinds::swarm::SwarmSpec>,
-    note: Option<crate::kinds::note::NoteSpec>,
-    remote_logging: Option<RawRemoteLogging>,
-    storage_driver: Option<StorageDriverSpec>,
-    ownership: Option<OwnershipSpec>,
-    permissions: Option<RawPermissions>,
-}
+/// A playbook item as written: the common fields, and one key per kind in the registry, of
+/// which exactly one must be given.
+macro_rules! raw_item {
+    ($($key:ident => $variant:ident($spec:ty)),* $(,)?) => {
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct RawItem {
+            id: String,
+            legacy_id: Option<String>,
+            title: String,
+            why: String,
+            /// What to change when the item is not compliant (report-only items; fixable ones
+            /// point at `docker-harden fix`).
+            remediation: Option<String>,
+            /// The benchmark versions the item belongs to, and its ID in each; absent: every
+            /// version, numbered as v1.6.0 numbers `id`.
+            benchmarks: Option<BTreeMap<String, String>>,
+            disruptive: Option<String>,
+            /// How the item changes for a rootless daemon, when it does beyond its paths.
+            rootless: Option<RawRootless>,
+            $($key: Option<<$spec as ItemKind>::Raw>,)*
+        }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDaemonSetting {
-    key: String,
-    want: Value,
-    default: Value,
-    apply: Apply,
-    #[serde(default)]
-    any_value: bool,
+        impl RawItem {
+            /// The kinds the item gives, typed in registry order.
+            fn kinds(&self, load: &LoadContext<'_>) -> Result<Vec<Kind>> {
+                let mut kinds = Vec::new();
+                $(if let Some(raw) = &self.$key {
+                    kinds.push(Kind::$variant(<$spec as ItemKind>::from_raw(raw.clone(), load)?));
+                })*
+                Ok(kinds)
+            }
+        }
+    };
 }
+kind_registry!(raw_item);
 
 /// `rootless: { not_applicable: WHY }` or `rootless: { by_design: HOW }`.
 #[derive(Debug, Clone, Deserialize)]
@@ -126,20 +122,6 @@ struct RawDaemonSetting {
 struct RawRootless {
     not_applicable: Option<String>,
     by_design: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRemoteLogging {
-    address: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPermissions {
-    target: Target,
-    /// A string ("0644"): YAML 1.2 reads a bare 0644 as the decimal number 644.
-    max_mode: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -152,317 +134,6 @@ struct RawWaiver {
 
 // ---------------------------------------------------------------------------------------------
 // Typed form.
-
-/// How an item changes for a rootless daemon (../shared/cis/rootless-items.tsv): most items
-/// only move to the user's paths, which the facts handle; these two need saying.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rootless {
-    /// The item does not apply: why.
-    NotApplicable(String),
-    /// Rootless mode satisfies the item by construction: how.
-    ByDesign(String),
-}
-
-/// A file or set of files an item is about, resolved against the host's facts.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Target {
-    Dockerd,
-    ContainerdRunDir,
-    DataRoot,
-    ConfigDir,
-    DockerServiceUnit,
-    ContainerdSock,
-    DockerSocketUnit,
-    DefaultDocker,
-    DaemonJson,
-    ContainerdConfig,
-    SysconfigDocker,
-    Containerd,
-    ContainerdShim,
-    ContainerdShimRuncV1,
-    ContainerdShimRuncV2,
-    Runc,
-    ExtraPaths,
-    RegistryCerts,
-    TlsCa,
-    TlsCert,
-    TlsKey,
-    DockerSock,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuditSpec {
-    pub target: Target,
-}
-
-/// How a changed daemon setting takes effect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Apply {
-    /// dockerd re-reads it on SIGHUP.
-    Reload,
-    /// dockerd must restart.
-    Restart,
-}
-
-#[derive(Debug, Clone)]
-pub struct DaemonSettingSpec {
-    pub key: String,
-    pub want: Value,
-    /// What dockerd uses when the key is set nowhere.
-    pub default: Value,
-    pub apply: Apply,
-    /// Any value other than the default complies (userns-remap names a user of the operator's
-    /// choosing); `want` is what the fix writes.
-    pub any_value: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct RemoteLoggingSpec {
-    pub address: SyslogAddress,
-}
-
-/// How Docker's syslog log driver reaches the receiver.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyslogTransport {
-    Tcp,
-    Udp,
-    TcpTls,
-    Unix,
-    Unixgram,
-}
-
-/// Where the receiver is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SyslogEndpoint {
-    /// tcp, udp, tcp+tls: a host name or address (IPv6 without brackets) and a port.
-    Net { host: String, port: u16 },
-    /// unix, unixgram: an absolute socket path.
-    Socket(String),
-}
-
-/// A `syslog-address` for Docker's syslog log driver, validated when the playbook loads:
-/// dockerd refuses to start with one it cannot use (`tcp//127.0.0.1:514`: "syslog-address
-/// should be in form proto://address"), and so would every container with one that names no
-/// port it can reach.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub struct SyslogAddress {
-    text: String,
-    pub transport: SyslogTransport,
-    pub endpoint: SyslogEndpoint,
-}
-
-impl SyslogAddress {
-    /// As written, which is what daemon.json gets.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
-    /// A network address on this machine (127.0.0.0/8, ::1, localhost): something here must
-    /// receive on it.
-    pub fn is_local(&self) -> bool {
-        match &self.endpoint {
-            SyslogEndpoint::Net { host, .. } => crate::rsyslog::is_local_host(host),
-            SyslogEndpoint::Socket(_) => true,
-        }
-    }
-}
-
-impl std::fmt::Display for SyslogAddress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl std::str::FromStr for SyslogAddress {
-    type Err = String;
-
-    fn from_str(text: &str) -> std::result::Result<SyslogAddress, String> {
-        let fail = |why: &str| {
-            format!(
-                "`{text}` is not an address Docker's syslog log driver can use: {why} (write tcp://HOST:PORT, udp://HOST:PORT, tcp+tls://HOST:PORT or unix:///PATH)"
-            )
-        };
-        // dockerd takes these schemes exactly as written here, in lower case, and refuses to
-        // start on anything else.
-        let (transport, rest) = [
-            ("tcp://", SyslogTransport::Tcp),
-            ("udp://", SyslogTransport::Udp),
-            ("tcp+tls://", SyslogTransport::TcpTls),
-            ("unix://", SyslogTransport::Unix),
-            ("unixgram://", SyslogTransport::Unixgram),
-        ]
-        .into_iter()
-        .find_map(|(scheme, t)| text.strip_prefix(scheme).map(|rest| (t, rest)))
-        .ok_or_else(|| {
-            fail("it must start with tcp://, udp://, tcp+tls://, unix:// or unixgram://")
-        })?;
-        let endpoint = match transport {
-            SyslogTransport::Unix | SyslogTransport::Unixgram => {
-                if !rest.starts_with('/') || rest.chars().any(char::is_whitespace) {
-                    return Err(fail("the socket path must be absolute, without spaces"));
-                }
-                SyslogEndpoint::Socket(rest.to_string())
-            }
-            _ => {
-                let rest = rest.strip_suffix('/').unwrap_or(rest);
-                if rest.contains(['/', '?', '#', '@']) || rest.chars().any(char::is_whitespace) {
-                    return Err(fail("only HOST or HOST:PORT may follow the scheme"));
-                }
-                let (host, port) = match rest.strip_prefix('[') {
-                    Some(bracketed) => {
-                        let (host, after) = bracketed
-                            .split_once(']')
-                            .ok_or_else(|| fail("an IPv6 address needs its closing `]`"))?;
-                        if host.parse::<std::net::Ipv6Addr>().is_err() {
-                            return Err(fail("only an IPv6 address goes in brackets"));
-                        }
-                        match after {
-                            "" => (host, None),
-                            _ => match after.strip_prefix(':') {
-                                Some(port) => (host, Some(port)),
-                                None => return Err(fail("a port follows `]:`")),
-                            },
-                        }
-                    }
-                    None => match rest.split_once(':') {
-                        Some((_, p)) if p.contains(':') => {
-                            return Err(fail("an IPv6 address goes in brackets: tcp://[::1]:514"));
-                        }
-                        Some((h, p)) => (h, Some(p)),
-                        None => (rest, None),
-                    },
-                };
-                if host.is_empty() || host.contains(['[', ']']) {
-                    return Err(fail("it names no host"));
-                }
-                let port = match port {
-                    None => 514,
-                    Some(p) => p
-                        .parse::<u16>()
-                        .ok()
-                        .filter(|n| *n != 0 && p.bytes().all(|b| b.is_ascii_digit()))
-                        .ok_or_else(|| {
-                            fail(&format!("port `{p}` is not a number from 1 to 65535"))
-                        })?,
-                };
-                SyslogEndpoint::Net {
-                    host: host.to_string(),
-                    port,
-                }
-            }
-        };
-        Ok(SyslogAddress {
-            text: text.to_string(),
-            transport,
-            endpoint,
-        })
-    }
-}
-
-/// How the playbook's `syslog_address` variable is read.
-impl TryFrom<String> for SyslogAddress {
-    type Error = String;
-
-    fn try_from(text: String) -> std::result::Result<SyslogAddress, String> {
-        text.parse().map_err(|e| format!("syslog_address: {e}"))
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StorageDriverSpec {
-    pub forbidden: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OwnershipSpec {
-    pub target: Target,
-    pub user: String,
-    pub group: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct PermissionsSpec {
-    pub target: Target,
-    /// No permission bit outside this mask is allowed.
-    pub max_mode: u32,
-}
-
-#[derive(Debug, Clone)]
-pub enum Kind {
-    Audit(AuditSpec),
-    DaemonSetting(DaemonSettingSpec),
-    DaemonReport(crate::kinds::daemon_report::DaemonReportSpec),
-    HostReport(crate::kinds::host_report::HostReportSpec),
-    Container(crate::kinds::container::ContainerSpec),
-    Image(crate::kinds::image::ImageSpec),
-    Sprawl(crate::kinds::sprawl::SprawlSpec),
-    Swarm(crate::kinds::swarm::SwarmSpec),
-    Note(crate::kinds::note::NoteSpec),
-    RemoteLogging(RemoteLoggingSpec),
-    StorageDriver(StorageDriverSpec),
-    Ownership(OwnershipSpec),
-    Permissions(PermissionsSpec),
-}
-
-impl Kind {
-    /// Whether docker-harden can change the host for this kind of item.
-    pub fn fixable(&self) -> bool {
-        !matches!(
-            self,
-            Kind::StorageDriver(_)
-                | Kind::DaemonReport(_)
-                | Kind::HostReport(_)
-                | Kind::Container(_)
-                | Kind::Image(_)
-                | Kind::Sprawl(_)
-                | Kind::Swarm(_)
-                | Kind::Note(_)
-        )
-    }
-
-    /// Whether the item judges what the Docker API lists beyond `/info` (containers, images,
-    /// networks, secrets).
-    pub fn needs_workloads(&self) -> bool {
-        use crate::kinds::swarm::Rule;
-        match self {
-            Kind::Container(_) | Kind::Image(_) | Kind::Sprawl(_) => true,
-            Kind::Swarm(s) => matches!(s.rule, Rule::OverlayEncryption | Rule::Secrets),
-            _ => false,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Item {
-    pub id: String,
-    pub legacy_id: Option<String>,
-    pub title: String,
-    pub why: String,
-    pub remediation: Option<String>,
-    /// The versions the item belongs to and its ID in each (`None`: every version).
-    pub benchmarks: Option<BTreeMap<Version, String>>,
-    /// What applying this fix breaks; such fixes need an explicit opt-in.
-    pub disruptive: Option<String>,
-    pub rootless: Option<Rootless>,
-    pub kind: Kind,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Variables {
-    pub syslog_address: SyslogAddress,
-    pub userns_remap: String,
-    pub audit_key: String,
-    pub extra_audit_paths: Vec<String>,
-    /// `fix --yes` may restart dockerd even where that stops running containers (live restore
-    /// cannot be on first, as on a swarm node).
-    pub allow_container_restart: bool,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Waiver {
@@ -745,7 +416,7 @@ fn validate(source: String, raw: RawPlaybook) -> Result<Playbook> {
         if !seen.insert(id.clone()) {
             return Err(invalid(&source, format!("items: item {id} appears twice")));
         }
-        let kind = item_kind(&source, &vars, raw_item.clone())?;
+        let kind = item_kind(&source, &vars, &raw_item)?;
         // An extra-paths item with nothing listed has nothing to judge: leave it out.
         if matches!(&kind, Kind::Audit(a) if a.target == Target::ExtraPaths)
             && vars.extra_audit_paths.is_empty()
@@ -871,135 +542,32 @@ fn is_userns_remap(value: &str) -> bool {
     }
 }
 
-fn item_kind(source: &str, vars: &Variables, item: RawItem) -> Result<Kind> {
-    let id = item.id;
-    let mut kinds = Vec::new();
-    if let Some(a) = item.audit {
-        kinds.push(Kind::Audit(a));
-    }
-    if let Some(d) = item.daemon_setting {
-        kinds.push(Kind::DaemonSetting(DaemonSettingSpec {
-            want: substitute_value(source, &id, vars, d.want)?,
-            default: d.default,
-            key: d.key,
-            apply: d.apply,
-            any_value: d.any_value,
-        }));
-    }
-    if let Some(r) = item.daemon_report {
-        kinds.push(Kind::DaemonReport(r));
-    }
-    if let Some(r) = item.host_report {
-        kinds.push(Kind::HostReport(r));
-    }
-    if let Some(c) = item.container {
-        kinds.push(Kind::Container(c));
-    }
-    if let Some(i) = item.image {
-        kinds.push(Kind::Image(i));
-    }
-    if let Some(s) = item.sprawl {
-        kinds.push(Kind::Sprawl(s));
-    }
-    if let Some(s) = item.swarm {
-        kinds.push(Kind::Swarm(s));
-    }
-    if let Some(n) = item.note {
-        kinds.push(Kind::Note(n));
-    }
-    if let Some(r) = item.remote_logging {
-        let address = substitute(source, &id, vars, &r.address)?;
-        kinds.push(Kind::RemoteLogging(RemoteLoggingSpec {
-            address: address.parse().map_err(|e| {
-                invalid(
-                    source,
-                    format!("items: item {id}: remote_logging.address: {e}"),
-                )
-            })?,
-        }));
-    }
-    if let Some(s) = item.storage_driver {
-        kinds.push(Kind::StorageDriver(s));
-    }
-    if let Some(o) = item.ownership {
-        kinds.push(Kind::Ownership(o));
-    }
-    if let Some(p) = item.permissions {
-        let max_mode = u32::from_str_radix(p.max_mode.trim_start_matches("0o"), 8)
-            .ok()
-            .filter(|m| *m <= 0o7777)
-            .ok_or_else(|| {
-                invalid(
-                    source,
-                    format!(
-                        "items: item {id}: permissions.max_mode `{}` is not an octal mode like \"0644\"",
-                        p.max_mode
-                    ),
-                )
-            })?;
-        kinds.push(Kind::Permissions(PermissionsSpec {
-            target: p.target,
-            max_mode,
-        }));
-    }
+/// The one kind the item gives, typed.
+fn item_kind(source: &str, vars: &Variables, item: &RawItem) -> Result<Kind> {
+    let load = LoadContext {
+        source,
+        id: &item.id,
+        vars,
+    };
+    let mut kinds = item.kinds(&load)?;
     match kinds.len() {
         1 => Ok(kinds.remove(0)),
-        0 => Err(invalid(
-            source,
-            format!(
-                "items: item {id} needs one of audit, daemon_setting, daemon_report, host_report, container, note, remote_logging, storage_driver, ownership, permissions"
-            ),
-        )),
+        0 => Err(load.invalid(format!("needs one of {}", Kind::KEYS.join(", ")))),
         _ => Err(invalid(
             source,
             format!(
-                "items: item {id} has more than one of audit, daemon_setting, daemon_report, host_report, note, remote_logging, storage_driver, ownership, permissions"
+                "items: item {} has more than one of {}",
+                item.id,
+                Kind::KEYS.join(", ")
             ),
         )),
-    }
-}
-
-/// Replaces `${name}` with a variable's value.
-fn substitute(source: &str, id: &str, vars: &Variables, text: &str) -> Result<String> {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after.find('}').ok_or_else(|| {
-            invalid(
-                source,
-                format!("items: item {id}: unclosed `${{` in `{text}`"),
-            )
-        })?;
-        let value = match &after[..end] {
-            "syslog_address" => vars.syslog_address.as_str(),
-            "userns_remap" => vars.userns_remap.as_str(),
-            "audit_key" => vars.audit_key.as_str(),
-            other => {
-                return Err(invalid(
-                    source,
-                    format!("items: item {id}: unknown variable `{other}`"),
-                ));
-            }
-        };
-        out.push_str(value);
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-fn substitute_value(source: &str, id: &str, vars: &Variables, value: Value) -> Result<Value> {
-    match value {
-        Value::String(s) => Ok(Value::String(substitute(source, id, vars, &s)?)),
-        other => Ok(other),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();

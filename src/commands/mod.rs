@@ -111,7 +111,7 @@ impl Env<'_> {
                 containers,
             }),
         };
-        Facts::gather(&sources, &self.settings.playbook, daemon)
+        Facts::gather(&sources, &self.settings.playbook.variables, daemon)
     }
 
     pub fn selection(&self, selectors: &Selectors) -> Result<Selection> {

@@ -13,20 +13,10 @@ use crate::daemon_json;
 use crate::daemons::Daemon;
 use crate::engine::EngineInfo;
 use crate::error::{Error, Result};
-
-/// systemd's unit search path for system units, highest priority first.
-pub const UNIT_DIRS: &[&str] = &[
-    "/etc/systemd/system",
-    "/run/systemd/system",
-    "/usr/local/lib/systemd/system",
-    "/lib/systemd/system",
-    "/usr/lib/systemd/system",
-];
-pub const DEFAULT_CONFIG_FILE: &str = "/etc/docker/daemon.json";
-pub const DEFAULT_DATA_ROOT: &str = "/var/lib/docker";
-pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
-const DEFAULT_DOCKER_FILE: &str = "/etc/default/docker";
-const SYSCONFIG_DOCKER_FILE: &str = "/etc/sysconfig/docker";
+use crate::vocabulary::paths::{
+    DEFAULT_CONFIG_FILE, DEFAULT_DATA_ROOT, DEFAULT_DOCKER_FILE, DEFAULT_SOCKET,
+    SYSCONFIG_DOCKER_FILE,
+};
 
 /// Where a flag was found.
 #[derive(Debug, Clone, PartialEq, Eq)]

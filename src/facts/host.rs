@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::Snapshot;
+use crate::accounts::{parse_group, parse_passwd};
 use crate::error::Result;
 
 #[derive(Debug, Clone, Default)]
@@ -51,26 +52,15 @@ fn dpkg_version(status: &str) -> Option<(String, String)> {
     found.into_iter().next()
 }
 
+/// The docker group's members: those it lists, then the users whose primary group it is.
 fn group_members(group: &str, passwd: &str) -> Option<Vec<String>> {
-    let line = group
-        .lines()
-        .find(|l| l.split(':').next() == Some("docker"))?;
-    let fields: Vec<&str> = line.split(':').collect();
-    let gid = fields.get(2).copied().unwrap_or_default();
-    let mut members: Vec<String> = fields
-        .get(3)
-        .map(|m| {
-            m.split(',')
-                .map(str::trim)
-                .filter(|m| !m.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
-    for user in passwd.lines() {
-        let f: Vec<&str> = user.split(':').collect();
-        if f.get(3) == Some(&gid) && !members.iter().any(|m| m == f[0]) {
-            members.push(f[0].to_string());
+    let docker = parse_group(group)
+        .into_iter()
+        .find(|g| g.name == "docker")?;
+    let mut members = docker.members;
+    for user in parse_passwd(passwd) {
+        if user.gid == docker.gid && !members.contains(&user.name) {
+            members.push(user.name);
         }
     }
     Some(members)

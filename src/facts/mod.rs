@@ -15,10 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use audit::{AuditFacts, LoadedRules, OWN_RULES_FILE, RuleStop};
-pub use daemon::{
-    DEFAULT_CONFIG_FILE, DEFAULT_DATA_ROOT, DEFAULT_SOCKET, DaemonFacts, FlagSource, RunningDaemon,
-    SourcedFlag, UNIT_DIRS,
-};
+pub use daemon::{DaemonFacts, FlagSource, RunningDaemon, SourcedFlag};
 pub use host::HostFacts;
 pub use rsyslog::{RSYSLOG_DROPIN, RsyslogFacts, WrittenByRun};
 
@@ -27,9 +24,10 @@ use crate::containers::ContainerFilter;
 use crate::daemons::Daemon;
 use crate::engine::{Engine, WorkloadRequest};
 use crate::error::Result;
-use crate::playbook::{Playbook, Target};
 use crate::rootfs::{Meta, RootFs};
 use crate::runner::Runner;
+use crate::vocabulary::paths::{SUBGID, SUBUID};
+use crate::vocabulary::{Target, Variables};
 use crate::workloads::Workloads;
 
 /// Where the facts come from. `live` is `None` under `--root`: then no process is inspected,
@@ -86,7 +84,11 @@ pub struct Facts {
 }
 
 impl Facts {
-    pub fn gather(sources: &Sources<'_>, playbook: &Playbook, instance: &Daemon) -> Result<Facts> {
+    pub fn gather(
+        sources: &Sources<'_>,
+        variables: &Variables,
+        instance: &Daemon,
+    ) -> Result<Facts> {
         let rootfs = sources.rootfs.clone();
         let mut snap = Snapshot {
             rootfs: &rootfs,
@@ -100,7 +102,7 @@ impl Facts {
             &mut snap,
             instance,
             &daemon,
-            &playbook.variables,
+            variables,
             sources.live.is_some(),
         )?;
         let host = host::gather(
@@ -108,10 +110,7 @@ impl Facts {
             sources.live.is_some(),
             daemon.running.as_ref().map(|r| r.pid),
         )?;
-        let userns_files = (
-            snap.file(Path::new(crate::kinds::userns::SUBUID))?,
-            snap.file(Path::new(crate::kinds::userns::SUBGID))?,
-        );
+        let userns_files = (snap.file(Path::new(SUBUID))?, snap.file(Path::new(SUBGID))?);
         let files = snap.files;
         let workloads = sources.live.as_ref().and_then(|live| {
             let filter = live.containers.as_ref()?;
@@ -164,7 +163,7 @@ impl Facts {
             absent_targets: BTreeMap::new(),
             runtime_targets: BTreeMap::new(),
             host: HostFacts::default(),
-            userns_files: crate::kinds::userns::paths(),
+            userns_files: (PathBuf::from(SUBUID), PathBuf::from(SUBGID)),
             workloads: None,
         })
     }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::{DaemonFacts, Snapshot};
 use crate::daemons::Daemon;
 use crate::error::Result;
-use crate::playbook::{Target, Variables};
+use crate::vocabulary::{Target, Variables};
 
 /// Where packages put Docker's binaries: Debian's docker.io uses /usr/sbin for dockerd and
 /// runc, Docker CE /usr/bin, manual installs /usr/local/bin.

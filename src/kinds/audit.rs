@@ -1,12 +1,21 @@
 //! Audit watches (CIS 1.1.x): a watch must be persistent, and on the live host also loaded.
 
+use super::{ItemKind, LoadContext};
+use crate::error::Result;
+use crate::vocabulary::{Target, Variables};
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 use super::{FixOutcome, Status, Verdict};
 use crate::audit_rules::{self, Watch};
 use crate::facts::{Facts, LoadedRules, RuleStop};
 use crate::plan::{ServiceAction, Workspace};
-use crate::playbook::{AuditSpec, Variables};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSpec {
+    pub target: Target,
+}
 
 /// Audit rules files are root-only on Debian and RHEL (they reveal what is watched).
 const RULES_FILE_MODE: u32 = 0o640;
@@ -295,6 +304,20 @@ pub fn fix(spec: &AuditSpec, facts: &Facts, vars: &Variables, ws: &mut Workspace
         outcome.actions.insert(ServiceAction::LoadAuditRules);
     }
     outcome
+}
+
+impl ItemKind for AuditSpec {
+    type Raw = AuditSpec;
+
+    fn from_raw(raw: AuditSpec, _: &LoadContext<'_>) -> Result<AuditSpec> {
+        Ok(raw)
+    }
+    fn check(&self, facts: &Facts) -> Verdict {
+        check(self, facts)
+    }
+    fn fix(&self, facts: &Facts, vars: &Variables, ws: &mut Workspace) -> Result<FixOutcome> {
+        Ok(fix(self, facts, vars, ws))
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! to change in `docker run` or a compose file. Report only: a container is changed by
 //! re-creating it, which only its owner can do.
 
+use super::{ItemKind, LoadContext};
+use crate::error::Result;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -696,6 +698,22 @@ pub fn check(spec: &ContainerSpec, facts: &Facts) -> Verdict {
         words.status
     };
     Verdict::new(status, evidence).fix(words.fix)
+}
+
+impl ItemKind for ContainerSpec {
+    type Raw = ContainerSpec;
+    const REPORT_ONLY: Option<&'static str> =
+        Some("report only: a container's settings change only when its owner re-creates it");
+
+    fn from_raw(raw: ContainerSpec, _: &LoadContext<'_>) -> Result<ContainerSpec> {
+        Ok(raw)
+    }
+    fn check(&self, facts: &Facts) -> Verdict {
+        check(self, facts)
+    }
+    fn needs_workloads(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

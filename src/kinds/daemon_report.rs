@@ -3,6 +3,8 @@
 //! registry, a plugin, a profile, TLS material), so each rule judges the effective value and
 //! says what to do.
 
+use super::{ItemKind, LoadContext};
+use crate::error::Result;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -259,5 +261,18 @@ pub fn check(spec: &DaemonReportSpec, facts: &Facts) -> Verdict {
                 Verdict::pass(format!("experimental features are off ({source})"))
             }
         }
+    }
+}
+
+impl ItemKind for DaemonReportSpec {
+    type Raw = DaemonReportSpec;
+    const REPORT_ONLY: Option<&'static str> =
+        Some("report only: the change needs a decision only the operator can make");
+
+    fn from_raw(raw: DaemonReportSpec, _: &LoadContext<'_>) -> Result<DaemonReportSpec> {
+        Ok(raw)
+    }
+    fn check(&self, facts: &Facts) -> Verdict {
+        check(self, facts)
     }
 }

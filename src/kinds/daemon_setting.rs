@@ -1,6 +1,9 @@
 //! One daemon.json key (CIS 2.x): judged from the effective configuration (flags win over
 //! nothing: a key given both ways stops dockerd), and on the live host from the running daemon.
 
+use super::{ItemKind, LoadContext};
+use crate::vocabulary::Variables;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{FixOutcome, Verdict, docker_missing, flag_move, userns};
@@ -9,7 +12,39 @@ use crate::daemon_json;
 use crate::error::{Error, Result};
 use crate::facts::{Facts, SourcedFlag};
 use crate::plan::{ServiceAction, Workspace};
-use crate::playbook::{Apply, DaemonSettingSpec};
+
+/// How a changed daemon setting takes effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Apply {
+    /// dockerd re-reads it on SIGHUP.
+    Reload,
+    /// dockerd must restart.
+    Restart,
+}
+
+#[derive(Debug, Clone)]
+pub struct DaemonSettingSpec {
+    pub key: String,
+    pub want: Value,
+    /// What dockerd uses when the key is set nowhere.
+    pub default: Value,
+    pub apply: Apply,
+    /// Any value other than the default complies (userns-remap names a user of the operator's
+    /// choosing); `want` is what the fix writes.
+    pub any_value: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDaemonSetting {
+    key: String,
+    want: Value,
+    default: Value,
+    apply: Apply,
+    #[serde(default)]
+    any_value: bool,
+}
 
 /// daemon.json is world-readable on every distribution; it holds no secrets of its own.
 pub const DAEMON_JSON_MODE: u32 = 0o644;
@@ -214,4 +249,24 @@ pub fn fix(spec: &DaemonSettingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
         return Ok(FixOutcome::action(action_for(spec.apply)));
     }
     Ok(FixOutcome::default())
+}
+
+impl ItemKind for DaemonSettingSpec {
+    type Raw = RawDaemonSetting;
+
+    fn from_raw(raw: RawDaemonSetting, load: &LoadContext<'_>) -> Result<DaemonSettingSpec> {
+        Ok(DaemonSettingSpec {
+            want: load.substitute_value(raw.want)?,
+            default: raw.default,
+            key: raw.key,
+            apply: raw.apply,
+            any_value: raw.any_value,
+        })
+    }
+    fn check(&self, facts: &Facts) -> Verdict {
+        check(self, facts)
+    }
+    fn fix(&self, facts: &Facts, _: &Variables, ws: &mut Workspace) -> Result<FixOutcome> {
+        fix(self, facts, ws)
+    }
 }

@@ -11,7 +11,7 @@ use crate::plan::{ServiceAction, Workspace};
 
 /// The drop-in docker-harden owns. Drop-ins apply in name order and the last ExecStart wins,
 /// so the name sorts after the usual `override.conf`.
-pub const FLAGS_DROPIN: &str = "/etc/systemd/system/docker.service.d/zz-docker-harden.conf";
+pub use crate::vocabulary::paths::FLAGS_DROPIN;
 const DROPIN_MODE: u32 = 0o644;
 
 /// Whether `word` is what dockerd gets as a stray argument after a boolean flag written

@@ -2,6 +2,8 @@
 //! membership, versions and daemon users are the operator's decisions, so each rule says what
 //! it found and what to check or change.
 
+use super::{ItemKind, LoadContext};
+use crate::error::Result;
 use serde::Deserialize;
 
 use super::{Status, Verdict, docker_missing, owner_string};
@@ -33,7 +35,7 @@ pub struct HostReportSpec {
 fn rootless_access(facts: &Facts, user: &crate::daemons::RootlessUser) -> Verdict {
     let socket = &facts.daemon.api_socket;
     let meta = facts
-        .target(&crate::playbook::Target::DockerSock)
+        .target(&crate::vocabulary::Target::DockerSock)
         .first()
         .and_then(|p| facts.file(p))
         .and_then(|f| f.meta);
@@ -226,6 +228,19 @@ fn separate_partition(facts: &Facts) -> Verdict {
         None => Verdict::info(
             "no /etc/fstab and no mount table: cannot tell which filesystem holds the data root",
         ),
+    }
+}
+
+impl ItemKind for HostReportSpec {
+    type Raw = HostReportSpec;
+    const REPORT_ONLY: Option<&'static str> =
+        Some("report only: the change needs a decision only the operator can make");
+
+    fn from_raw(raw: HostReportSpec, _: &LoadContext<'_>) -> Result<HostReportSpec> {
+        Ok(raw)
+    }
+    fn check(&self, facts: &Facts) -> Verdict {
+        check(self, facts)
     }
 }
 

@@ -3,6 +3,8 @@
 //! a package index refreshed in a layer of its own). Report only: an image changes when its
 //! Dockerfile does and it is rebuilt.
 
+use super::{ItemKind, LoadContext};
+use crate::error::Result;
 use serde::Deserialize;
 
 use super::{Status, Verdict};
@@ -187,6 +189,22 @@ pub fn check(spec: &ImageSpec, facts: &Facts) -> Verdict {
         ));
     }
     Verdict::new(words.status, evidence).fix(words.fix)
+}
+
+impl ItemKind for ImageSpec {
+    type Raw = ImageSpec;
+    const REPORT_ONLY: Option<&'static str> =
+        Some("report only: an image changes when its Dockerfile is changed and it is rebuilt");
+
+    fn from_raw(raw: ImageSpec, _: &LoadContext<'_>) -> Result<ImageSpec> {
+        Ok(raw)
+    }
+    fn check(&self, facts: &Facts) -> Verdict {
+        check(self, facts)
+    }
+    fn needs_workloads(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

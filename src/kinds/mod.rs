@@ -1,5 +1,8 @@
-//! Item kinds. Each module judges one kind of item from the facts (`check`) and plans its fix
-//! on a workspace (`fix`); neither touches the disk.
+//! Item kinds. Each kind is a module that declares its spec (as the playbook writes it and
+//! typed), how it is judged from the facts (`check`) and how its fix is planned on a workspace
+//! (`fix`), or that it only reports and why; neither touches the disk. `kind_registry!` lists
+//! them: the playbook loader, the dispatch and the report-only messages all read it, so adding
+//! a kind is its module and a line there.
 
 pub(crate) mod audit;
 pub mod container;
@@ -8,6 +11,8 @@ mod daemon_setting;
 pub mod flag_move;
 pub mod host_report;
 pub mod image;
+mod item;
+mod loading;
 pub mod note;
 mod ownership;
 mod permissions;
@@ -16,153 +21,144 @@ pub mod sprawl;
 mod storage_driver;
 pub mod swarm;
 pub(crate) mod userns;
+mod verdict;
 
-use std::collections::BTreeSet;
+use serde::de::DeserializeOwned;
 
-use serde::Serialize;
+pub use audit::AuditSpec;
+pub use container::ContainerSpec;
+pub use daemon_report::DaemonReportSpec;
+pub use daemon_setting::{Apply, DaemonSettingSpec, RawDaemonSetting};
+pub use host_report::HostReportSpec;
+pub use image::ImageSpec;
+pub use item::{Item, Rootless};
+pub use loading::LoadContext;
+pub use note::NoteSpec;
+pub use ownership::OwnershipSpec;
+pub use permissions::{PermissionsSpec, RawPermissions};
+pub use remote_logging::{RawRemoteLogging, RemoteLoggingSpec};
+pub use sprawl::SprawlSpec;
+pub use storage_driver::StorageDriverSpec;
+pub use swarm::SwarmSpec;
+pub use verdict::{FixOutcome, Status, Verdict};
 
 use crate::error::Result;
 use crate::facts::Facts;
-use crate::plan::{ServiceAction, Workspace};
-use crate::playbook::{Item, Kind, Variables};
+use crate::plan::Workspace;
+use crate::vocabulary::Variables;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Status {
-    Pass,
-    Warn,
-    Info,
-    Note,
-    Waived,
-    /// The item does not apply to this daemon (a rootless daemon has no docker.socket unit).
-    #[serde(rename = "N/A")]
-    NotApplicable,
-}
-
-impl Status {
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Pass => "PASS",
-            Status::Warn => "WARN",
-            Status::Info => "INFO",
-            Status::Note => "NOTE",
-            Status::Waived => "WAIVED",
-            Status::NotApplicable => "N/A",
+/// Every kind of item: its key in a playbook item, its `Kind` variant and its spec type, which
+/// implements `ItemKind` in the kind's module. `kind_registry!(m)` hands the list to macro `m`.
+macro_rules! kind_registry {
+    ($then:ident) => {
+        $then! {
+            audit => Audit($crate::kinds::AuditSpec),
+            daemon_setting => DaemonSetting($crate::kinds::DaemonSettingSpec),
+            daemon_report => DaemonReport($crate::kinds::DaemonReportSpec),
+            host_report => HostReport($crate::kinds::HostReportSpec),
+            container => Container($crate::kinds::ContainerSpec),
+            image => Image($crate::kinds::ImageSpec),
+            sprawl => Sprawl($crate::kinds::SprawlSpec),
+            swarm => Swarm($crate::kinds::SwarmSpec),
+            note => Note($crate::kinds::NoteSpec),
+            remote_logging => RemoteLogging($crate::kinds::RemoteLoggingSpec),
+            storage_driver => StorageDriver($crate::kinds::StorageDriverSpec),
+            ownership => Ownership($crate::kinds::OwnershipSpec),
+            permissions => Permissions($crate::kinds::PermissionsSpec),
         }
+    };
+}
+pub(crate) use kind_registry;
+
+/// What a kind of item declares. The spec type of each kind implements it.
+pub trait ItemKind: Sized {
+    /// The spec as a playbook item writes it under the kind's key.
+    type Raw: DeserializeOwned + Clone + std::fmt::Debug;
+    /// Why docker-harden leaves the host as it is for this kind, or `None` when it fixes it.
+    const REPORT_ONLY: Option<&'static str> = None;
+
+    /// The typed spec, validated (variables substituted, values checked).
+    fn from_raw(raw: Self::Raw, load: &LoadContext<'_>) -> Result<Self>;
+
+    /// Judges the host from the facts.
+    fn check(&self, facts: &Facts) -> Verdict;
+
+    /// Plans the fix on the workspace; a report-only kind plans nothing and says why.
+    fn fix(&self, _facts: &Facts, _vars: &Variables, _ws: &mut Workspace) -> Result<FixOutcome> {
+        Ok(FixOutcome::blocked(
+            Self::REPORT_ONLY.unwrap_or("nothing to change for this item"),
+        ))
+    }
+
+    /// Whether the check judges what the Docker API lists beyond `/info` (containers, images,
+    /// networks, secrets).
+    fn needs_workloads(&self) -> bool {
+        false
     }
 }
 
-/// A check's judgement: the status and what it saw, where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    pub status: Status,
-    pub evidence: Vec<String>,
-    /// Compliant in the configuration but not yet in effect.
-    pub pending_restart: bool,
-    /// What to change, when the check knows better than the item's own text (it names the
-    /// containers' settings, say).
-    pub remediation: Option<String>,
-}
-
-impl Verdict {
-    pub fn new(status: Status, evidence: Vec<String>) -> Verdict {
-        Verdict {
-            status,
-            evidence,
-            pending_restart: false,
-            remediation: None,
+macro_rules! define_kinds {
+    ($($key:ident => $variant:ident($spec:ty)),* $(,)?) => {
+        /// An item's kind and its typed spec.
+        #[derive(Debug, Clone)]
+        pub enum Kind {
+            $($variant($spec),)*
         }
-    }
-    pub fn pass(evidence: impl Into<String>) -> Verdict {
-        Verdict::new(Status::Pass, vec![evidence.into()])
-    }
-    pub fn warn(evidence: impl Into<String>) -> Verdict {
-        Verdict::new(Status::Warn, vec![evidence.into()])
-    }
-    pub fn info(evidence: impl Into<String>) -> Verdict {
-        Verdict::new(Status::Info, vec![evidence.into()])
-    }
-    /// What to change.
-    pub fn fix(mut self, remediation: impl Into<String>) -> Verdict {
-        self.remediation = Some(remediation.into());
-        self
-    }
-    pub fn pending(evidence: impl Into<String>) -> Verdict {
-        Verdict {
-            status: Status::Warn,
-            evidence: vec![evidence.into()],
-            pending_restart: true,
-            remediation: None,
-        }
-    }
-}
 
-/// What a fixer planned beyond file changes.
-#[derive(Debug, Clone, Default)]
-pub struct FixOutcome {
-    pub actions: BTreeSet<ServiceAction>,
-    pub blocked: Option<String>,
-}
+        impl Kind {
+            /// Every kind's key in a playbook item, in registry order.
+            pub const KEYS: &'static [&'static str] = &[$(stringify!($key)),*];
 
-impl FixOutcome {
-    pub fn blocked(reason: impl Into<String>) -> FixOutcome {
-        FixOutcome {
-            actions: BTreeSet::new(),
-            blocked: Some(reason.into()),
-        }
-    }
-    pub fn action(action: ServiceAction) -> FixOutcome {
-        FixOutcome {
-            actions: BTreeSet::from([action]),
-            blocked: None,
-        }
-    }
-}
+            /// The kind's key in a playbook item.
+            pub fn key(&self) -> &'static str {
+                match self {
+                    $(Kind::$variant(_) => stringify!($key),)*
+                }
+            }
 
+            pub fn check(&self, facts: &Facts) -> Verdict {
+                match self {
+                    $(Kind::$variant(spec) => spec.check(facts),)*
+                }
+            }
+
+            pub fn fix(&self, facts: &Facts, vars: &Variables, ws: &mut Workspace) -> Result<FixOutcome> {
+                match self {
+                    $(Kind::$variant(spec) => spec.fix(facts, vars, ws),)*
+                }
+            }
+
+            /// Why docker-harden does not change the host for this kind of item, if it does not.
+            pub fn report_only(&self) -> Option<&'static str> {
+                match self {
+                    $(Kind::$variant(_) => <$spec as ItemKind>::REPORT_ONLY,)*
+                }
+            }
+
+            /// Whether docker-harden can change the host for this kind of item.
+            pub fn fixable(&self) -> bool {
+                self.report_only().is_none()
+            }
+
+            /// Whether the item judges what the Docker API lists beyond `/info`.
+            pub fn needs_workloads(&self) -> bool {
+                match self {
+                    $(Kind::$variant(spec) => spec.needs_workloads(),)*
+                }
+            }
+        }
+    };
+}
+kind_registry!(define_kinds);
+
+/// Judges one item.
 pub fn check(item: &Item, facts: &Facts) -> Verdict {
-    match &item.kind {
-        Kind::Audit(spec) => audit::check(spec, facts),
-        Kind::DaemonSetting(spec) => daemon_setting::check(spec, facts),
-        Kind::DaemonReport(spec) => daemon_report::check(spec, facts),
-        Kind::Container(spec) => container::check(spec, facts),
-        Kind::Image(spec) => image::check(spec, facts),
-        Kind::Sprawl(spec) => sprawl::check(spec, facts),
-        Kind::Swarm(spec) => swarm::check(spec, facts),
-        Kind::HostReport(spec) => host_report::check(spec, facts),
-        Kind::Note(spec) => note::check(spec, facts),
-        Kind::RemoteLogging(spec) => remote_logging::check(spec, facts),
-        Kind::StorageDriver(spec) => storage_driver::check(spec, facts),
-        Kind::Ownership(spec) => ownership::check(spec, facts),
-        Kind::Permissions(spec) => permissions::check(spec, facts),
-    }
+    item.kind.check(facts)
 }
 
+/// Plans one item's fix.
 pub fn fix(item: &Item, facts: &Facts, vars: &Variables, ws: &mut Workspace) -> Result<FixOutcome> {
-    match &item.kind {
-        Kind::Audit(spec) => Ok(audit::fix(spec, facts, vars, ws)),
-        Kind::DaemonSetting(spec) => daemon_setting::fix(spec, facts, ws),
-        Kind::RemoteLogging(spec) => remote_logging::fix(spec, facts, ws),
-        Kind::StorageDriver(_) => Ok(FixOutcome::blocked(
-            "report only: changing the storage driver hides existing images and containers",
-        )),
-        Kind::DaemonReport(_) | Kind::HostReport(_) | Kind::Note(_) => Ok(FixOutcome::blocked(
-            "report only: the change needs a decision only the operator can make",
-        )),
-        Kind::Container(_) => Ok(FixOutcome::blocked(
-            "report only: a container's settings change only when its owner re-creates it",
-        )),
-        Kind::Image(_) => Ok(FixOutcome::blocked(
-            "report only: an image changes when its Dockerfile is changed and it is rebuilt",
-        )),
-        Kind::Sprawl(_) => Ok(FixOutcome::blocked(
-            "report only: only the operator knows which images and containers are still wanted",
-        )),
-        Kind::Swarm(_) => Ok(FixOutcome::blocked(
-            "report only: swarm settings are changed with `docker swarm` and `docker node` by the swarm's operator",
-        )),
-        Kind::Ownership(spec) => Ok(ownership::fix(spec, facts, ws)),
-        Kind::Permissions(spec) => Ok(permissions::fix(spec, facts, ws)),
-    }
+    item.kind.fix(facts, vars, ws)
 }
 
 /// Octal mode as people write it.

@@ -2,6 +2,8 @@
 //! rotation): they report NOTE with what a person should verify. Swarm-only items pass when
 //! the live daemon says swarm mode is inactive.
 
+use super::{ItemKind, LoadContext};
+use crate::error::Result;
 use serde::Deserialize;
 
 use super::{Status, Verdict};
@@ -31,4 +33,17 @@ pub fn check(spec: &NoteSpec, facts: &Facts) -> Verdict {
         vec!["docker-harden cannot judge this from the host".into()],
     )
     .fix(format!("verify by hand: {}", spec.verify.trim()))
+}
+
+impl ItemKind for NoteSpec {
+    type Raw = NoteSpec;
+    const REPORT_ONLY: Option<&'static str> =
+        Some("report only: the change needs a decision only the operator can make");
+
+    fn from_raw(raw: NoteSpec, _: &LoadContext<'_>) -> Result<NoteSpec> {
+        Ok(raw)
+    }
+    fn check(&self, facts: &Facts) -> Verdict {
+        check(self, facts)
+    }
 }

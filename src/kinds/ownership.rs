@@ -1,9 +1,22 @@
 //! File ownership (CIS 3.x): every file of the target owned by the wanted user and group.
 
 use super::{FixOutcome, Status, Verdict, owner_string};
+use super::{ItemKind, LoadContext};
+use crate::accounts::parse_subordinate;
+use crate::error::Result;
 use crate::facts::Facts;
 use crate::plan::Workspace;
-use crate::playbook::OwnershipSpec;
+use crate::vocabulary::Target;
+use crate::vocabulary::Variables;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnershipSpec {
+    pub target: Target,
+    pub user: String,
+    pub group: String,
+}
 
 /// The owner the item wants; a rootless daemon's files belong to its user, who must be able
 /// to read (and the daemon to write) them.
@@ -75,17 +88,9 @@ fn subordinate_gid(facts: &Facts, user: &crate::daemons::RootlessUser, gid: u32)
     let Some(text) = facts.text(&facts.userns_files.1) else {
         return false;
     };
-    text.lines().any(|line| {
-        let f: Vec<&str> = line.trim().split(':').collect();
-        let (Some(start), Some(count)) = (
-            f.get(1).and_then(|v| v.parse::<u64>().ok()),
-            f.get(2).and_then(|v| v.parse::<u64>().ok()),
-        ) else {
-            return false;
-        };
-        (f[0] == user.name || f[0] == user.uid.to_string())
-            && (start..start + count).contains(&u64::from(gid))
-    })
+    parse_subordinate(&text)
+        .iter()
+        .any(|r| r.owned_by(&user.name, Some(user.uid)) && r.contains(u64::from(gid)))
 }
 
 pub fn fix(spec: &OwnershipSpec, facts: &Facts, ws: &mut Workspace) -> FixOutcome {
@@ -110,4 +115,18 @@ pub fn fix(spec: &OwnershipSpec, facts: &Facts, ws: &mut Workspace) -> FixOutcom
         }
     }
     FixOutcome::default()
+}
+
+impl ItemKind for OwnershipSpec {
+    type Raw = OwnershipSpec;
+
+    fn from_raw(raw: OwnershipSpec, _: &LoadContext<'_>) -> Result<OwnershipSpec> {
+        Ok(raw)
+    }
+    fn check(&self, facts: &Facts) -> Verdict {
+        check(self, facts)
+    }
+    fn fix(&self, facts: &Facts, _: &Variables, ws: &mut Workspace) -> Result<FixOutcome> {
+        Ok(fix(self, facts, ws))
+    }
 }

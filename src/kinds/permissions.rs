@@ -2,9 +2,28 @@
 //! numbers: 0600 is within 0644, 0611 is not.
 
 use super::{FixOutcome, Status, Verdict, mode_string};
+use super::{ItemKind, LoadContext};
+use crate::error::Result;
 use crate::facts::Facts;
 use crate::plan::Workspace;
-use crate::playbook::PermissionsSpec;
+use crate::vocabulary::Target;
+use crate::vocabulary::Variables;
+use serde::Deserialize;
+
+#[derive(Debug, Clone)]
+pub struct PermissionsSpec {
+    pub target: Target,
+    /// No permission bit outside this mask is allowed.
+    pub max_mode: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPermissions {
+    target: Target,
+    /// A string ("0644"): YAML 1.2 reads a bare 0644 as the decimal number 644.
+    max_mode: String,
+}
 
 /// The sticky bit grants nobody anything; a rootless dockerd sets it on its files in
 /// $XDG_RUNTIME_DIR so systemd's clean-up of the runtime directory leaves them alone, and
@@ -66,4 +85,30 @@ pub fn fix(spec: &PermissionsSpec, facts: &Facts, ws: &mut Workspace) -> FixOutc
         }
     }
     FixOutcome::default()
+}
+
+impl ItemKind for PermissionsSpec {
+    type Raw = RawPermissions;
+
+    fn from_raw(raw: RawPermissions, load: &LoadContext<'_>) -> Result<PermissionsSpec> {
+        let max_mode = u32::from_str_radix(raw.max_mode.trim_start_matches("0o"), 8)
+            .ok()
+            .filter(|m| *m <= 0o7777)
+            .ok_or_else(|| {
+                load.invalid(format!(
+                    "permissions.max_mode `{}` is not an octal mode like \"0644\"",
+                    raw.max_mode
+                ))
+            })?;
+        Ok(PermissionsSpec {
+            target: raw.target,
+            max_mode,
+        })
+    }
+    fn check(&self, facts: &Facts) -> Verdict {
+        check(self, facts)
+    }
+    fn fix(&self, facts: &Facts, _: &Variables, ws: &mut Workspace) -> Result<FixOutcome> {
+        Ok(fix(self, facts, ws))
+    }
 }

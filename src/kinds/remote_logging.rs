@@ -1,6 +1,10 @@
 //! Remote logging (CIS 2.13): container logs leave the host. With the syslog driver pointed at
 //! a local address, the local rsyslog must receive on it, or every `docker run` fails.
 
+use super::{ItemKind, LoadContext};
+use crate::vocabulary::Variables;
+use crate::vocabulary::{SyslogAddress, SyslogEndpoint, SyslogTransport};
+use serde::Deserialize;
 use std::path::PathBuf;
 
 use serde_json::{Map, Value};
@@ -11,8 +15,18 @@ use crate::error::Result;
 use crate::facts::Facts;
 use crate::facts::listeners;
 use crate::plan::{ServiceAction, Workspace};
-use crate::playbook::{RemoteLoggingSpec, SyslogAddress, SyslogEndpoint, SyslogTransport};
 use crate::rsyslog::{self, Bind, ConfFile, Input, Proto};
+
+#[derive(Debug, Clone)]
+pub struct RemoteLoggingSpec {
+    pub address: SyslogAddress,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRemoteLogging {
+    address: String,
+}
 
 /// Drivers that ship logs off the host (journald and json-file keep them local).
 const REMOTE_DRIVERS: &[&str] = &[
@@ -551,4 +565,23 @@ pub fn fix(spec: &RemoteLoggingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
         return Ok(FixOutcome::blocked(format!("report only: {why}")));
     }
     Ok(outcome)
+}
+
+impl ItemKind for RemoteLoggingSpec {
+    type Raw = RawRemoteLogging;
+
+    fn from_raw(raw: RawRemoteLogging, load: &LoadContext<'_>) -> Result<RemoteLoggingSpec> {
+        let address = load.substitute(&raw.address)?;
+        Ok(RemoteLoggingSpec {
+            address: address
+                .parse()
+                .map_err(|e| load.invalid(format!("remote_logging.address: {e}")))?,
+        })
+    }
+    fn check(&self, facts: &Facts) -> Verdict {
+        check(self, facts)
+    }
+    fn fix(&self, facts: &Facts, _: &Variables, ws: &mut Workspace) -> Result<FixOutcome> {
+        fix(self, facts, ws)
+    }
 }

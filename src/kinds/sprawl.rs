@@ -3,6 +3,8 @@
 //! containers section 5 judges, not what the host holds). They report INFO, never WARN: only
 //! the operator knows which of them are still wanted.
 
+use super::{ItemKind, LoadContext};
+use crate::error::Result;
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
@@ -101,6 +103,22 @@ pub fn check(spec: &SprawlSpec, facts: &Facts) -> Verdict {
             ))
             .fix("remove containers nobody will start again (`docker rm NAME`, or `docker container prune` for every stopped one)")
         }
+    }
+}
+
+impl ItemKind for SprawlSpec {
+    type Raw = SprawlSpec;
+    const REPORT_ONLY: Option<&'static str> =
+        Some("report only: only the operator knows which images and containers are still wanted");
+
+    fn from_raw(raw: SprawlSpec, _: &LoadContext<'_>) -> Result<SprawlSpec> {
+        Ok(raw)
+    }
+    fn check(&self, facts: &Facts) -> Verdict {
+        check(self, facts)
+    }
+    fn needs_workloads(&self) -> bool {
+        true
     }
 }
 

@@ -1,11 +1,19 @@
 //! Storage driver (CIS 2.6): report only, since switching drivers hides existing images.
 
+use super::{ItemKind, LoadContext};
+use crate::error::Result;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::daemon_setting::configured;
 use super::{Verdict, docker_missing};
 use crate::facts::Facts;
-use crate::playbook::StorageDriverSpec;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageDriverSpec {
+    pub forbidden: Vec<String>,
+}
 
 pub fn check(spec: &StorageDriverSpec, facts: &Facts) -> Verdict {
     if let Some(v) = docker_missing(facts) {
@@ -35,5 +43,18 @@ pub fn check(spec: &StorageDriverSpec, facts: &Facts) -> Verdict {
         ))
     } else {
         Verdict::pass(format!("storage driver is {driver} ({source})"))
+    }
+}
+
+impl ItemKind for StorageDriverSpec {
+    type Raw = StorageDriverSpec;
+    const REPORT_ONLY: Option<&'static str> =
+        Some("report only: changing the storage driver hides existing images and containers");
+
+    fn from_raw(raw: StorageDriverSpec, _: &LoadContext<'_>) -> Result<StorageDriverSpec> {
+        Ok(raw)
+    }
+    fn check(&self, facts: &Facts) -> Verdict {
+        check(self, facts)
     }
 }

@@ -2,6 +2,8 @@
 //! the cluster spec a manager sees), the network and secret lists, and the host's listening
 //! sockets. Every section 7 item passes with "swarm mode is inactive" when it is; report only.
 
+use super::{ItemKind, LoadContext};
+use crate::error::Result;
 use std::net::SocketAddr;
 
 use serde::Deserialize;
@@ -235,6 +237,23 @@ fn overlay_encryption(facts: &Facts) -> Verdict {
     .fix(
             "re-create each with `docker network create --driver overlay --opt encrypted NAME` (compose: driver_opts: {encrypted: \"\"}); the ingress network is re-created with `docker network rm ingress` then `docker network create --driver overlay --ingress --opt encrypted ingress`",
     )
+}
+
+impl ItemKind for SwarmSpec {
+    type Raw = SwarmSpec;
+    const REPORT_ONLY: Option<&'static str> = Some(
+        "report only: swarm settings are changed with `docker swarm` and `docker node` by the swarm's operator",
+    );
+
+    fn from_raw(raw: SwarmSpec, _: &LoadContext<'_>) -> Result<SwarmSpec> {
+        Ok(raw)
+    }
+    fn check(&self, facts: &Facts) -> Verdict {
+        check(self, facts)
+    }
+    fn needs_workloads(&self) -> bool {
+        matches!(self.rule, Rule::OverlayEncryption | Rule::Secrets)
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,12 @@
 //! userns-remap needs subordinate ID ranges for the remapped user in /etc/subuid and
 //! /etc/subgid; without them dockerd refuses to start.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::accounts::parse_subordinate;
 use crate::facts::Facts;
 use crate::plan::Workspace;
 
-pub const SUBUID: &str = "/etc/subuid";
-pub const SUBGID: &str = "/etc/subgid";
 /// shadow-utils' defaults: ranges start at 100000, 65536 IDs each.
 const FIRST_ID: u64 = 100_000;
 const RANGE: u64 = 65_536;
@@ -19,32 +18,16 @@ pub fn remap_user(value: &str) -> &str {
     if user == "default" { "dockremap" } else { user }
 }
 
-/// `name:start:count` lines: (name, start, count).
-fn ranges(text: &str) -> Vec<(String, u64, u64)> {
-    text.lines()
-        .filter_map(|l| {
-            let mut f = l.trim().split(':');
-            let name = f.next()?.to_string();
-            let start = f.next()?.parse().ok()?;
-            let count = f.next()?.parse().ok()?;
-            Some((name, start, count))
-        })
-        .collect()
-}
-
 /// Adds a range for `user` (by name or numeric ID) where there is none.
 fn ensure(ws: &mut Workspace, path: &Path, user: &str, uid: Option<u32>) {
     let text = ws.text(path).unwrap_or_default();
-    let existing = ranges(&text);
-    if existing
-        .iter()
-        .any(|(n, _, _)| n == user || Some(n.as_str()) == uid.map(|u| u.to_string()).as_deref())
-    {
+    let existing = parse_subordinate(&text);
+    if existing.iter().any(|r| r.owned_by(user, uid)) {
         return;
     }
     let start = existing
         .iter()
-        .map(|(_, s, c)| s + c)
+        .map(|r| r.start + r.count)
         .max()
         .unwrap_or(FIRST_ID)
         .max(FIRST_ID);
@@ -71,11 +54,6 @@ pub fn plan(facts: &Facts, ws: &mut Workspace, value: &str) -> Result<(), String
     Ok(())
 }
 
-/// Where the two files resolve on this host.
-pub fn paths() -> (PathBuf, PathBuf) {
-    (PathBuf::from(SUBUID), PathBuf::from(SUBGID))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,13 +62,5 @@ mod tests {
     fn users() {
         assert_eq!(remap_user("default"), "dockremap");
         assert_eq!(remap_user("alice:staff"), "alice");
-    }
-
-    #[test]
-    fn parses_ranges() {
-        assert_eq!(
-            ranges("admin:100000:65536\n# x\n"),
-            vec![("admin".to_string(), 100000, 65536)]
-        );
     }
 }

@@ -83,7 +83,7 @@ fn gather_with(engine: &dyn Engine) -> Facts {
     };
     let facts = Facts::gather(
         &sources,
-        &settings.playbook,
+        &settings.playbook.variables,
         &docker_harden::daemons::Daemon::System,
     )
     .unwrap();
@@ -497,7 +497,7 @@ fn dockerd_refuses_the_syslog_addresses_a_playbook_cannot_hold() {
     ] {
         assert!(
             address
-                .parse::<docker_harden::playbook::SyslogAddress>()
+                .parse::<docker_harden::vocabulary::SyslogAddress>()
                 .is_err(),
             "{address}"
         );

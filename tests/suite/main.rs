@@ -15,6 +15,7 @@ mod host_report;
 mod hostile;
 mod images;
 mod interactive;
+mod layers;
 mod live;
 mod parsers;
 mod plugin;

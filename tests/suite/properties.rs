@@ -217,7 +217,8 @@ proptest! {
         junk in "[a-z_: \n\"'{}\\[\\],-]{0,80}",
         shape in 0u8..3,
     ) {
-        use docker_harden::playbook::{Kind, Playbook, RawVariables, Source};
+        use docker_harden::kinds::Kind;
+        use docker_harden::playbook::{Playbook, RawVariables, Source};
         let text = match shape {
             0 => format!("include: default\nvariables:\n  syslog_address: {address}\n"),
             1 => format!("include: default\nvariables:\n  syslog_address: {address}\n  userns_remap: {remap}\n  audit_key: {key}\n"),
@@ -233,7 +234,7 @@ proptest! {
                 let address = v.syslog_address.as_str();
                 prop_assert!(dockerd_takes(address), "{:?} loaded from\n{}", address, text);
                 prop_assert!(!REFUSED_BY_DOCKERD.contains(&address));
-                let reparsed: Option<docker_harden::playbook::SyslogAddress> = address.parse().ok();
+                let reparsed: Option<docker_harden::vocabulary::SyslogAddress> = address.parse().ok();
                 prop_assert_eq!(reparsed.as_ref(), Some(&v.syslog_address));
                 prop_assert!(!v.audit_key.is_empty() && !v.audit_key.contains(char::is_whitespace));
                 prop_assert!(!v.userns_remap.is_empty() && !v.userns_remap.contains(char::is_whitespace));
