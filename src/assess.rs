@@ -220,3 +220,80 @@ fn plan_item(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::daemon_json;
+    use crate::facts::builder::FactsBuilder;
+
+    /// The default playbook's item for daemon.json's `icc`.
+    fn icc_item(playbook: &Playbook) -> String {
+        playbook
+            .items
+            .iter()
+            .find(|i| matches!(&i.kind, Kind::DaemonSetting(s) if s.key == "icc"))
+            .expect("the default playbook judges icc")
+            .id
+            .clone()
+    }
+
+    fn only(id: &str) -> Selection {
+        Selection {
+            only: Some(BTreeSet::from([id.to_string()])),
+            skip: BTreeSet::new(),
+        }
+    }
+
+    fn today() -> jiff::civil::Date {
+        jiff::civil::date(2026, 1, 1)
+    }
+
+    #[test]
+    fn only_the_selected_item_is_judged_and_a_skipped_one_is_not() {
+        let playbook = Playbook::default_playbook().unwrap();
+        let id = icc_item(&playbook);
+        let facts = FactsBuilder::new().daemon_json(r#"{"icc": false}"#).build();
+        let findings = evaluate(&playbook, &facts, &only(&id), today(), "docker-harden");
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].id, id);
+        assert_eq!(
+            findings[0].status,
+            Status::Pass,
+            "{:?}",
+            findings[0].evidence
+        );
+        assert_eq!(findings[0].remediation, None);
+        let skipped = Selection {
+            skip: BTreeSet::from([id.clone()]),
+            ..only(&id)
+        };
+        assert!(evaluate(&playbook, &facts, &skipped, today(), "docker-harden").is_empty());
+    }
+
+    #[test]
+    fn a_plan_for_one_item_changes_only_what_that_item_fixes() {
+        let playbook = Playbook::default_playbook().unwrap();
+        let id = icc_item(&playbook);
+        let facts = FactsBuilder::new()
+            .daemon_json(r#"{"log-level": "info"}"#)
+            .build();
+        let findings = evaluate(&playbook, &facts, &only(&id), today(), "docker-harden");
+        assert_eq!(findings[0].status, Status::Warn);
+        let plan = plan(&playbook, &facts, &BTreeSet::from([id.clone()]), &only(&id)).unwrap();
+        assert_eq!(plan.items.len(), 1);
+        assert_eq!(plan.items[0].id, id);
+        assert_eq!(plan.items[0].blocked, None);
+        assert_eq!(plan.changes.len(), 1);
+        assert_eq!(plan.changes[0].path, Path::new("/etc/docker/daemon.json"));
+        let after = String::from_utf8(plan.changes[0].after.content.clone().unwrap()).unwrap();
+        let json = daemon_json::parse(&after).unwrap();
+        assert_eq!(json.get("icc"), Some(&json!(false)));
+        assert_eq!(json.get("log-level"), Some(&json!("info")));
+        assert_eq!(json.len(), 2);
+    }
+}

@@ -3,6 +3,8 @@
 //! read only this snapshot; they never touch the disk.
 
 mod audit;
+#[cfg(test)]
+pub(crate) mod builder;
 mod daemon;
 mod host;
 pub mod listeners;

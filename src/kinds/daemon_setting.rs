@@ -270,3 +270,105 @@ impl ItemKind for DaemonSettingSpec {
         fix(self, facts, ws)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::facts::builder::FactsBuilder;
+    use crate::kinds::Status;
+
+    /// CIS 2.2: no traffic between containers on the default bridge.
+    fn icc() -> DaemonSettingSpec {
+        DaemonSettingSpec {
+            key: "icc".into(),
+            want: json!(false),
+            default: json!(true),
+            apply: Apply::Restart,
+            any_value: false,
+        }
+    }
+
+    #[test]
+    fn a_key_set_as_wanted_passes() {
+        let facts = FactsBuilder::new().daemon_json(r#"{"icc": false}"#).build();
+        let verdict = check(&icc(), &facts);
+        assert_eq!(verdict.status, Status::Pass, "{:?}", verdict.evidence);
+        assert_eq!(
+            verdict.evidence,
+            ["icc is false (in /etc/docker/daemon.json)"]
+        );
+    }
+
+    #[test]
+    fn a_key_left_to_dockerds_default_warns() {
+        let facts = FactsBuilder::new().daemon_json("{}").build();
+        let verdict = check(&icc(), &facts);
+        assert_eq!(verdict.status, Status::Warn);
+        assert_eq!(
+            verdict.evidence,
+            ["icc is true (not set: dockerd's default); want false"]
+        );
+    }
+
+    #[test]
+    fn a_flag_wins_over_dockerds_default() {
+        let facts = FactsBuilder::new()
+            .unit("[Service]\nExecStart=/usr/bin/dockerd -H fd:// --icc=false\n")
+            .build();
+        let verdict = check(&icc(), &facts);
+        assert_eq!(verdict.status, Status::Pass, "{:?}", verdict.evidence);
+        assert_eq!(
+            verdict.evidence,
+            ["icc is false (--icc=false on ExecStart in /lib/systemd/system/docker.service)"]
+        );
+    }
+
+    #[test]
+    fn a_key_set_both_ways_warns_that_dockerd_refuses_to_start() {
+        let facts = FactsBuilder::new()
+            .daemon_json(r#"{"icc": false}"#)
+            .unit("[Service]\nExecStart=/usr/bin/dockerd -H fd:// --icc=false\n")
+            .build();
+        let verdict = check(&icc(), &facts);
+        assert_eq!(verdict.status, Status::Warn);
+        assert_eq!(
+            verdict.evidence,
+            [
+                "icc is set both in /etc/docker/daemon.json and as --icc=false (ExecStart in /lib/systemd/system/docker.service): dockerd refuses to start with a setting given twice"
+            ]
+        );
+    }
+
+    #[test]
+    fn without_dockerd_nothing_is_judged_or_fixed() {
+        let facts = FactsBuilder::new().without_dockerd().build();
+        assert_eq!(check(&icc(), &facts).status, Status::Info);
+        let mut ws = Workspace::new(&facts);
+        let outcome = fix(&icc(), &facts, &mut ws).unwrap();
+        assert_eq!(outcome.blocked.as_deref(), Some("dockerd is not installed"));
+        assert!(ws.changes().is_empty());
+    }
+
+    #[test]
+    fn the_fix_adds_the_key_keeps_the_others_and_restarts_dockerd() {
+        let facts = FactsBuilder::new()
+            .daemon_json("{\n  \"log-level\": \"info\"\n}\n")
+            .build();
+        let mut ws = Workspace::new(&facts);
+        let outcome = fix(&icc(), &facts, &mut ws).unwrap();
+        assert_eq!(
+            outcome.actions,
+            BTreeSet::from([ServiceAction::RestartDocker])
+        );
+        let text = ws.text(Path::new("/etc/docker/daemon.json")).unwrap();
+        let json = daemon_json::parse(&text).unwrap();
+        assert_eq!(json.get("icc"), Some(&json!(false)));
+        assert_eq!(json.get("log-level"), Some(&json!("info")));
+        assert_eq!(ws.changes().len(), 1);
+    }
+}

@@ -130,3 +130,80 @@ impl ItemKind for OwnershipSpec {
         Ok(fix(self, facts, ws))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::facts::builder::FactsBuilder;
+
+    fn owned_by(group: &str) -> OwnershipSpec {
+        OwnershipSpec {
+            target: Target::ConfigDir,
+            user: "root".into(),
+            group: group.into(),
+        }
+    }
+
+    #[test]
+    fn a_directory_of_another_user_warns_and_the_fix_gives_it_to_root() {
+        let facts = FactsBuilder::new()
+            .dir("/etc/docker", 0o755, 1000, 1000)
+            .target(Target::ConfigDir, &["/etc/docker"])
+            .build();
+        let spec = owned_by("root");
+        assert_eq!(check(&spec, &facts).status, Status::Warn);
+        let mut ws = Workspace::new(&facts);
+        let outcome = fix(&spec, &facts, &mut ws);
+        assert!(outcome.blocked.is_none());
+        let changes = ws.changes();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].path, Path::new("/etc/docker"));
+        assert_eq!(changes[0].before.owner, Some((1000, 1000)));
+        assert_eq!(changes[0].after.owner, Some((0, 0)));
+        assert_eq!(changes[0].after.mode, Some(0o755));
+        assert!(!changes[0].content_changed());
+    }
+
+    #[test]
+    fn a_directory_root_owns_passes_and_the_fix_plans_nothing() {
+        let facts = FactsBuilder::new()
+            .dir("/etc/docker", 0o755, 0, 0)
+            .target(Target::ConfigDir, &["/etc/docker"])
+            .build();
+        let spec = owned_by("root");
+        assert_eq!(check(&spec, &facts).status, Status::Pass);
+        let mut ws = Workspace::new(&facts);
+        fix(&spec, &facts, &mut ws);
+        assert!(ws.changes().is_empty());
+    }
+
+    #[test]
+    fn a_group_the_host_lacks_blocks_the_fix() {
+        let facts = FactsBuilder::new()
+            .dir("/etc/docker", 0o755, 1000, 1000)
+            .target(Target::ConfigDir, &["/etc/docker"])
+            .build();
+        let spec = owned_by("docker");
+        let verdict = check(&spec, &facts);
+        assert_eq!(verdict.status, Status::Warn);
+        assert_eq!(
+            verdict.evidence,
+            ["group docker does not exist in /etc/group"]
+        );
+        let mut ws = Workspace::new(&facts);
+        let outcome = fix(&spec, &facts, &mut ws);
+        assert_eq!(
+            outcome.blocked.as_deref(),
+            Some("group docker does not exist in /etc/group")
+        );
+        assert!(ws.changes().is_empty());
+    }
+
+    #[test]
+    fn a_target_the_host_lacks_is_info() {
+        let facts = FactsBuilder::new().build();
+        assert_eq!(check(&owned_by("root"), &facts).status, Status::Info);
+    }
+}

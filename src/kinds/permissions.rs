@@ -112,3 +112,52 @@ impl ItemKind for PermissionsSpec {
         Ok(fix(self, facts, ws))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::builder::FactsBuilder;
+
+    fn at_most(max_mode: u32) -> PermissionsSpec {
+        PermissionsSpec {
+            target: Target::DaemonJson,
+            max_mode,
+        }
+    }
+
+    #[test]
+    fn the_fix_clears_only_the_bits_the_mask_forbids() {
+        // World-writable and executable by its group: 0676 within 0644 leaves 0644.
+        let facts = FactsBuilder::new()
+            .text_file("/etc/docker/daemon.json", "{}", 0o676, 0, 0)
+            .target(Target::DaemonJson, &["/etc/docker/daemon.json"])
+            .build();
+        let spec = at_most(0o644);
+        let verdict = check(&spec, &facts);
+        assert_eq!(verdict.status, Status::Warn);
+        assert_eq!(
+            verdict.evidence,
+            ["/etc/docker/daemon.json: mode 0676 allows more than 0644 (extra bits 0032)"]
+        );
+        let mut ws = Workspace::new(&facts);
+        fix(&spec, &facts, &mut ws);
+        let changes = ws.changes();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].before.mode, Some(0o676));
+        assert_eq!(changes[0].after.mode, Some(0o644));
+        assert_eq!(changes[0].after.owner, Some((0, 0)));
+    }
+
+    #[test]
+    fn a_stricter_mode_passes_and_stays() {
+        let facts = FactsBuilder::new()
+            .file("/etc/docker/key.json", 0o600, 0, 0)
+            .target(Target::DaemonJson, &["/etc/docker/key.json"])
+            .build();
+        let spec = at_most(0o644);
+        assert_eq!(check(&spec, &facts).status, Status::Pass);
+        let mut ws = Workspace::new(&facts);
+        fix(&spec, &facts, &mut ws);
+        assert!(ws.changes().is_empty());
+    }
+}
