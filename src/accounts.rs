@@ -110,6 +110,22 @@ pub fn read_passwd(rootfs: &RootFs) -> Result<Vec<PasswdEntry>> {
         .unwrap_or_default())
 }
 
+/// An account an item names that the host's databases do not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MissingAccount {
+    User(String),
+    Group(String),
+}
+
+impl std::fmt::Display for MissingAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MissingAccount::User(name) => write!(f, "user {name} does not exist in {PASSWD}"),
+            MissingAccount::Group(name) => write!(f, "group {name} does not exist in {GROUP}"),
+        }
+    }
+}
+
 /// User and group names by ID, for judging and printing owners.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Accounts {

@@ -236,7 +236,7 @@ pub fn fix(spec: &DaemonSettingSpec, facts: &Facts, ws: &mut Workspace) -> Resul
         if spec.key == "userns-remap" {
             // dockerd refuses to start without subordinate IDs for the remapped user.
             if let Err(reason) = userns::plan(facts, ws, spec.want.as_str().unwrap_or("default")) {
-                return Ok(FixOutcome::blocked(reason));
+                return Ok(FixOutcome::blocked(reason.to_string()));
             }
         }
         let (key, want) = (spec.key.clone(), spec.want.clone());

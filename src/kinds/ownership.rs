@@ -2,7 +2,7 @@
 
 use super::{FixOutcome, Status, Verdict, owner_string};
 use super::{ItemKind, LoadContext};
-use crate::accounts::parse_subordinate;
+use crate::accounts::{MissingAccount, parse_subordinate};
 use crate::error::Result;
 use crate::facts::Facts;
 use crate::plan::Workspace;
@@ -20,18 +20,18 @@ pub struct OwnershipSpec {
 
 /// The owner the item wants; a rootless daemon's files belong to its user, who must be able
 /// to read (and the daemon to write) them.
-fn wanted_ids(spec: &OwnershipSpec, facts: &Facts) -> Result<(u32, u32), String> {
+fn wanted_ids(spec: &OwnershipSpec, facts: &Facts) -> Result<(u32, u32), MissingAccount> {
     if let Some(ids) = facts.instance.file_owner() {
         return Ok(ids);
     }
     let uid = facts
         .accounts
         .uid(&spec.user)
-        .ok_or_else(|| format!("user {} does not exist in /etc/passwd", spec.user))?;
+        .ok_or_else(|| MissingAccount::User(spec.user.clone()))?;
     let gid = facts
         .accounts
         .gid(&spec.group)
-        .ok_or_else(|| format!("group {} does not exist in /etc/group", spec.group))?;
+        .ok_or_else(|| MissingAccount::Group(spec.group.clone()))?;
     Ok((uid, gid))
 }
 
@@ -47,7 +47,7 @@ pub fn check(spec: &OwnershipSpec, facts: &Facts) -> Verdict {
     }
     let (uid, gid) = match wanted_ids(spec, facts) {
         Ok(ids) => ids,
-        Err(e) => return Verdict::warn(e),
+        Err(e) => return Verdict::warn(e.to_string()),
     };
     let mut bad = Vec::new();
     let mut good = Vec::new();
@@ -96,7 +96,7 @@ fn subordinate_gid(facts: &Facts, user: &crate::daemons::RootlessUser, gid: u32)
 pub fn fix(spec: &OwnershipSpec, facts: &Facts, ws: &mut Workspace) -> FixOutcome {
     let (uid, gid) = match wanted_ids(spec, facts) {
         Ok(ids) => ids,
-        Err(e) => return FixOutcome::blocked(e),
+        Err(e) => return FixOutcome::blocked(e.to_string()),
     };
     for path in facts.target(&spec.target) {
         let acceptable = |(u, g): (u32, u32)| {

@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::accounts::parse_subordinate;
 use crate::facts::Facts;
 use crate::plan::Workspace;
+use crate::vocabulary::paths::PASSWD;
 
 /// shadow-utils' defaults: ranges start at 100000, 65536 IDs each.
 const FIRST_ID: u64 = 100_000;
@@ -39,14 +40,26 @@ fn ensure(ws: &mut Workspace, path: &Path, user: &str, uid: Option<u32>) {
     ws.write(path, new_text, MODE);
 }
 
-/// Plans the subordinate ID entries; Err when a named user does not exist.
-pub fn plan(facts: &Facts, ws: &mut Workspace, value: &str) -> Result<(), String> {
+/// A userns-remap value naming a user the host does not have: dockerd would refuse to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownRemapUser(pub String);
+
+impl std::fmt::Display for UnknownRemapUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "userns-remap names user {}, who does not exist in {PASSWD}",
+            self.0
+        )
+    }
+}
+
+/// Plans the subordinate ID entries (dockerd creates `dockremap` itself).
+pub fn plan(facts: &Facts, ws: &mut Workspace, value: &str) -> Result<(), UnknownRemapUser> {
     let user = remap_user(value);
     let uid = facts.accounts.uid(user);
     if uid.is_none() && user != "dockremap" {
-        return Err(format!(
-            "userns-remap names user {user}, who does not exist in /etc/passwd"
-        ));
+        return Err(UnknownRemapUser(user.to_string()));
     }
     for path in [&facts.userns_files.0, &facts.userns_files.1] {
         ensure(ws, path, user, uid);
