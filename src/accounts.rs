@@ -11,7 +11,7 @@ use crate::vocabulary::paths::{GROUP, PASSWD};
 
 /// One /etc/passwd line: `name:password:UID:GID:gecos:home:shell`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PasswdEntry {
+pub(crate) struct PasswdEntry {
     pub name: String,
     pub uid: u32,
     pub gid: u32,
@@ -20,7 +20,7 @@ pub struct PasswdEntry {
 
 /// One /etc/group line: `name:password:GID:member,member`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupEntry {
+pub(crate) struct GroupEntry {
     pub name: String,
     pub gid: u32,
     pub members: Vec<String>,
@@ -28,7 +28,7 @@ pub struct GroupEntry {
 
 /// One /etc/subuid or /etc/subgid line: `owner:start:count`; the owner is a name or a UID.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubordinateRange {
+pub(crate) struct SubordinateRange {
     pub owner: String,
     pub start: u64,
     pub count: u64,
@@ -36,11 +36,11 @@ pub struct SubordinateRange {
 
 impl SubordinateRange {
     /// Whether the range belongs to this user, by name or by UID.
-    pub fn owned_by(&self, name: &str, uid: Option<u32>) -> bool {
+    pub(crate) fn owned_by(&self, name: &str, uid: Option<u32>) -> bool {
         self.owner == name || uid.is_some_and(|u| self.owner == u.to_string())
     }
 
-    pub fn contains(&self, id: u64) -> bool {
+    pub(crate) fn contains(&self, id: u64) -> bool {
         (self.start..self.start.saturating_add(self.count)).contains(&id)
     }
 }
@@ -53,7 +53,7 @@ fn records(text: &str) -> impl Iterator<Item = Vec<&str>> {
 }
 
 /// The well-formed lines of an /etc/passwd text (seven fields, numeric IDs).
-pub fn parse_passwd(text: &str) -> Vec<PasswdEntry> {
+pub(crate) fn parse_passwd(text: &str) -> Vec<PasswdEntry> {
     records(text)
         .filter(|f| f.len() >= 7)
         .filter_map(|f| {
@@ -68,7 +68,7 @@ pub fn parse_passwd(text: &str) -> Vec<PasswdEntry> {
 }
 
 /// The well-formed lines of an /etc/group text (a numeric GID third).
-pub fn parse_group(text: &str) -> Vec<GroupEntry> {
+pub(crate) fn parse_group(text: &str) -> Vec<GroupEntry> {
     records(text)
         .filter_map(|f| {
             Some(GroupEntry {
@@ -90,7 +90,7 @@ pub fn parse_group(text: &str) -> Vec<GroupEntry> {
 }
 
 /// The well-formed lines of an /etc/subuid or /etc/subgid text.
-pub fn parse_subordinate(text: &str) -> Vec<SubordinateRange> {
+pub(crate) fn parse_subordinate(text: &str) -> Vec<SubordinateRange> {
     records(text)
         .filter_map(|f| {
             Some(SubordinateRange {
@@ -103,7 +103,7 @@ pub fn parse_subordinate(text: &str) -> Vec<SubordinateRange> {
 }
 
 /// /etc/passwd of the host under the root (empty when it has none).
-pub fn read_passwd(rootfs: &RootFs) -> Result<Vec<PasswdEntry>> {
+pub(crate) fn read_passwd(rootfs: &RootFs) -> Result<Vec<PasswdEntry>> {
     Ok(rootfs
         .read_text(Path::new(PASSWD))?
         .map(|t| parse_passwd(&t))
@@ -112,7 +112,7 @@ pub fn read_passwd(rootfs: &RootFs) -> Result<Vec<PasswdEntry>> {
 
 /// An account an item names that the host's databases do not have.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MissingAccount {
+pub(crate) enum MissingAccount {
     User(String),
     Group(String),
 }
@@ -134,7 +134,7 @@ pub struct Accounts {
 }
 
 impl Accounts {
-    pub fn read(rootfs: &RootFs) -> Result<Accounts> {
+    pub(crate) fn read(rootfs: &RootFs) -> Result<Accounts> {
         let users = read_passwd(rootfs)?
             .into_iter()
             .map(|e| (e.name, e.uid))
@@ -149,25 +149,25 @@ impl Accounts {
         Ok(Accounts { users, groups })
     }
 
-    pub fn uid(&self, name: &str) -> Option<u32> {
+    pub(crate) fn uid(&self, name: &str) -> Option<u32> {
         if name == "root" {
             return Some(0);
         }
         self.users.get(name).copied()
     }
 
-    pub fn gid(&self, name: &str) -> Option<u32> {
+    pub(crate) fn gid(&self, name: &str) -> Option<u32> {
         if name == "root" {
             return Some(0);
         }
         self.groups.get(name).copied()
     }
 
-    pub fn user_name(&self, uid: u32) -> String {
+    pub(crate) fn user_name(&self, uid: u32) -> String {
         name_of(&self.users, uid)
     }
 
-    pub fn group_name(&self, gid: u32) -> String {
+    pub(crate) fn group_name(&self, gid: u32) -> String {
         name_of(&self.groups, gid)
     }
 }

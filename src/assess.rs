@@ -20,7 +20,11 @@ pub struct Selection {
 }
 
 impl Selection {
-    pub fn from_tokens(playbook: &Playbook, only: &[String], skip: &[String]) -> Result<Selection> {
+    pub(crate) fn from_tokens(
+        playbook: &Playbook,
+        only: &[String],
+        skip: &[String],
+    ) -> Result<Selection> {
         // `--only ''` selects nothing, and a run over nothing would report a clean host.
         if !only.is_empty()
             && only
@@ -41,13 +45,8 @@ impl Selection {
         })
     }
 
-    pub fn includes(&self, id: &str) -> bool {
+    pub(crate) fn includes(&self, id: &str) -> bool {
         self.only.as_ref().is_none_or(|o| o.contains(id)) && !self.skip.contains(id)
-    }
-
-    /// Named explicitly with --only (a section does not count as naming a disruptive item).
-    pub fn names(&self, id: &str, tokens: &[String]) -> bool {
-        self.includes(id) && tokens.iter().any(|t| t.split(',').any(|p| p.trim() == id))
     }
 }
 
@@ -72,7 +71,7 @@ pub struct Finding {
     pub pending_restart: bool,
 }
 
-pub fn evaluate(
+pub(crate) fn evaluate(
     playbook: &Playbook,
     facts: &Facts,
     selection: &Selection,
@@ -152,7 +151,7 @@ pub fn evaluate(
 
 /// How the item changes for the daemon the facts are about, when it is a rootless one and the
 /// item says so; such items have nothing to fix.
-pub fn rootless_rule<'a>(item: &'a Item, facts: &Facts) -> Option<&'a Rootless> {
+pub(crate) fn rootless_rule<'a>(item: &'a Item, facts: &Facts) -> Option<&'a Rootless> {
     facts.instance.rootless()?;
     item.rootless.as_ref()
 }
@@ -160,7 +159,7 @@ pub fn rootless_rule<'a>(item: &'a Item, facts: &Facts) -> Option<&'a Rootless> 
 /// Plans the fixes of `ids` in playbook order; each item sees the edits of the ones before it.
 /// Audit items of `selection` whose file the plan creates (daemon.json) are added at the end,
 /// so a new file is watched from the start.
-pub fn plan(
+pub(crate) fn plan(
     playbook: &Playbook,
     facts: &Facts,
     ids: &BTreeSet<String>,

@@ -17,9 +17,9 @@ pub enum Version {
 }
 
 impl Version {
-    pub const ALL: [Version; 3] = [Version::V1_6_0, Version::V1_7_0, Version::V1_8_0];
+    pub(crate) const ALL: [Version; 3] = [Version::V1_6_0, Version::V1_7_0, Version::V1_8_0];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Version::V1_6_0 => "1.6.0",
             Version::V1_7_0 => "1.7.0",
@@ -49,7 +49,7 @@ impl FromStr for Version {
 /// benchmark's own items, not a playbook's extras): what selectors tell items, sections and
 /// legacy IDs apart by, whichever items a playbook carries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Numbering {
+pub(crate) struct Numbering {
     /// Every item ID of the version, in the benchmark's order.
     pub ids: Vec<String>,
     /// (legacy ID from benchmark v1.1/v1.2 guides, the ID this version gives that item).
@@ -58,7 +58,7 @@ pub struct Numbering {
 
 /// What a selector token names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Selection {
+pub(crate) enum Selection {
     /// One item, by its v1.6.0 ID or a playbook's own ID.
     Item(String),
     /// Every item whose ID starts with this section number ("2", "1.1").
@@ -68,7 +68,11 @@ pub enum Selection {
 /// Interprets a token typed on the command line, in `numbering`'s version. A current ID or
 /// section wins over a legacy ID with the same digits (v1.6.0's "2.1" is an item of its own, not
 /// legacy 2.1 = 2.2). A legacy ID names the item in that version's numbering.
-pub fn interpret(token: &str, numbering: &Numbering, playbook_ids: &[&str]) -> Option<Selection> {
+pub(crate) fn interpret(
+    token: &str,
+    numbering: &Numbering,
+    playbook_ids: &[&str],
+) -> Option<Selection> {
     let ids = &numbering.ids;
     if ids.iter().any(|id| id == token) || playbook_ids.contains(&token) {
         return Some(Selection::Item(token.to_string()));

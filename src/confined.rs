@@ -25,11 +25,11 @@ use crate::rootfs::{FileKind, Meta};
 
 /// Prefix of every temporary entry docker-harden makes beside a file it writes. A run killed
 /// mid-write can leave one; recovery removes them.
-pub const TEMP_PREFIX: &str = ".docker-harden-";
+pub(crate) const TEMP_PREFIX: &str = ".docker-harden-";
 
 /// A directory, opened by walking its path from the root without following any symlink.
 #[derive(Debug)]
-pub struct Dir {
+pub(crate) struct Dir {
     fd: OwnedFd,
     /// The directory's host path, for messages.
     host: PathBuf,
@@ -130,13 +130,13 @@ enum Missing<'a> {
 impl Dir {
     /// Opens `host_dir` under `root` (an absolute, canonical directory); `None` when a
     /// component is missing or is not a directory. A symlink in any component is an error.
-    pub fn open(root: &Path, host_dir: &Path) -> Result<Option<Dir>> {
+    pub(crate) fn open(root: &Path, host_dir: &Path) -> Result<Option<Dir>> {
         Dir::walk(root, host_dir, Missing::Absent)
     }
 
     /// Opens `host_dir` under `root`, making the directories that are missing (with `mode`,
     /// owned by whoever makes them) and recording each one made in `created`.
-    pub fn create(
+    pub(crate) fn create(
         root: &Path,
         host_dir: &Path,
         mode: u32,
@@ -150,7 +150,7 @@ impl Dir {
 
     /// A directory named by an ordinary path, following symlinks as any program would (the
     /// directory of an `--output` file the operator named).
-    pub fn open_following(dir: &Path) -> Result<Dir> {
+    pub(crate) fn open_following(dir: &Path) -> Result<Dir> {
         let fd = nix::fcntl::open(
             dir,
             OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
@@ -254,7 +254,7 @@ impl Dir {
         }
     }
 
-    pub fn host(&self) -> &Path {
+    pub(crate) fn host(&self) -> &Path {
         &self.host
     }
 
@@ -263,14 +263,14 @@ impl Dir {
     }
 
     /// The directory's own metadata.
-    pub fn own_meta(&self) -> Result<Meta> {
+    pub(crate) fn own_meta(&self) -> Result<Meta> {
         fstat(&self.fd)
             .map(|st| meta_of(&st))
             .map_err(|e| read_error(&self.host, e))
     }
 
     /// The entry's metadata, not following a symlink; `None` when it does not exist.
-    pub fn stat(&self, name: &OsStr) -> Result<Option<Meta>> {
+    pub(crate) fn stat(&self, name: &OsStr) -> Result<Option<Meta>> {
         Ok(self.lstat(name)?.map(|st| meta_of(&st)))
     }
 
@@ -283,7 +283,7 @@ impl Dir {
     }
 
     /// Whether the entry is a symlink (which no operation here follows).
-    pub fn is_symlink(&self, name: &OsStr) -> Result<bool> {
+    pub(crate) fn is_symlink(&self, name: &OsStr) -> Result<bool> {
         Ok(self
             .lstat(name)?
             .is_some_and(|st| kind_of(&st) == SFlag::S_IFLNK))
@@ -291,7 +291,7 @@ impl Dir {
 
     /// Contents of a regular file, bounded; `None` when it does not exist. A symlink, a FIFO
     /// or a device is refused without being opened for reading.
-    pub fn read(&self, name: &OsStr) -> Result<Option<Vec<u8>>> {
+    pub(crate) fn read(&self, name: &OsStr) -> Result<Option<Vec<u8>>> {
         let host = self.host_of(name);
         let Some(st) = self.lstat(name)? else {
             return Ok(None);
@@ -336,7 +336,7 @@ impl Dir {
     }
 
     /// Names in the directory, sorted.
-    pub fn names(&self) -> Result<Vec<OsString>> {
+    pub(crate) fn names(&self) -> Result<Vec<OsString>> {
         let fd = openat(
             &self.fd,
             ".",
@@ -358,7 +358,7 @@ impl Dir {
     }
 
     /// Opens a subdirectory without following a symlink; `None` when it does not exist.
-    pub fn subdir(&self, name: &OsStr) -> Result<Option<Dir>> {
+    pub(crate) fn subdir(&self, name: &OsStr) -> Result<Option<Dir>> {
         let host = self.host_of(name);
         match openat(
             &self.fd,
@@ -373,7 +373,7 @@ impl Dir {
     }
 
     /// Makes a subdirectory with exactly `mode` (it must not exist yet).
-    pub fn make_subdir(&self, name: &OsStr, mode: u32) -> Result<Dir> {
+    pub(crate) fn make_subdir(&self, name: &OsStr, mode: u32) -> Result<Dir> {
         let host = self.host_of(name);
         mkdirat(&self.fd, name, Mode::from_bits_truncate(0o700))
             .map_err(|e| write_error(&host, e))?;
@@ -387,13 +387,13 @@ impl Dir {
 
     /// Opens (creating it with mode 0600 when missing) a regular file for reading and writing,
     /// never through a symlink and never a FIFO or device: the lock file.
-    pub fn open_regular_rw(&self, name: &OsStr) -> Result<File> {
+    pub(crate) fn open_regular_rw(&self, name: &OsStr) -> Result<File> {
         self.open_regular(name, true)
     }
 
     /// Opens an existing regular file for reading only (a lock probed on a read-only root),
     /// never through a symlink and never a FIFO or device.
-    pub fn open_regular_ro(&self, name: &OsStr) -> Result<File> {
+    pub(crate) fn open_regular_ro(&self, name: &OsStr) -> Result<File> {
         self.open_regular(name, false)
     }
 
@@ -428,7 +428,7 @@ impl Dir {
     /// the replaced file stays linked under a temporary name, returned, so the change can be
     /// undone by a rename alone (no space needed on a full disk). An existing entry that is a
     /// symlink or not a regular file is refused.
-    pub fn write_atomic(
+    pub(crate) fn write_atomic(
         &self,
         name: &OsStr,
         content: &[u8],
@@ -441,7 +441,7 @@ impl Dir {
 
     /// Like `write_atomic`, for a file the operator named (a report): a symlink at `name` is
     /// replaced by the file, not followed.
-    pub fn replace_with_file(
+    pub(crate) fn replace_with_file(
         &self,
         name: &OsStr,
         content: &[u8],
@@ -525,7 +525,7 @@ impl Dir {
     /// opened as a path (`O_PATH`, which opens no device and no FIFO), and the inode checked
     /// is the inode changed: a file or directory is reopened for the change and must be the
     /// same inode; a socket, which cannot be opened, is changed through the path handle.
-    pub fn set_meta(&self, name: &OsStr, mode: u32, owner: (u32, u32)) -> Result<()> {
+    pub(crate) fn set_meta(&self, name: &OsStr, mode: u32, owner: (u32, u32)) -> Result<()> {
         let host = self.host_of(name);
         let failed = |e| write_error(&host, e);
         let handle = openat(
@@ -555,7 +555,7 @@ impl Dir {
 
     /// Removes a non-directory entry (a symlink itself, never what it points to); a missing
     /// entry is no error.
-    pub fn remove(&self, name: &OsStr) -> Result<()> {
+    pub(crate) fn remove(&self, name: &OsStr) -> Result<()> {
         match unlinkat(&self.fd, name, UnlinkatFlags::NoRemoveDir) {
             Ok(()) | Err(Errno::ENOENT) => self.sync(),
             Err(e) => Err(write_error(&self.host_of(name), e)),
@@ -563,7 +563,7 @@ impl Dir {
     }
 
     /// Removes an empty subdirectory; `false` when it is not empty or not there.
-    pub fn remove_empty_dir(&self, name: &OsStr) -> Result<bool> {
+    pub(crate) fn remove_empty_dir(&self, name: &OsStr) -> Result<bool> {
         match unlinkat(&self.fd, name, UnlinkatFlags::RemoveDir) {
             Ok(()) => self.sync().map(|()| true),
             Err(Errno::ENOENT | Errno::ENOTEMPTY | Errno::EEXIST | Errno::ENOTDIR) => Ok(false),
@@ -572,13 +572,13 @@ impl Dir {
     }
 
     /// Renames an entry within this directory (undoing a write by its kept original).
-    pub fn rename(&self, from: &OsStr, to: &OsStr) -> Result<()> {
+    pub(crate) fn rename(&self, from: &OsStr, to: &OsStr) -> Result<()> {
         renameat(&self.fd, from, &self.fd, to).map_err(|e| write_error(&self.host_of(to), e))?;
         self.sync()
     }
 
     /// Leftover temporary entries of a killed run.
-    pub fn temp_names(&self) -> Result<Vec<OsString>> {
+    pub(crate) fn temp_names(&self) -> Result<Vec<OsString>> {
         Ok(self
             .names()?
             .into_iter()
@@ -587,7 +587,7 @@ impl Dir {
     }
 
     /// Flushes the directory itself, so entries made, renamed or removed survive a crash.
-    pub fn sync(&self) -> Result<()> {
+    pub(crate) fn sync(&self) -> Result<()> {
         fsync(&self.fd).map_err(|e| write_error(&self.host, e))
     }
 }

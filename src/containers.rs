@@ -96,7 +96,7 @@ pub struct ContainerFacts {
 
 impl ContainerFacts {
     /// "name (0123456789ab)"
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         let short: String = self.id.chars().take(12).collect();
         format!("{} ({short})", self.name)
     }
@@ -143,7 +143,7 @@ impl std::str::FromStr for Pattern {
 }
 
 impl Pattern {
-    pub fn matches(&self, c: &ContainerFacts) -> bool {
+    pub(crate) fn matches(&self, c: &ContainerFacts) -> bool {
         match self {
             Pattern::Name(glob) => glob_match(glob, &c.name),
             Pattern::Label { key, value } => match (c.labels.get(key), value) {
@@ -157,14 +157,14 @@ impl Pattern {
 
 impl ContainerFilter {
     /// Included (any include pattern matches, or none is given) and not excluded.
-    pub fn keeps(&self, c: &ContainerFacts) -> bool {
+    pub(crate) fn keeps(&self, c: &ContainerFacts) -> bool {
         (self.include.is_empty() || self.include.iter().any(|p| p.matches(c)))
             && !self.exclude.iter().any(|p| p.matches(c))
     }
 }
 
 /// `*` any run of characters, `?` one character; everything else literal.
-pub fn glob_match(glob: &str, text: &str) -> bool {
+pub(crate) fn glob_match(glob: &str, text: &str) -> bool {
     let g: Vec<char> = glob.chars().collect();
     let t: Vec<char> = text.chars().collect();
     let (mut gi, mut ti) = (0, 0);

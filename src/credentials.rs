@@ -28,7 +28,7 @@ impl std::fmt::Display for Account {
 }
 
 /// Runs `work` as `who` (or as docker-harden itself when `None`) and returns its result.
-pub fn run_as<T: Send>(
+pub(crate) fn run_as<T: Send>(
     who: Option<&Account>,
     work: impl FnOnce() -> Result<T> + Send,
 ) -> Result<T> {

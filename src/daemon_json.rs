@@ -13,7 +13,7 @@ pub struct JsonError {
 
 /// The settings a daemon.json holds, for judging what dockerd will do: none when the file is
 /// absent or not valid (pre-flight and the checks report an invalid file themselves).
-pub fn settings(bytes: Option<&[u8]>) -> Map<String, Value> {
+pub(crate) fn settings(bytes: Option<&[u8]>) -> Map<String, Value> {
     bytes
         .and_then(|b| parse(&String::from_utf8_lossy(b)).ok())
         .unwrap_or_default()
@@ -59,14 +59,14 @@ pub struct Style {
 
 impl Style {
     /// Docker's documentation writes daemon.json with two spaces.
-    pub fn default_for_new_file() -> Style {
+    pub(crate) fn default_for_new_file() -> Style {
         Style {
             indent: "  ".into(),
             trailing_newline: true,
         }
     }
 
-    pub fn detect(text: &str) -> Style {
+    pub(crate) fn detect(text: &str) -> Style {
         let indent = text
             .lines()
             .skip(1)

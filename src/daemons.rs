@@ -52,7 +52,7 @@ pub enum Daemon {
 
 impl Daemon {
     /// Stable name for selectors, reports and run records: `system` or `rootless:USER`.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         match self {
             Daemon::System => "system".into(),
             Daemon::Rootless(u) => format!("rootless:{}", u.name),
@@ -60,42 +60,42 @@ impl Daemon {
     }
 
     /// For people: "the system daemon", "the rootless daemon of alice (uid 1000)".
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Daemon::System => "the system daemon".into(),
             Daemon::Rootless(u) => format!("the rootless daemon of {} (uid {})", u.name, u.uid),
         }
     }
 
-    pub fn rootless(&self) -> Option<&RootlessUser> {
+    pub(crate) fn rootless(&self) -> Option<&RootlessUser> {
         match self {
             Daemon::System => None,
             Daemon::Rootless(u) => Some(u),
         }
     }
 
-    pub fn config_dir(&self) -> PathBuf {
+    pub(crate) fn config_dir(&self) -> PathBuf {
         match self {
             Daemon::System => PathBuf::from("/etc/docker"),
             Daemon::Rootless(u) => u.config_home.join("docker"),
         }
     }
 
-    pub fn default_config_file(&self) -> PathBuf {
+    pub(crate) fn default_config_file(&self) -> PathBuf {
         match self {
             Daemon::System => PathBuf::from(DEFAULT_CONFIG_FILE),
             Daemon::Rootless(_) => self.config_dir().join("daemon.json"),
         }
     }
 
-    pub fn default_data_root(&self) -> PathBuf {
+    pub(crate) fn default_data_root(&self) -> PathBuf {
         match self {
             Daemon::System => PathBuf::from(DEFAULT_DATA_ROOT),
             Daemon::Rootless(u) => u.data_home.join("docker"),
         }
     }
 
-    pub fn default_socket(&self) -> PathBuf {
+    pub(crate) fn default_socket(&self) -> PathBuf {
         match self {
             Daemon::System => PathBuf::from(DEFAULT_SOCKET),
             Daemon::Rootless(u) => u.runtime_dir.join("docker.sock"),
@@ -104,24 +104,24 @@ impl Daemon {
 
     /// Where containerd keeps its state and socket: the system containerd's /run/containerd,
     /// or the containerd a rootless dockerd starts under its exec root.
-    pub fn containerd_run_dir(&self) -> PathBuf {
+    pub(crate) fn containerd_run_dir(&self) -> PathBuf {
         match self {
             Daemon::System => PathBuf::from("/run/containerd"),
             Daemon::Rootless(u) => u.runtime_dir.join("docker/containerd"),
         }
     }
 
-    pub fn containerd_socket(&self) -> PathBuf {
+    pub(crate) fn containerd_socket(&self) -> PathBuf {
         self.containerd_run_dir().join("containerd.sock")
     }
 
     /// Registry certificates (moby's `CertsDir()`).
-    pub fn certs_dir(&self) -> PathBuf {
+    pub(crate) fn certs_dir(&self) -> PathBuf {
         self.config_dir().join("certs.d")
     }
 
     /// Where systemd looks for the daemon's unit, highest priority first.
-    pub fn unit_dirs(&self) -> Vec<PathBuf> {
+    pub(crate) fn unit_dirs(&self) -> Vec<PathBuf> {
         match self {
             Daemon::System => UNIT_DIRS.iter().map(PathBuf::from).collect(),
             Daemon::Rootless(u) => {
@@ -133,7 +133,7 @@ impl Daemon {
     }
 
     /// Where docker-harden puts its ExecStart drop-in for the daemon's unit.
-    pub fn flags_dropin(&self) -> PathBuf {
+    pub(crate) fn flags_dropin(&self) -> PathBuf {
         match self {
             Daemon::System => PathBuf::from(FLAGS_DROPIN),
             Daemon::Rootless(u) => u
@@ -145,7 +145,7 @@ impl Daemon {
     /// The address the engine seam is asked at for the daemon listening on `socket`: the bare
     /// path for the system daemon (so --docker-host can replace it), a `unix://` address for a
     /// rootless one, which only its own socket reaches.
-    pub fn api_address(&self, socket: &Path) -> String {
+    pub(crate) fn api_address(&self, socket: &Path) -> String {
         match self {
             Daemon::System => socket.display().to_string(),
             Daemon::Rootless(_) => format!("unix://{}", socket.display()),
@@ -156,7 +156,7 @@ impl Daemon {
     /// `systemctl` for the system's; for a rootless daemon, systemctl run as the user against
     /// the user's own manager (its private socket in $XDG_RUNTIME_DIR, there while the manager
     /// runs, which lingering keeps), which needs neither a login session nor a user bus.
-    pub fn systemctl(&self) -> Vec<String> {
+    pub(crate) fn systemctl(&self) -> Vec<String> {
         match self {
             Daemon::System => vec!["systemctl".into()],
             Daemon::Rootless(u) => vec![
@@ -174,7 +174,7 @@ impl Daemon {
 
     /// Who owns the files the daemon reads: the user for a rootless daemon, who must be able
     /// to read and write them (the playbook's owner for the system daemon).
-    pub fn file_owner(&self) -> Option<(u32, u32)> {
+    pub(crate) fn file_owner(&self) -> Option<(u32, u32)> {
         self.rootless().map(|u| (u.uid, u.gid))
     }
 }
@@ -183,7 +183,7 @@ impl Daemon {
 /// the XDG variables it was started with. Anyone can name a process dockerd: which daemon, if
 /// any, it is, only the socket it serves tells (`facts::serving`).
 #[derive(Debug, Clone)]
-pub struct DockerdProcess {
+pub(crate) struct DockerdProcess {
     pub pid: u32,
     /// The real user ID.
     pub uid: u32,
@@ -195,7 +195,7 @@ pub struct DockerdProcess {
 }
 
 /// Every dockerd under the root's /proc.
-pub fn dockerd_processes(rootfs: &RootFs) -> Result<Vec<DockerdProcess>> {
+pub(crate) fn dockerd_processes(rootfs: &RootFs) -> Result<Vec<DockerdProcess>> {
     let proc_dir = Path::new("/proc");
     let mut pids: Vec<u32> = rootfs
         .list_dir(proc_dir)?
@@ -253,7 +253,7 @@ pub fn dockerd_processes(rootfs: &RootFs) -> Result<Vec<DockerdProcess>> {
 /// when nothing else is found, so a bare host is still judged), then one rootless daemon per
 /// user who runs one or has set one up (socket in the runtime dir, user unit, or user
 /// daemon.json), in uid order.
-pub fn discover(rootfs: &RootFs, live: bool) -> Result<Vec<Daemon>> {
+pub(crate) fn discover(rootfs: &RootFs, live: bool) -> Result<Vec<Daemon>> {
     let processes = if live {
         dockerd_processes(rootfs)?
     } else {
@@ -354,7 +354,7 @@ pub fn discover(rootfs: &RootFs, live: bool) -> Result<Vec<Daemon>> {
 }
 
 /// The daemons a command works on: all of them, or the one `--daemon KEY` names.
-pub fn select(all: Vec<Daemon>, key: Option<&str>) -> Result<Vec<Daemon>> {
+pub(crate) fn select(all: Vec<Daemon>, key: Option<&str>) -> Result<Vec<Daemon>> {
     let Some(key) = key else { return Ok(all) };
     let known: Vec<String> = all.iter().map(Daemon::key).collect();
     match all.into_iter().find(|d| d.key() == key) {

@@ -71,7 +71,7 @@ impl fmt::Display for Origin {
 
 impl Origin {
     /// A stable name for reports (the JSON `engine.origin`).
-    pub fn key(&self) -> &'static str {
+    pub(crate) fn key(&self) -> &'static str {
         match self {
             Origin::Default => "default",
             Origin::HostFlag => "docker-host-option",
@@ -113,7 +113,7 @@ impl Origin {
         }
     }
 
-    pub fn context(&self) -> Option<&str> {
+    pub(crate) fn context(&self) -> Option<&str> {
         match self {
             Origin::Context { name, .. } => Some(name),
             _ => None,
@@ -134,14 +134,14 @@ impl Endpoint {
     /// machine's by construction, while a TCP address may loop back to a daemon elsewhere
     /// (a tunnel), so every non-socket address counts as remote. docker reads an address
     /// without a scheme as TCP (`host:2375`); a bare absolute path is a socket.
-    pub fn is_remote(&self) -> bool {
+    pub(crate) fn is_remote(&self) -> bool {
         self.host
             .as_deref()
             .is_some_and(|h| !(h.starts_with("unix://") || h.starts_with('/')))
     }
 
     /// The address, with this host's daemon socket standing in for the default.
-    pub fn address(&self, daemon_socket: &Path) -> String {
+    pub(crate) fn address(&self, daemon_socket: &Path) -> String {
         match &self.host {
             Some(host) => host.clone(),
             None => format!("unix://{}", daemon_socket.display()),
@@ -150,7 +150,7 @@ impl Endpoint {
 
     /// Refuses `command` (which works on this host's files) when the engine is remote: its
     /// findings and fixes would be about this host while the user pointed at another one.
-    pub fn refuse_remote(&self, command: &str) -> Result<()> {
+    pub(crate) fn refuse_remote(&self, command: &str) -> Result<()> {
         match &self.host {
             Some(address) if self.is_remote() => Err(Error::RemoteEngine {
                 command: command.to_string(),
@@ -165,7 +165,7 @@ impl Endpoint {
 
 /// What chooses the engine: the options given, and the client's environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Choice {
+pub(crate) struct Choice {
     /// --context.
     pub context: Option<String>,
     /// -H/--docker-host.
@@ -178,7 +178,7 @@ pub struct Choice {
 /// The environment variables the docker CLI reads to choose an engine (empty counts as unset,
 /// as it does for docker).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientEnv {
+pub(crate) struct ClientEnv {
     pub docker_host: Option<String>,
     pub docker_context: Option<String>,
     pub docker_config: Option<PathBuf>,
@@ -186,7 +186,7 @@ pub struct ClientEnv {
 }
 
 impl ClientEnv {
-    pub fn from_process() -> ClientEnv {
+    pub(crate) fn from_process() -> ClientEnv {
         let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
         ClientEnv {
             docker_host: var("DOCKER_HOST").map(|v| v.to_string_lossy().into_owned()),
@@ -205,7 +205,7 @@ impl ClientEnv {
 
 impl Choice {
     /// The client configuration directory: --docker-config, DOCKER_CONFIG, ~/.docker.
-    pub fn config_dir(&self) -> Option<PathBuf> {
+    pub(crate) fn config_dir(&self) -> Option<PathBuf> {
         self.config_dir
             .clone()
             .or_else(|| self.env.docker_config.clone())
@@ -214,7 +214,7 @@ impl Choice {
 
     /// The engine, by docker's precedence. A context that does not exist is an error, as it
     /// is for docker: guessing another engine could fix the wrong host.
-    pub fn resolve(&self) -> Result<Endpoint> {
+    pub(crate) fn resolve(&self) -> Result<Endpoint> {
         if let Some(name) = self.context.as_deref().filter(|n| !n.is_empty()) {
             return self.context_endpoint(name, NamedBy::Flag);
         }

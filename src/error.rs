@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 
 /// Exit code for a clean run (no WARN).
-pub const EXIT_CLEAN: i32 = 0;
+pub(crate) const EXIT_CLEAN: i32 = 0;
 /// Exit code when findings (WARN items, pending changes) remain.
-pub const EXIT_FINDINGS: i32 = 1;
+pub(crate) const EXIT_FINDINGS: i32 = 1;
 /// Exit code for any error.
-pub const EXIT_ERROR: i32 = 2;
+pub(crate) const EXIT_ERROR: i32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -172,4 +172,4 @@ impl Error {
     }
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;

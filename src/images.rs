@@ -19,7 +19,7 @@ pub struct ImageFacts {
 
 impl ImageFacts {
     /// "repo:tag (0123456789ab)", or the short ID alone for a dangling image.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         let short = short_id(&self.id);
         match self.tags.first() {
             Some(tag) => format!("{tag} ({short})"),
@@ -29,7 +29,7 @@ impl ImageFacts {
 }
 
 /// The first 12 hex digits, without the "sha256:" prefix.
-pub fn short_id(id: &str) -> String {
+pub(crate) fn short_id(id: &str) -> String {
     id.strip_prefix("sha256:")
         .unwrap_or(id)
         .chars()

@@ -13,10 +13,10 @@ use crate::error::{Error, Result};
 /// The largest file docker-harden reads. The biggest legitimate inputs (dpkg's status file
 /// on a host with thousands of packages, an /etc/passwd with tens of thousands of accounts)
 /// stay well below it.
-pub const MAX_FILE_BYTES: u64 = 16 << 20;
+pub(crate) const MAX_FILE_BYTES: u64 = 16 << 20;
 
 /// What a file is, in words, when it is not a regular file.
-pub fn kind_name(file_type: std::fs::FileType) -> &'static str {
+pub(crate) fn kind_name(file_type: std::fs::FileType) -> &'static str {
     if file_type.is_dir() {
         "a directory"
     } else if file_type.is_fifo() {
@@ -36,7 +36,7 @@ pub fn kind_name(file_type: std::fs::FileType) -> &'static str {
 
 /// Reads an opened file whole; `shown` names it in errors. The size is checked first and the
 /// read itself is bounded too, since a file can grow while it is read.
-pub fn read_bounded(file: File, shown: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read_bounded(file: File, shown: &Path) -> Result<Vec<u8>> {
     let read_error = |source| Error::Read {
         path: shown.to_path_buf(),
         source,
@@ -69,7 +69,7 @@ pub fn read_bounded(file: File, shown: &Path) -> Result<Vec<u8>> {
 /// Reads a file the operator named (a playbook, the client's configuration), following
 /// symlinks as any program would; `None` when it does not exist. Opening never blocks: a FIFO
 /// is opened non-blocking and then refused, and a device is refused before it is opened.
-pub fn read_file(path: &Path) -> Result<Option<Vec<u8>>> {
+pub(crate) fn read_file(path: &Path) -> Result<Option<Vec<u8>>> {
     match std::fs::metadata(path) {
         Ok(meta) if !meta.file_type().is_file() => {
             return Err(Error::NotRegularFile {
@@ -98,7 +98,7 @@ pub fn read_file(path: &Path) -> Result<Option<Vec<u8>>> {
 }
 
 /// Like `read_file`, for text: a missing file is an error too, and invalid UTF-8 names its line.
-pub fn read_text_file(path: &Path) -> Result<String> {
+pub(crate) fn read_text_file(path: &Path) -> Result<String> {
     let bytes = read_file(path)?.ok_or_else(|| Error::Read {
         path: path.to_path_buf(),
         source: std::io::Error::from(ErrorKind::NotFound),

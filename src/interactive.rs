@@ -40,7 +40,7 @@ fn ask(prompt: &str) -> Result<Answer> {
 }
 
 /// Returns the items the user accepted.
-pub fn choose(
+pub(crate) fn choose(
     env: &mut Env<'_>,
     facts: &Facts,
     findings: &[Finding],

@@ -25,7 +25,7 @@ pub enum ServiceAction {
 }
 
 impl ServiceAction {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             ServiceAction::LoadAuditRules => "load the audit rules into the kernel",
             ServiceAction::RestartRsyslog => "restart rsyslog",
@@ -37,7 +37,7 @@ impl ServiceAction {
 }
 
 /// Each service acted on once: a restart covers a reload of the same service.
-pub fn collapse(actions: &BTreeSet<ServiceAction>) -> Vec<ServiceAction> {
+pub(crate) fn collapse(actions: &BTreeSet<ServiceAction>) -> Vec<ServiceAction> {
     actions
         .iter()
         .copied()
@@ -68,10 +68,10 @@ pub struct FileChange {
 }
 
 impl FileChange {
-    pub fn content_changed(&self) -> bool {
+    pub(crate) fn content_changed(&self) -> bool {
         self.before.content != self.after.content
     }
-    pub fn created(&self) -> bool {
+    pub(crate) fn created(&self) -> bool {
         self.before.mode.is_none() && self.after.mode.is_some()
     }
 }
@@ -87,7 +87,7 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    pub fn new(facts: &Facts) -> Workspace {
+    pub(crate) fn new(facts: &Facts) -> Workspace {
         let original: BTreeMap<PathBuf, PlannedFile> = facts
             .files
             .iter()
@@ -114,12 +114,12 @@ impl Workspace {
         }
     }
 
-    pub fn get(&self, path: &Path) -> Option<&PlannedFile> {
+    pub(crate) fn get(&self, path: &Path) -> Option<&PlannedFile> {
         self.current.get(path)
     }
 
     /// Current planned text of a file in the snapshot; `None` when absent.
-    pub fn text(&self, path: &Path) -> Option<String> {
+    pub(crate) fn text(&self, path: &Path) -> Option<String> {
         self.current
             .get(path)
             .and_then(|f| f.content.as_ref())
@@ -128,14 +128,14 @@ impl Workspace {
 
     /// Writes a system file (audit rules, rsyslog's configuration, /etc/default/docker): a
     /// new one gets `create_mode` and root:root, and root writes it.
-    pub fn write(&mut self, path: &Path, text: String, create_mode: u32) {
+    pub(crate) fn write(&mut self, path: &Path, text: String, create_mode: u32) {
         self.put(path, text, create_mode, (0, 0));
     }
 
     /// Writes a file of the daemon's own (its daemon.json, its unit drop-in). A rootless
     /// daemon's belongs to its user, who must be able to read and write it, and is written
     /// with the user's privileges; the system daemon's is root's.
-    pub fn write_daemon_file(&mut self, path: &Path, text: String, create_mode: u32) {
+    pub(crate) fn write_daemon_file(&mut self, path: &Path, text: String, create_mode: u32) {
         let owner = match &self.daemon_user {
             Some(user) => (user.uid, user.gid),
             None => (0, 0),
@@ -161,7 +161,7 @@ impl Workspace {
     }
 
     /// The mode of one of the daemon's files (as its user, for a rootless daemon).
-    pub fn set_mode(&mut self, path: &Path, mode: u32) {
+    pub(crate) fn set_mode(&mut self, path: &Path, mode: u32) {
         if let Some(f) = self.current.get_mut(path) {
             f.mode = Some(mode);
             self.mark_daemons(path);
@@ -170,7 +170,7 @@ impl Workspace {
 
     /// The owner of one of the daemon's files (as its user, for a rootless daemon: only a
     /// file of theirs can be given to them).
-    pub fn set_owner(&mut self, path: &Path, uid: u32, gid: u32) {
+    pub(crate) fn set_owner(&mut self, path: &Path, uid: u32, gid: u32) {
         if let Some(f) = self.current.get_mut(path) {
             f.owner = Some((uid, gid));
             self.mark_daemons(path);
@@ -183,17 +183,17 @@ impl Workspace {
         }
     }
 
-    pub fn state(&self) -> BTreeMap<PathBuf, PlannedFile> {
+    pub(crate) fn state(&self) -> BTreeMap<PathBuf, PlannedFile> {
         self.current.clone()
     }
 
     /// Changes from the snapshot to now.
-    pub fn changes(&self) -> Vec<FileChange> {
+    pub(crate) fn changes(&self) -> Vec<FileChange> {
         self.changes_since(&self.original)
     }
 
     /// Changes from `before` (an earlier `state()`) to now, each with who makes it.
-    pub fn changes_since(&self, before: &BTreeMap<PathBuf, PlannedFile>) -> Vec<FileChange> {
+    pub(crate) fn changes_since(&self, before: &BTreeMap<PathBuf, PlannedFile>) -> Vec<FileChange> {
         let mut changes = changes_between(before, &self.current);
         for change in &mut changes {
             if self.users_files.contains(&change.path) {
@@ -205,7 +205,7 @@ impl Workspace {
 }
 
 /// The changes from one state to another, all made as root (see `Workspace::changes_since`).
-pub fn changes_between(
+pub(crate) fn changes_between(
     before: &BTreeMap<PathBuf, PlannedFile>,
     after: &BTreeMap<PathBuf, PlannedFile>,
 ) -> Vec<FileChange> {
@@ -238,7 +238,7 @@ pub struct ItemPlan {
 }
 
 impl ItemPlan {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.changes.is_empty() && self.actions.is_empty()
     }
 }
@@ -252,7 +252,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.changes.is_empty() && self.actions.is_empty()
     }
 }

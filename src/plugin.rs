@@ -10,16 +10,16 @@
 use std::ffi::{OsStr, OsString};
 
 /// The argument docker runs every plugin with to describe it (`docker --help`, `docker info`).
-pub const METADATA_ARG: &str = "docker-cli-plugin-metadata";
+pub(crate) const METADATA_ARG: &str = "docker-cli-plugin-metadata";
 /// Set by docker when it runs a plugin.
-pub const PLUGIN_ENV: &str = "DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND";
+pub(crate) const PLUGIN_ENV: &str = "DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND";
 /// The command docker derives from the file name `docker-harden`.
-pub const NAME: &str = "harden";
+pub(crate) const NAME: &str = "harden";
 /// How usage lines name the tool when docker runs it.
-pub const BIN_NAME: &str = "docker harden";
+pub(crate) const BIN_NAME: &str = "docker harden";
 
 /// The metadata docker reads before it lists or runs the plugin.
-pub fn metadata() -> String {
+pub(crate) fn metadata() -> String {
     serde_json::json!({
         "SchemaVersion": "0.1.0",
         "Vendor": "docker-harden",
@@ -65,7 +65,7 @@ fn short_option(letter: char) -> Option<DockerOption> {
 /// become docker-harden's (--docker-host, --context, --docker-config), the others are dropped,
 /// and the plugin's name goes (`help harden ...`, docker's form of `docker help harden`,
 /// becomes `help ...`). `None` when `args` is not docker's command line for this plugin.
-pub fn translate(args: &[OsString]) -> Option<Vec<OsString>> {
+pub(crate) fn translate(args: &[OsString]) -> Option<Vec<OsString>> {
     let mut out: Vec<OsString> = vec![args.first()?.clone()];
     let mut i = 1;
     // docker's global options, in pflag's syntax (`--host=X`, `--host X`, `-H X`, `-HX`,
@@ -133,12 +133,12 @@ fn take(
 }
 
 /// True when docker ran this process as its plugin.
-pub fn run_by_docker() -> bool {
+pub(crate) fn run_by_docker() -> bool {
     std::env::var_os(PLUGIN_ENV).is_some()
 }
 
 /// The metadata request, whatever else is on the command line.
-pub fn is_metadata_request(args: &[OsString]) -> bool {
+pub(crate) fn is_metadata_request(args: &[OsString]) -> bool {
     args.get(1).map(OsString::as_os_str) == Some(OsStr::new(METADATA_ARG))
 }
 

@@ -116,7 +116,7 @@ const KNOWN_KEYS_20_10: &[&str] = &[
 
 /// Why items cannot be applied safely; the rest of the plan can go ahead.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Preflight {
+pub(crate) struct Preflight {
     pub refused: BTreeMap<String, String>,
 }
 
@@ -220,7 +220,7 @@ fn iptables(
     }
 }
 
-pub fn check(facts: &Facts, plan: &Plan) -> Preflight {
+pub(crate) fn check(facts: &Facts, plan: &Plan) -> Preflight {
     let mut refused = BTreeMap::new();
     let final_json = plan
         .changes

@@ -26,8 +26,7 @@ use crate::credentials::Account;
 use crate::error::{Error, Result};
 use crate::rootfs::{FileKind, RootFs};
 
-pub const STATE_DIR: &str = "/var/lib/docker-harden";
-pub const BACKUPS_DIR: &str = "/var/lib/docker-harden/backups";
+pub(crate) const BACKUPS_DIR: &str = "/var/lib/docker-harden/backups";
 /// Resolved inside the root like any path (an image may keep /var elsewhere).
 const STATE_PARENT: &str = "/var/lib";
 const STATE_NAME: &str = "docker-harden";
@@ -52,7 +51,7 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             RunStatus::Applying => "applying",
             RunStatus::Applied => "applied",
@@ -173,13 +172,13 @@ pub(crate) fn now() -> jiff::Timestamp {
 // docker-harden's own directories.
 
 /// docker-harden's state directory in the root, checked private.
-pub struct StateDir {
+pub(crate) struct StateDir {
     dir: Dir,
 }
 
 impl StateDir {
     /// The state directory; `None` when there is none yet (nothing was ever applied).
-    pub fn open(rootfs: &RootFs) -> Result<Option<StateDir>> {
+    pub(crate) fn open(rootfs: &RootFs) -> Result<Option<StateDir>> {
         let parent = rootfs.resolve(Path::new(STATE_PARENT))?;
         let Some(parent) = rootfs.open_dir(&parent)? else {
             return Ok(None);
@@ -194,7 +193,7 @@ impl StateDir {
     }
 
     /// The state directory, made (with /var/lib in a bare root) when missing.
-    pub fn create(rootfs: &RootFs) -> Result<StateDir> {
+    pub(crate) fn create(rootfs: &RootFs) -> Result<StateDir> {
         if let Some(state) = StateDir::open(rootfs)? {
             return Ok(state);
         }
@@ -214,12 +213,6 @@ impl StateDir {
         Ok(StateDir { dir })
     }
 
-    /// The host path of the state directory (/var/lib/docker-harden unless /var/lib is a
-    /// symlink inside the root).
-    pub fn host(&self) -> &Path {
-        self.dir.host()
-    }
-
     fn backups(&self) -> Result<Option<Dir>> {
         let dir = self.dir.subdir(OsStr::new(BACKUPS_NAME))?;
         if let Some(dir) = &dir {
@@ -236,7 +229,7 @@ impl StateDir {
     }
 
     /// Takes the lock that one writing run holds for its whole length.
-    pub fn lock(&self) -> Result<Lock> {
+    pub(crate) fn lock(&self) -> Result<Lock> {
         let path = self.dir.host().join(LOCK_NAME);
         let file = self.dir.open_regular_rw(OsStr::new(LOCK_NAME))?;
         match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
@@ -265,7 +258,7 @@ impl StateDir {
 
     /// Whether another process holds the lock now (a run in progress), found without
     /// writing anything: a shared lock on the existing lock file is refused while it is held.
-    pub fn locked_by_another(&self) -> Result<Option<Error>> {
+    pub(crate) fn locked_by_another(&self) -> Result<Option<Error>> {
         if !self
             .dir
             .stat(OsStr::new(LOCK_NAME))?
@@ -302,12 +295,12 @@ fn check_private(dir: &Dir) -> Result<()> {
 }
 
 /// Held for the whole of a writing run.
-pub struct Lock {
+pub(crate) struct Lock {
     _lock: nix::fcntl::Flock<File>,
 }
 
 /// Takes the writing lock, making the state directory when needed.
-pub fn lock(rootfs: &RootFs) -> Result<Lock> {
+pub(crate) fn lock(rootfs: &RootFs) -> Result<Lock> {
     StateDir::create(rootfs)?.lock()
 }
 
@@ -321,12 +314,12 @@ pub struct RunDir {
 
 impl RunDir {
     /// Its host path, for messages.
-    pub fn host(&self) -> &Path {
+    pub(crate) fn host(&self) -> &Path {
         self.dir.host()
     }
 
     /// A file of the run, by its name relative to the run directory (`files/000`).
-    pub fn read(&self, relative: &str) -> Result<Option<Vec<u8>>> {
+    pub(crate) fn read(&self, relative: &str) -> Result<Option<Vec<u8>>> {
         let (sub, name) = match relative.split_once('/') {
             Some((sub, name)) => (Some(sub), name),
             None => (None, relative),
@@ -389,7 +382,7 @@ fn own_ids() -> (u32, u32) {
 }
 
 /// A saved run: its record, or why the record cannot be read.
-pub struct SavedRun<S> {
+pub(crate) struct SavedRun<S> {
     pub run_id: String,
     pub record: Result<Manifest<S>>,
 }
@@ -404,7 +397,7 @@ fn run_order(run_id: &str) -> (String, u64) {
 
 /// Every saved run, oldest first. A run whose manifest is missing or damaged is listed with
 /// the reason; it does not hide the others.
-pub fn list_runs<S: DeserializeOwned>(rootfs: &RootFs) -> Result<Vec<SavedRun<S>>> {
+pub(crate) fn list_runs<S: DeserializeOwned>(rootfs: &RootFs) -> Result<Vec<SavedRun<S>>> {
     let Some(state) = StateDir::open(rootfs)? else {
         return Ok(Vec::new());
     };
@@ -443,7 +436,7 @@ fn read_manifest<S: DeserializeOwned>(
 }
 
 /// The run to revert: the named one, or the latest readable one not rolled back yet.
-pub fn find_run<S: DeserializeOwned>(
+pub(crate) fn find_run<S: DeserializeOwned>(
     rootfs: &RootFs,
     run_id: Option<&str>,
 ) -> Result<(RunDir, Manifest<S>)> {
@@ -505,7 +498,7 @@ pub(crate) fn new_run_dir(backups: &Dir) -> Result<(String, RunDir)> {
 }
 
 /// What the run wrote to a file, when a copy was kept.
-pub fn written_copy(run_dir: &RunDir, record: &FileRecord) -> Option<Vec<u8>> {
+pub(crate) fn written_copy(run_dir: &RunDir, record: &FileRecord) -> Option<Vec<u8>> {
     record
         .written
         .as_ref()
@@ -513,7 +506,7 @@ pub fn written_copy(run_dir: &RunDir, record: &FileRecord) -> Option<Vec<u8>> {
 }
 
 /// The original the run saved of a file, when it had content.
-pub fn backup_copy(run_dir: &RunDir, record: &FileRecord) -> Option<Vec<u8>> {
+pub(crate) fn backup_copy(run_dir: &RunDir, record: &FileRecord) -> Option<Vec<u8>> {
     record
         .backup
         .as_ref()

@@ -22,7 +22,7 @@ impl Paint {
     fn style(&self, style: Style) -> Style {
         style.force_styling(self.enabled)
     }
-    pub fn status(&self, status: Status) -> String {
+    pub(crate) fn status(&self, status: Status) -> String {
         let label = format!("[{}]", status.label());
         let style = match status {
             Status::Pass => Style::new().green(),
@@ -34,7 +34,7 @@ impl Paint {
         };
         self.style(style).apply_to(label).to_string()
     }
-    pub fn bold(&self, text: &str) -> String {
+    pub(crate) fn bold(&self, text: &str) -> String {
         self.style(Style::new().bold()).apply_to(text).to_string()
     }
     fn added(&self, text: &str) -> String {
@@ -59,7 +59,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub fn of(findings: &[Finding]) -> Counts {
+    pub(crate) fn of(findings: &[Finding]) -> Counts {
         let mut c = Counts::default();
         for f in findings {
             match f.status {
@@ -77,7 +77,7 @@ impl Counts {
 
 /// Evidence carries data (container names, labels, paths): on a terminal, control characters
 /// (a newline, an escape sequence) are shown escaped so they cannot forge lines or colours.
-pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(char::is_control) {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -96,7 +96,7 @@ pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// One line per item with its evidence; on a host with a rootless daemon, each daemon's items
 /// under a heading that says which daemon, with its socket and configuration file.
-pub fn check_text(
+pub(crate) fn check_text(
     out: &mut dyn Write,
     findings: &[Finding],
     judged: &[Facts],
@@ -198,7 +198,7 @@ struct EngineReport<'a> {
     remote: bool,
 }
 
-pub fn check_json(
+pub(crate) fn check_json(
     out: &mut dyn Write,
     findings: &[Finding],
     playbook: &Playbook,
@@ -244,7 +244,7 @@ pub fn check_json(
 }
 
 /// A unified diff of one file's content, then one line per metadata change.
-pub fn file_change(
+pub(crate) fn file_change(
     out: &mut dyn Write,
     change: &FileChange,
     facts: &Facts,
@@ -333,7 +333,7 @@ pub fn file_change(
     Ok(())
 }
 
-pub fn actions_line(actions: &[ServiceAction]) -> String {
+pub(crate) fn actions_line(actions: &[ServiceAction]) -> String {
     actions
         .iter()
         .map(|a| a.describe())
@@ -342,7 +342,7 @@ pub fn actions_line(actions: &[ServiceAction]) -> String {
 }
 
 /// One item's planned fix: header, diffs, services.
-pub fn item_plan(
+pub(crate) fn item_plan(
     out: &mut dyn Write,
     playbook: &Playbook,
     plan: &ItemPlan,

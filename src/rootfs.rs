@@ -43,7 +43,7 @@ pub struct Meta {
 }
 
 impl Meta {
-    pub fn from_std(m: &fs::Metadata) -> Meta {
+    pub(crate) fn from_std(m: &fs::Metadata) -> Meta {
         let ft = m.file_type();
         let kind = if ft.is_file() {
             FileKind::File
@@ -89,12 +89,12 @@ impl RootFs {
         &self.root
     }
 
-    pub fn is_host_root(&self) -> bool {
+    pub(crate) fn is_host_root(&self) -> bool {
         self.root == Path::new("/")
     }
 
     /// The on-disk path of a host path, without resolving symlinks.
-    pub fn real(&self, host_path: &Path) -> PathBuf {
+    pub(crate) fn real(&self, host_path: &Path) -> PathBuf {
         let relative = host_path.strip_prefix("/").unwrap_or(host_path);
         self.root.join(relative)
     }
@@ -171,7 +171,7 @@ impl RootFs {
 
     /// The directory `host_dir` (a resolved host path), opened without following symlinks;
     /// `None` when it does not exist.
-    pub fn open_dir(&self, host_dir: &Path) -> Result<Option<Dir>> {
+    pub(crate) fn open_dir(&self, host_dir: &Path) -> Result<Option<Dir>> {
         Dir::open(&self.root, host_dir)
     }
 
@@ -185,7 +185,7 @@ impl RootFs {
     }
 
     /// Metadata of the resolved target; `None` when it does not exist.
-    pub fn metadata(&self, host_path: &Path) -> Result<Option<Meta>> {
+    pub(crate) fn metadata(&self, host_path: &Path) -> Result<Option<Meta>> {
         let resolved = self.resolve(host_path)?;
         match self.parent_of(&resolved)? {
             Some((dir, name)) => dir.stat(name),
@@ -202,7 +202,7 @@ impl RootFs {
 
     /// Contents of a regular file; `None` when it does not exist. Anything but a regular file
     /// of at most `input::MAX_FILE_BYTES` is an error naming the file.
-    pub fn read(&self, host_path: &Path) -> Result<Option<Vec<u8>>> {
+    pub(crate) fn read(&self, host_path: &Path) -> Result<Option<Vec<u8>>> {
         let resolved = self.resolve(host_path)?;
         match self.parent_of(&resolved)? {
             Some((dir, name)) => dir.read(name),
@@ -211,7 +211,7 @@ impl RootFs {
     }
 
     /// Like `read`, for text: invalid UTF-8 is an error naming the line.
-    pub fn read_text(&self, host_path: &Path) -> Result<Option<String>> {
+    pub(crate) fn read_text(&self, host_path: &Path) -> Result<Option<String>> {
         match self.read(host_path)? {
             None => Ok(None),
             Some(bytes) => text_from_bytes(host_path, bytes).map(Some),
@@ -219,7 +219,7 @@ impl RootFs {
     }
 
     /// Names in a directory, sorted; empty when the directory does not exist.
-    pub fn list_dir(&self, host_path: &Path) -> Result<Vec<String>> {
+    pub(crate) fn list_dir(&self, host_path: &Path) -> Result<Vec<String>> {
         let resolved = self.resolve(host_path)?;
         let Some(dir) = self.open_dir(&resolved)? else {
             return Ok(Vec::new());
@@ -230,14 +230,10 @@ impl RootFs {
             .map(|n| n.to_string_lossy().into_owned())
             .collect())
     }
-
-    pub fn exists(&self, host_path: &Path) -> Result<bool> {
-        Ok(self.metadata(host_path)?.is_some())
-    }
 }
 
 /// Decodes file text; invalid UTF-8 is reported with its line number.
-pub fn text_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<String> {
+pub(crate) fn text_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..valid]

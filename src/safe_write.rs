@@ -12,7 +12,13 @@ use crate::error::{Error, Result};
 /// Replaces `path` with `content`. An existing symlink at `path` is replaced, never written
 /// through: as root, writing through a link planted in a shared directory would let its
 /// owner choose which file root overwrites.
-pub fn write_atomic(path: &Path, content: &[u8], mode: u32, uid: u32, gid: u32) -> Result<()> {
+pub(crate) fn write_atomic(
+    path: &Path,
+    content: &[u8],
+    mode: u32,
+    uid: u32,
+    gid: u32,
+) -> Result<()> {
     let (dir, name) = match (path.parent(), path.file_name()) {
         (Some(dir), Some(name)) => (
             if dir.as_os_str().is_empty() {

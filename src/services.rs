@@ -20,15 +20,15 @@ const SYSLOG_WAIT_SECS: u64 = 10;
 /// rewrite /etc/audit/audit.rules and leave audit.rules.prev behind, which no rollback could
 /// undo byte for byte.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AuditSync {
+pub(crate) struct AuditSync {
     pub load: Vec<Watch>,
     pub unload: Vec<Watch>,
 }
 
 /// See `Context::syslog_bound`.
-pub type SyslogBound = dyn Fn(&str, u16) -> Result<Option<String>>;
+pub(crate) type SyslogBound = dyn Fn(&str, u16) -> Result<Option<String>>;
 
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub audit: AuditSync,
     /// Restoring after a failed start: clear systemd's failed state before restarting.
     pub recovering: bool,
@@ -54,7 +54,7 @@ pub struct Context<'a> {
 /// Which docker actions were started: after a failure, what the old configuration must be
 /// put back with (nothing, when dockerd never read the new one).
 #[derive(Debug, Default)]
-pub struct DockerTouched {
+pub(crate) struct DockerTouched {
     pub reloaded: std::cell::Cell<bool>,
     pub restarted: std::cell::Cell<bool>,
 }
@@ -62,13 +62,13 @@ pub struct DockerTouched {
 /// What the actions did: a line each, and the containers that did not survive a restart
 /// (which the configuration does not cause, so they fail the run without undoing it).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub log: Vec<String>,
     pub lost: Vec<String>,
 }
 
 /// Runs the actions in order; returns one line per action saying what happened.
-pub fn run(
+pub(crate) fn run(
     actions: &[ServiceAction],
     ctx: &Context<'_>,
     runner: &dyn Runner,

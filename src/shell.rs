@@ -14,7 +14,7 @@ const BIN_NAME: &str = "docker-harden";
 
 /// Runs `completions` and `man`, which need no settings (no root, no playbook, no engine);
 /// `None` for every other command.
-pub fn run(command: &Command, out: &mut dyn Write) -> Option<Result<i32>> {
+pub(crate) fn run(command: &Command, out: &mut dyn Write) -> Option<Result<i32>> {
     match command {
         Command::Completions(args) => Some(completions(args.shell, out)),
         Command::Man(args) => Some(man(args.command.as_deref(), out)),
@@ -22,7 +22,7 @@ pub fn run(command: &Command, out: &mut dyn Write) -> Option<Result<i32>> {
     }
 }
 
-pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> Result<i32> {
+pub(crate) fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> Result<i32> {
     clap_complete::generate(shell, &mut Cli::command(), BIN_NAME, out);
     out.flush()?;
     Ok(EXIT_CLEAN)
@@ -31,7 +31,7 @@ pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> Result<i
 /// docker-harden(1): the synopsis, the global options and the list of commands; or, for a
 /// command, docker-harden-COMMAND(1) with its own options (git's convention for a tool with
 /// subcommands).
-pub fn man(command: Option<&str>, out: &mut dyn Write) -> Result<i32> {
+pub(crate) fn man(command: Option<&str>, out: &mut dyn Write) -> Result<i32> {
     let mut cli = Cli::command();
     let page = match command {
         None => cli,
@@ -59,7 +59,7 @@ pub fn man(command: Option<&str>, out: &mut dyn Write) -> Result<i32> {
 }
 
 /// The commands that have a page of their own, as `man COMMAND` accepts them.
-pub fn man_pages() -> Vec<String> {
+pub(crate) fn man_pages() -> Vec<String> {
     let mut cli = Cli::command();
     cli.build();
     cli.get_subcommands()

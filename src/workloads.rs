@@ -29,7 +29,7 @@ pub struct ListedContainer {
 }
 
 impl ListedContainer {
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         let short: String = self.id.chars().take(12).collect();
         format!("{} ({short})", self.name)
     }
@@ -46,30 +46,23 @@ pub struct NetworkFacts {
 
 /// The option dockerd sets on its default bridge network.
 const DEFAULT_BRIDGE_OPTION: &str = "com.docker.network.bridge.default_bridge";
-/// The option naming a bridge network's Linux interface.
-const BRIDGE_NAME_OPTION: &str = "com.docker.network.bridge.name";
 
 impl NetworkFacts {
-    pub fn is_default_bridge(&self) -> bool {
+    pub(crate) fn is_default_bridge(&self) -> bool {
         self.options
             .get(DEFAULT_BRIDGE_OPTION)
             .is_some_and(|v| v == "true")
     }
 
-    /// The Linux interface of a bridge network ("docker0").
-    pub fn bridge_interface(&self) -> Option<&str> {
-        self.options.get(BRIDGE_NAME_OPTION).map(String::as_str)
-    }
-
     /// Overlay traffic between nodes is encrypted (created with `--opt encrypted`).
-    pub fn encrypted(&self) -> bool {
+    pub(crate) fn encrypted(&self) -> bool {
         self.options.contains_key("encrypted")
     }
 }
 
 impl Workloads {
     /// The default bridge network, when dockerd has one (not with `--bridge=none`).
-    pub fn default_bridge(&self) -> Option<&NetworkFacts> {
+    pub(crate) fn default_bridge(&self) -> Option<&NetworkFacts> {
         self.networks.iter().find(|n| n.is_default_bridge())
     }
 }

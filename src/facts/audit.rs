@@ -7,9 +7,9 @@ use super::{LiveSources, Snapshot};
 use crate::audit_rules::{self, Watch};
 use crate::error::Result;
 
-pub const AUDIT_DIR: &str = "/etc/audit";
-pub const RULES_D: &str = "/etc/audit/rules.d";
-pub const AUDIT_RULES: &str = "/etc/audit/audit.rules";
+pub(crate) const AUDIT_DIR: &str = "/etc/audit";
+pub(crate) const RULES_D: &str = "/etc/audit/rules.d";
+pub(crate) const AUDIT_RULES: &str = "/etc/audit/audit.rules";
 /// Our own rules file. augenrules joins rules.d in name order and a `99-finalize.rules` may
 /// lock the rules (`-e 2`); a name below 99 keeps our watches before that lock.
 pub const OWN_RULES_FILE: &str = "/etc/audit/rules.d/50-docker-harden.rules";
@@ -56,7 +56,7 @@ pub struct AuditFacts {
 }
 
 impl AuditFacts {
-    pub fn empty() -> AuditFacts {
+    pub(crate) fn empty() -> AuditFacts {
         AuditFacts {
             installed: false,
             uses_rules_d: false,
@@ -70,21 +70,21 @@ impl AuditFacts {
     }
 
     /// A watch on `path` that is written in the rules but never loads, with where it is.
-    pub fn unreached_watch(&self, path: &str) -> Option<(&Path, usize)> {
+    pub(crate) fn unreached_watch(&self, path: &str) -> Option<(&Path, usize)> {
         self.unreached
             .iter()
             .find(|(_, _, w)| w.covers(path))
             .map(|(f, l, _)| (f.as_path(), *l))
     }
 
-    pub fn persistent_source(&self, path: &str) -> Option<&Path> {
+    pub(crate) fn persistent_source(&self, path: &str) -> Option<&Path> {
         self.persistent
             .iter()
             .find(|(_, w)| w.covers(path))
             .map(|(f, _)| f.as_path())
     }
 
-    pub fn loaded_covers(&self, path: &str) -> Option<bool> {
+    pub(crate) fn loaded_covers(&self, path: &str) -> Option<bool> {
         match &self.loaded {
             LoadedRules::Loaded { watches, .. } => Some(watches.iter().any(|w| w.covers(path))),
             _ => None,

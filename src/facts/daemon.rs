@@ -85,7 +85,7 @@ pub struct DaemonFacts {
 }
 
 impl DaemonFacts {
-    pub fn empty() -> DaemonFacts {
+    pub(crate) fn empty() -> DaemonFacts {
         DaemonFacts {
             installed: false,
             service_unit: None,
@@ -109,7 +109,7 @@ impl DaemonFacts {
     /// next start, else those the running dockerd was started with (a hand-started daemon, or
     /// a unit edited but not reloaded). Either way, writing the key to daemon.json as well
     /// would stop dockerd.
-    pub fn flags_for_key(&self, key: &str) -> Vec<&SourcedFlag> {
+    pub(crate) fn flags_for_key(&self, key: &str) -> Vec<&SourcedFlag> {
         let configured = flags_for(&self.configured_flags, key);
         if configured.is_empty() {
             return self.running_flags_for_key(key);
@@ -118,20 +118,20 @@ impl DaemonFacts {
     }
 
     /// Flags the running dockerd was started with that set `key`.
-    pub fn running_flags_for_key(&self, key: &str) -> Vec<&SourcedFlag> {
+    pub(crate) fn running_flags_for_key(&self, key: &str) -> Vec<&SourcedFlag> {
         self.running
             .as_ref()
             .map(|r| flags_for(&r.flags, key))
             .unwrap_or_default()
     }
 
-    pub fn json_value(&self, key: &str) -> Option<&Value> {
+    pub(crate) fn json_value(&self, key: &str) -> Option<&Value> {
         self.json.as_ref().and_then(|m| m.get(key))
     }
 
     /// A daemon.json value that dockerd cannot have picked up yet: the file changed after the
     /// running dockerd started.
-    pub fn json_newer_than_daemon(&self) -> bool {
+    pub(crate) fn json_newer_than_daemon(&self) -> bool {
         match (&self.running, self.json_mtime_ns) {
             (
                 Some(RunningDaemon {

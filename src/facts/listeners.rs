@@ -12,7 +12,7 @@ use crate::rootfs::RootFs;
 const LISTEN: &str = "0A";
 
 /// Listening addresses in one /proc/net/tcp{,6} table; lines that do not parse are skipped.
-pub fn parse(table: &str) -> Vec<SocketAddr> {
+pub(crate) fn parse(table: &str) -> Vec<SocketAddr> {
     table
         .lines()
         .skip(1)
@@ -65,7 +65,7 @@ pub fn read(rootfs: &RootFs, net: &str) -> Vec<SocketAddr> {
 /// Whether a socket bound to `ip` is where a client of `host` (a syslog-address's host)
 /// connects: that address, or any loopback address for `localhost`, which both dockerd and
 /// rsyslog resolve through /etc/hosts.
-pub fn at_host(host: &str, ip: IpAddr) -> bool {
+pub(crate) fn at_host(host: &str, ip: IpAddr) -> bool {
     let host = crate::rsyslog::bind_address(host);
     match host.parse::<IpAddr>() {
         Ok(want) => want == ip,
@@ -75,7 +75,7 @@ pub fn at_host(host: &str, ip: IpAddr) -> bool {
 
 /// The sockets listening on `port` anywhere but at `host`: a wildcard (0.0.0.0, [::]) or
 /// another interface's address.
-pub fn elsewhere(listeners: &[SocketAddr], host: &str, port: u16) -> Vec<SocketAddr> {
+pub(crate) fn elsewhere(listeners: &[SocketAddr], host: &str, port: u16) -> Vec<SocketAddr> {
     let mut out: Vec<SocketAddr> = listeners
         .iter()
         .filter(|l| l.port() == port && !at_host(host, l.ip()))
@@ -87,7 +87,7 @@ pub fn elsewhere(listeners: &[SocketAddr], host: &str, port: u16) -> Vec<SocketA
 }
 
 /// "0.0.0.0:514, [::]:514"
-pub fn names(listeners: &[SocketAddr]) -> String {
+pub(crate) fn names(listeners: &[SocketAddr]) -> String {
     listeners
         .iter()
         .map(SocketAddr::to_string)
@@ -104,7 +104,7 @@ pub fn names(listeners: &[SocketAddr]) -> String {
 /// would not close it (another program, or an input the operator configured). When
 /// `recovering` (the previous configuration is being restored) nothing fails: the old
 /// configuration is what was asked for.
-pub fn judge_after_restart(
+pub(crate) fn judge_after_restart(
     now: &[SocketAddr],
     before: &[SocketAddr],
     host: &str,

@@ -49,7 +49,7 @@ fn no_new_privs(status: &str) -> Option<bool> {
 /// The processes of each container in `ids` (full IDs) under the root's /proc, by ID. A
 /// container none of whose processes was found is absent: its processes are not visible here
 /// (another PID namespace), and the caller asks dockerd instead.
-pub fn by_container(
+pub(crate) fn by_container(
     rootfs: &RootFs,
     ids: &BTreeSet<String>,
 ) -> BTreeMap<String, Vec<ProcessFacts>> {

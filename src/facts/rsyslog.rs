@@ -9,7 +9,7 @@ use crate::records::{self, RunStatus};
 use crate::rootfs::RootFs;
 use crate::rsyslog::{self, ConfFile};
 
-pub const RSYSLOG_CONF: &str = "/etc/rsyslog.conf";
+pub(crate) const RSYSLOG_CONF: &str = "/etc/rsyslog.conf";
 /// The drop-in docker-harden writes when rsyslog.conf includes /etc/rsyslog.d.
 pub const RSYSLOG_DROPIN: &str = "/etc/rsyslog.d/60-docker-harden.conf";
 
@@ -40,7 +40,7 @@ pub struct WrittenByRun {
 }
 
 impl RsyslogFacts {
-    pub fn empty() -> RsyslogFacts {
+    pub(crate) fn empty() -> RsyslogFacts {
         RsyslogFacts {
             installed: false,
             files: Vec::new(),

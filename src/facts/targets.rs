@@ -12,7 +12,7 @@ use crate::vocabulary::{Target, Variables};
 
 /// Where packages put Docker's binaries: Debian's docker.io uses /usr/sbin for dockerd and
 /// runc, Docker CE /usr/bin, manual installs /usr/local/bin.
-pub const BIN_DIRS: &[&str] = &[
+pub(crate) const BIN_DIRS: &[&str] = &[
     "/usr/bin",
     "/usr/sbin",
     "/usr/local/bin",

@@ -34,7 +34,7 @@ fn paths(spec: &AuditSpec, facts: &Facts) -> Vec<String> {
 /// then: a watch needs its parent directory to exist, and the first rule that fails stops
 /// auditctl from loading every rule after it (a later `-e 2` included). So nothing deeper
 /// than /run/NAME may be in the persistent rules.
-pub fn loads_at_boot(path: &str) -> bool {
+pub(crate) fn loads_at_boot(path: &str) -> bool {
     let under_run = path
         .strip_prefix("/run/")
         .or_else(|| path.strip_prefix("/var/run/"));
@@ -49,7 +49,7 @@ fn runtime_note(spec: &AuditSpec, facts: &Facts, path: &str) -> &'static str {
     }
 }
 
-pub fn check(spec: &AuditSpec, facts: &Facts) -> Verdict {
+pub(crate) fn check(spec: &AuditSpec, facts: &Facts) -> Verdict {
     if !facts.audit.installed {
         return Verdict::info(
             "auditd is not installed (no /etc/audit); nothing records file changes",
@@ -236,7 +236,7 @@ fn blocked_load(
 }
 
 /// Whether this item's target is a file the plan so far creates.
-pub fn target_created(spec: &AuditSpec, facts: &Facts, ws: &Workspace) -> bool {
+pub(crate) fn target_created(spec: &AuditSpec, facts: &Facts, ws: &Workspace) -> bool {
     facts
         .absent_targets
         .get(&spec.target)
@@ -244,7 +244,12 @@ pub fn target_created(spec: &AuditSpec, facts: &Facts, ws: &Workspace) -> bool {
         .is_some_and(|f| f.content.is_some())
 }
 
-pub fn fix(spec: &AuditSpec, facts: &Facts, vars: &Variables, ws: &mut Workspace) -> FixOutcome {
+pub(crate) fn fix(
+    spec: &AuditSpec,
+    facts: &Facts,
+    vars: &Variables,
+    ws: &mut Workspace,
+) -> FixOutcome {
     if !facts.audit.installed {
         return FixOutcome::blocked(
             "auditd is not installed; install it first (apt-get install auditd)",

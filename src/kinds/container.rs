@@ -636,7 +636,7 @@ fn recreate_clause(daemon: &DaemonDefault) -> String {
     }
 }
 
-pub fn check(spec: &ContainerSpec, facts: &Facts) -> Verdict {
+pub(crate) fn check(spec: &ContainerSpec, facts: &Facts) -> Verdict {
     let workloads = match super::workloads(facts, "containers") {
         Ok(w) => w,
         Err(verdict) => return verdict,

@@ -94,7 +94,7 @@ fn boolean(facts: &Facts, key: &str, default: bool) -> (bool, String) {
     (on, source)
 }
 
-pub fn check(spec: &DaemonReportSpec, facts: &Facts) -> Verdict {
+pub(crate) fn check(spec: &DaemonReportSpec, facts: &Facts) -> Verdict {
     if let Some(v) = docker_missing(facts) {
         return v;
     }

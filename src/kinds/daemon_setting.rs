@@ -47,10 +47,10 @@ pub struct RawDaemonSetting {
 }
 
 /// daemon.json is world-readable on every distribution; it holds no secrets of its own.
-pub const DAEMON_JSON_MODE: u32 = 0o644;
+pub(crate) const DAEMON_JSON_MODE: u32 = 0o644;
 
 /// A flag's text value in the JSON type the playbook wants, so `--icc=false` equals `false`.
-pub fn coerce(value: &str, like: &Value) -> Value {
+pub(crate) fn coerce(value: &str, like: &Value) -> Value {
     match like {
         Value::Bool(_) => daemon_flags::parse_bool(value)
             .map(Value::Bool)
@@ -63,7 +63,7 @@ pub fn coerce(value: &str, like: &Value) -> Value {
     }
 }
 
-pub fn show(value: &Value) -> String {
+pub(crate) fn show(value: &Value) -> String {
     match value {
         Value::String(s) if s.is_empty() => "unset".into(),
         Value::String(s) => s.clone(),
@@ -80,7 +80,7 @@ fn flag_list(flags: &[&SourcedFlag]) -> String {
 }
 
 /// The setting as dockerd will see it at its next start, and where that comes from.
-pub fn configured(facts: &Facts, key: &str, default: &Value) -> (Value, String) {
+pub(crate) fn configured(facts: &Facts, key: &str, default: &Value) -> (Value, String) {
     let flags = facts.daemon.flags_for_key(key);
     if let Some(last) = flags.last() {
         return (
@@ -99,7 +99,7 @@ pub fn configured(facts: &Facts, key: &str, default: &Value) -> (Value, String) 
 
 /// A boolean flag for `key` written with its value after a space (`--icc false`): dockerd
 /// takes the word as an argument and refuses to start.
-pub fn stray_value(facts: &Facts, key: &str) -> Option<String> {
+pub(crate) fn stray_value(facts: &Facts, key: &str) -> Option<String> {
     let (raw, word, source) = flag_move::stray_bool_value(facts, key)?;
     Some(format!(
         "dockerd refuses to start: `{word}` after `{raw}` ({source}) is a stray word, since a boolean flag takes no separate value (\"accepts no argument(s)\"); `{raw}={word}` is the flag with that value"
@@ -107,7 +107,7 @@ pub fn stray_value(facts: &Facts, key: &str) -> Option<String> {
 }
 
 /// A key given both as a flag and in daemon.json makes dockerd refuse to start.
-pub fn conflict(facts: &Facts, key: &str) -> Option<String> {
+pub(crate) fn conflict(facts: &Facts, key: &str) -> Option<String> {
     let flags = facts.daemon.flags_for_key(key);
     (facts.daemon.json_value(key).is_some() && !flags.is_empty()).then(|| {
         format!(
@@ -146,7 +146,7 @@ fn in_effect(spec: &DaemonSettingSpec, facts: &Facts) -> Option<bool> {
     None
 }
 
-pub fn check(spec: &DaemonSettingSpec, facts: &Facts) -> Verdict {
+pub(crate) fn check(spec: &DaemonSettingSpec, facts: &Facts) -> Verdict {
     if let Some(v) = docker_missing(facts) {
         return v;
     }
@@ -174,7 +174,7 @@ pub fn check(spec: &DaemonSettingSpec, facts: &Facts) -> Verdict {
     Verdict::pass(format!("{key} is {} ({source})", show(&value)))
 }
 
-pub fn action_for(apply: Apply) -> ServiceAction {
+pub(crate) fn action_for(apply: Apply) -> ServiceAction {
     match apply {
         Apply::Reload => ServiceAction::ReloadDocker,
         Apply::Restart => ServiceAction::RestartDocker,
@@ -182,7 +182,7 @@ pub fn action_for(apply: Apply) -> ServiceAction {
 }
 
 /// Sets keys in the workspace's daemon.json, keeping everything else.
-pub fn edit_daemon_json(
+pub(crate) fn edit_daemon_json(
     facts: &Facts,
     ws: &mut Workspace,
     edit: impl FnOnce(&mut serde_json::Map<String, Value>),
@@ -202,7 +202,11 @@ pub fn edit_daemon_json(
     Ok(true)
 }
 
-pub fn fix(spec: &DaemonSettingSpec, facts: &Facts, ws: &mut Workspace) -> Result<FixOutcome> {
+pub(crate) fn fix(
+    spec: &DaemonSettingSpec,
+    facts: &Facts,
+    ws: &mut Workspace,
+) -> Result<FixOutcome> {
     if !facts.daemon.installed {
         return Ok(FixOutcome::blocked("dockerd is not installed"));
     }

@@ -66,7 +66,7 @@ fn quote(word: &str) -> String {
 }
 
 /// Removes the flags from a `VAR=...` assignment of an environment file's text.
-pub fn edit_env_text(text: &str, flags: &[&Flag]) -> Option<String> {
+pub(crate) fn edit_env_text(text: &str, flags: &[&Flag]) -> Option<String> {
     let mut changed = false;
     let mut out = String::new();
     for line in text.split_inclusive('\n') {
@@ -109,7 +109,11 @@ pub fn edit_env_text(text: &str, flags: &[&Flag]) -> Option<String> {
 
 /// Plans taking every flag for `key` off dockerd's command line. Returns the service action
 /// the change needs, or why it cannot be done.
-pub fn plan(facts: &Facts, ws: &mut Workspace, key: &str) -> Result<Option<ServiceAction>, String> {
+pub(crate) fn plan(
+    facts: &Facts,
+    ws: &mut Workspace,
+    key: &str,
+) -> Result<Option<ServiceAction>, String> {
     let flags: Vec<&SourcedFlag> = facts.daemon.flags_for_key(key);
     if flags.is_empty() {
         return Ok(None);

@@ -105,7 +105,7 @@ fn fstab(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-pub fn check(spec: &HostReportSpec, facts: &Facts) -> Verdict {
+pub(crate) fn check(spec: &HostReportSpec, facts: &Facts) -> Verdict {
     match spec.rule {
         Rule::SeparatePartition => separate_partition(facts),
         Rule::DockerGroup if facts.instance.rootless().is_some() => {

@@ -166,7 +166,7 @@ fn offence(rule: Rule, image: &ImageFacts) -> Option<String> {
     }
 }
 
-pub fn check(spec: &ImageSpec, facts: &Facts) -> Verdict {
+pub(crate) fn check(spec: &ImageSpec, facts: &Facts) -> Verdict {
     let workloads = match super::workloads(facts, "images") {
         Ok(w) => w,
         Err(verdict) => return verdict,

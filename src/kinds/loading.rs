@@ -15,7 +15,7 @@ pub struct LoadContext<'a> {
 
 impl LoadContext<'_> {
     /// An error about this item, named by playbook and item ID.
-    pub fn invalid(&self, message: impl std::fmt::Display) -> Error {
+    pub(crate) fn invalid(&self, message: impl std::fmt::Display) -> Error {
         Error::Playbook {
             path: self.source.to_string(),
             message: format!("items: item {}: {message}", self.id),
@@ -23,7 +23,7 @@ impl LoadContext<'_> {
     }
 
     /// Replaces `${name}` with a variable's value.
-    pub fn substitute(&self, text: &str) -> crate::error::Result<String> {
+    pub(crate) fn substitute(&self, text: &str) -> crate::error::Result<String> {
         let mut out = String::new();
         let mut rest = text;
         while let Some(start) = rest.find("${") {
@@ -46,7 +46,7 @@ impl LoadContext<'_> {
     }
 
     /// A JSON value with `${name}` substituted when it is a string.
-    pub fn substitute_value(&self, value: Value) -> crate::error::Result<Value> {
+    pub(crate) fn substitute_value(&self, value: Value) -> crate::error::Result<Value> {
         match value {
             Value::String(s) => Ok(Value::String(self.substitute(&s)?)),
             other => Ok(other),

@@ -5,21 +5,21 @@
 //! a kind is its module and a line there.
 
 pub(crate) mod audit;
-pub mod container;
-pub mod daemon_report;
+pub(crate) mod container;
+pub(crate) mod daemon_report;
 mod daemon_setting;
 pub mod flag_move;
-pub mod host_report;
-pub mod image;
+pub(crate) mod host_report;
+pub(crate) mod image;
 mod item;
 mod loading;
-pub mod note;
+pub(crate) mod note;
 mod ownership;
 mod permissions;
 mod remote_logging;
-pub mod sprawl;
+pub(crate) mod sprawl;
 mod storage_driver;
-pub mod swarm;
+pub(crate) mod swarm;
 pub(crate) mod userns;
 mod verdict;
 
@@ -71,7 +71,7 @@ macro_rules! kind_registry {
 pub(crate) use kind_registry;
 
 /// What a kind of item declares. The spec type of each kind implements it.
-pub trait ItemKind: Sized {
+pub(crate) trait ItemKind: Sized {
     /// The spec as a playbook item writes it under the kind's key.
     type Raw: DeserializeOwned + Clone + std::fmt::Debug;
     /// Why docker-harden leaves the host as it is for this kind, or `None` when it fixes it.
@@ -152,22 +152,27 @@ macro_rules! define_kinds {
 kind_registry!(define_kinds);
 
 /// Judges one item.
-pub fn check(item: &Item, facts: &Facts) -> Verdict {
+pub(crate) fn check(item: &Item, facts: &Facts) -> Verdict {
     item.kind.check(facts)
 }
 
 /// Plans one item's fix.
-pub fn fix(item: &Item, facts: &Facts, vars: &Variables, ws: &mut Workspace) -> Result<FixOutcome> {
+pub(crate) fn fix(
+    item: &Item,
+    facts: &Facts,
+    vars: &Variables,
+    ws: &mut Workspace,
+) -> Result<FixOutcome> {
     item.kind.fix(facts, vars, ws)
 }
 
 /// Octal mode as people write it.
-pub fn mode_string(mode: u32) -> String {
+pub(crate) fn mode_string(mode: u32) -> String {
     format!("{mode:04o}")
 }
 
 /// "root:root", or numbers where the host has no name for an ID.
-pub fn owner_string(facts: &Facts, uid: u32, gid: u32) -> String {
+pub(crate) fn owner_string(facts: &Facts, uid: u32, gid: u32) -> String {
     format!(
         "{}:{}",
         facts.accounts.user_name(uid),

@@ -19,7 +19,7 @@ pub struct NoteSpec {
     pub swarm_only: bool,
 }
 
-pub fn check(spec: &NoteSpec, facts: &Facts) -> Verdict {
+pub(crate) fn check(spec: &NoteSpec, facts: &Facts) -> Verdict {
     if spec.swarm_only
         && facts
             .daemon

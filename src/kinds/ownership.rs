@@ -35,7 +35,7 @@ fn wanted_ids(spec: &OwnershipSpec, facts: &Facts) -> Result<(u32, u32), Missing
     Ok((uid, gid))
 }
 
-pub fn check(spec: &OwnershipSpec, facts: &Facts) -> Verdict {
+pub(crate) fn check(spec: &OwnershipSpec, facts: &Facts) -> Verdict {
     let paths = facts.target(&spec.target);
     if paths.is_empty() {
         let note = facts
@@ -93,7 +93,7 @@ fn subordinate_gid(facts: &Facts, user: &crate::daemons::RootlessUser, gid: u32)
         .any(|r| r.owned_by(&user.name, Some(user.uid)) && r.contains(u64::from(gid)))
 }
 
-pub fn fix(spec: &OwnershipSpec, facts: &Facts, ws: &mut Workspace) -> FixOutcome {
+pub(crate) fn fix(spec: &OwnershipSpec, facts: &Facts, ws: &mut Workspace) -> FixOutcome {
     let (uid, gid) = match wanted_ids(spec, facts) {
         Ok(ids) => ids,
         Err(e) => return FixOutcome::blocked(e.to_string()),

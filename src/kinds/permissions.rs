@@ -35,7 +35,7 @@ fn extra_bits(mode: u32, max_mode: u32) -> u32 {
     mode & !max_mode & !STICKY
 }
 
-pub fn check(spec: &PermissionsSpec, facts: &Facts) -> Verdict {
+pub(crate) fn check(spec: &PermissionsSpec, facts: &Facts) -> Verdict {
     let paths = facts.target(&spec.target);
     if paths.is_empty() {
         let note = facts
@@ -76,7 +76,7 @@ pub fn check(spec: &PermissionsSpec, facts: &Facts) -> Verdict {
 }
 
 /// Clears only the disallowed bits, so a stricter mode the operator chose stays as it is.
-pub fn fix(spec: &PermissionsSpec, facts: &Facts, ws: &mut Workspace) -> FixOutcome {
+pub(crate) fn fix(spec: &PermissionsSpec, facts: &Facts, ws: &mut Workspace) -> FixOutcome {
     for path in facts.target(&spec.target) {
         if let Some(mode) = ws.get(path).and_then(|f| f.mode)
             && extra_bits(mode, spec.max_mode) != 0

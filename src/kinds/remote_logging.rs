@@ -348,7 +348,7 @@ fn proto_name(proto: Proto) -> &'static str {
     }
 }
 
-pub fn check(spec: &RemoteLoggingSpec, facts: &Facts) -> Verdict {
+pub(crate) fn check(spec: &RemoteLoggingSpec, facts: &Facts) -> Verdict {
     if let Some(v) = docker_missing(facts) {
         return v;
     }
@@ -424,7 +424,11 @@ pub fn check(spec: &RemoteLoggingSpec, facts: &Facts) -> Verdict {
     super::Verdict::new(super::Status::Pass, evidence)
 }
 
-pub fn fix(spec: &RemoteLoggingSpec, facts: &Facts, ws: &mut Workspace) -> Result<FixOutcome> {
+pub(crate) fn fix(
+    spec: &RemoteLoggingSpec,
+    facts: &Facts,
+    ws: &mut Workspace,
+) -> Result<FixOutcome> {
     if !facts.daemon.installed {
         return Ok(FixOutcome::blocked("dockerd is not installed"));
     }

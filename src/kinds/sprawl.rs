@@ -43,7 +43,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-pub fn check(spec: &SprawlSpec, facts: &Facts) -> Verdict {
+pub(crate) fn check(spec: &SprawlSpec, facts: &Facts) -> Verdict {
     let workloads = match super::workloads(facts, "images and containers") {
         Ok(w) => w,
         Err(verdict) => return verdict,

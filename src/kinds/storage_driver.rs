@@ -15,7 +15,7 @@ pub struct StorageDriverSpec {
     pub forbidden: Vec<String>,
 }
 
-pub fn check(spec: &StorageDriverSpec, facts: &Facts) -> Verdict {
+pub(crate) fn check(spec: &StorageDriverSpec, facts: &Facts) -> Verdict {
     if let Some(v) = docker_missing(facts) {
         return v;
     }

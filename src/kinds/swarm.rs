@@ -56,7 +56,7 @@ fn hours(secs: u64) -> String {
     }
 }
 
-pub fn check(spec: &SwarmSpec, facts: &Facts) -> Verdict {
+pub(crate) fn check(spec: &SwarmSpec, facts: &Facts) -> Verdict {
     if !facts.live {
         return Verdict::info("swarm mode is judged through the Docker API on the live host");
     }

@@ -14,7 +14,7 @@ const RANGE: u64 = 65_536;
 const MODE: u32 = 0o644;
 
 /// The user whose ranges dockerd uses: "default" means dockerd's own `dockremap`.
-pub fn remap_user(value: &str) -> &str {
+pub(crate) fn remap_user(value: &str) -> &str {
     let user = value.split(':').next().unwrap_or(value);
     if user == "default" { "dockremap" } else { user }
 }
@@ -42,7 +42,7 @@ fn ensure(ws: &mut Workspace, path: &Path, user: &str, uid: Option<u32>) {
 
 /// A userns-remap value naming a user the host does not have: dockerd would refuse to start.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownRemapUser(pub String);
+pub(crate) struct UnknownRemapUser(pub String);
 
 impl std::fmt::Display for UnknownRemapUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -55,7 +55,7 @@ impl std::fmt::Display for UnknownRemapUser {
 }
 
 /// Plans the subordinate ID entries (dockerd creates `dockremap` itself).
-pub fn plan(facts: &Facts, ws: &mut Workspace, value: &str) -> Result<(), UnknownRemapUser> {
+pub(crate) fn plan(facts: &Facts, ws: &mut Workspace, value: &str) -> Result<(), UnknownRemapUser> {
     let user = remap_user(value);
     let uid = facts.accounts.uid(user);
     if uid.is_none() && user != "dockremap" {

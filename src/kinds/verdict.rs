@@ -20,7 +20,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Status::Pass => "PASS",
             Status::Warn => "WARN",
@@ -45,7 +45,7 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    pub fn new(status: Status, evidence: Vec<String>) -> Verdict {
+    pub(crate) fn new(status: Status, evidence: Vec<String>) -> Verdict {
         Verdict {
             status,
             evidence,
@@ -53,21 +53,21 @@ impl Verdict {
             remediation: None,
         }
     }
-    pub fn pass(evidence: impl Into<String>) -> Verdict {
+    pub(crate) fn pass(evidence: impl Into<String>) -> Verdict {
         Verdict::new(Status::Pass, vec![evidence.into()])
     }
-    pub fn warn(evidence: impl Into<String>) -> Verdict {
+    pub(crate) fn warn(evidence: impl Into<String>) -> Verdict {
         Verdict::new(Status::Warn, vec![evidence.into()])
     }
-    pub fn info(evidence: impl Into<String>) -> Verdict {
+    pub(crate) fn info(evidence: impl Into<String>) -> Verdict {
         Verdict::new(Status::Info, vec![evidence.into()])
     }
     /// What to change.
-    pub fn fix(mut self, remediation: impl Into<String>) -> Verdict {
+    pub(crate) fn fix(mut self, remediation: impl Into<String>) -> Verdict {
         self.remediation = Some(remediation.into());
         self
     }
-    pub fn pending(evidence: impl Into<String>) -> Verdict {
+    pub(crate) fn pending(evidence: impl Into<String>) -> Verdict {
         Verdict {
             status: Status::Warn,
             evidence: vec![evidence.into()],
@@ -85,13 +85,13 @@ pub struct FixOutcome {
 }
 
 impl FixOutcome {
-    pub fn blocked(reason: impl Into<String>) -> FixOutcome {
+    pub(crate) fn blocked(reason: impl Into<String>) -> FixOutcome {
         FixOutcome {
             actions: BTreeSet::new(),
             blocked: Some(reason.into()),
         }
     }
-    pub fn action(action: ServiceAction) -> FixOutcome {
+    pub(crate) fn action(action: ServiceAction) -> FixOutcome {
         FixOutcome {
             actions: BTreeSet::from([action]),
             blocked: None,

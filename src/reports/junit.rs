@@ -10,7 +10,7 @@ use crate::playbook::Playbook;
 
 /// Text as XML 1.0 character data: entities escaped, and characters XML cannot carry at all
 /// (most C0 controls) replaced, so any byte sequence in a container name still parses.
-pub fn xml_escape(text: &str) -> String {
+pub(crate) fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -30,7 +30,7 @@ pub fn xml_escape(text: &str) -> String {
 }
 
 /// For attribute values, where a parser turns raw tabs and newlines into spaces.
-pub fn xml_escape_attr(text: &str) -> String {
+pub(crate) fn xml_escape_attr(text: &str) -> String {
     xml_escape(text)
         .replace('\t', "&#9;")
         .replace('\n', "&#10;")
@@ -40,7 +40,7 @@ fn section(id: &str) -> &str {
     id.split('.').next().unwrap_or(id)
 }
 
-pub fn write(
+pub(crate) fn write(
     out: &mut dyn Write,
     findings: &[Finding],
     playbook: &Playbook,

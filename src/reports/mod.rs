@@ -1,8 +1,8 @@
 //! Machine-readable reports for CI systems: JUnit (one test case per item) and SARIF 2.1.0
 //! (one rule per item) for code-scanning views. Text and JSON live in `render`.
 
-pub mod junit;
-pub mod sarif;
+pub(crate) mod junit;
+pub(crate) mod sarif;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -23,7 +23,7 @@ use crate::safe_write;
 /// A report that replaces a regular file keeps its mode, so a report kept private stays so,
 /// and, run as root, its owner (as overwriting it in place did); a new one is the caller's
 /// with the mode the umask leaves of 0666, as a file the shell's `>` creates.
-pub fn save(path: &Path, content: &[u8]) -> Result<()> {
+pub(crate) fn save(path: &Path, content: &[u8]) -> Result<()> {
     // A bare file name's parent is the empty path, which names no directory to sync.
     let target = match path.parent() {
         Some(dir) if dir.as_os_str().is_empty() => Path::new(".").join(path),

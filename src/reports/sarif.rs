@@ -15,7 +15,7 @@ use crate::playbook::Playbook;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-pub fn report(findings: &[Finding], playbook: &Playbook) -> Value {
+pub(crate) fn report(findings: &[Finding], playbook: &Playbook) -> Value {
     // One rule per item, however many daemons were judged: a result names its rule by index.
     let mut rule_ids: Vec<&str> = Vec::new();
     for f in findings {
@@ -85,7 +85,7 @@ pub fn report(findings: &[Finding], playbook: &Playbook) -> Value {
     })
 }
 
-pub fn write(
+pub(crate) fn write(
     out: &mut dyn Write,
     findings: &[Finding],
     playbook: &Playbook,

@@ -34,7 +34,7 @@ pub(crate) struct Options {
 /// originals), then on the live host acts on the services with health checks and rolls back by
 /// itself when dockerd does not come back. Says what it did on the console's `out`; returns the
 /// run ID when files were written (a plan of service actions alone writes no run).
-pub(crate) fn apply(
+pub fn apply(
     host: &Host<'_>,
     console: &mut dyn Console,
     facts: &Facts,

@@ -23,6 +23,6 @@ pub use transition::disk_state;
 use crate::plan::ServiceAction;
 
 /// A run's manifest, with the service actions it recorded.
-pub type Manifest = crate::records::Manifest<ServiceAction>;
+pub(crate) type Manifest = crate::records::Manifest<ServiceAction>;
 /// A saved run, its manifest read with the service actions this version knows.
-pub type SavedRun = crate::records::SavedRun<ServiceAction>;
+pub(crate) type SavedRun = crate::records::SavedRun<ServiceAction>;

@@ -24,7 +24,7 @@ pub struct Reversal {
 
 impl Reversal {
     /// Nothing to do: the file is already as it was before the run.
-    pub fn is_restored(&self) -> bool {
+    pub(crate) fn is_restored(&self) -> bool {
         self.now == self.restore
             || (self.record.metadata_only()
                 && (self.now.mode, self.now.owner) == (self.restore.mode, self.restore.owner))

@@ -3,7 +3,7 @@
 //! account databases (`crate::accounts`): facts, kinds and the playbook loader all speak it,
 //! and it imports nothing above the base modules.
 
-pub mod paths;
+pub(crate) mod paths;
 mod syslog_address;
 mod target;
 mod variables;

@@ -41,7 +41,7 @@ impl SyslogAddress {
 
     /// A network address on this machine (127.0.0.0/8, ::1, localhost): something here must
     /// receive on it.
-    pub fn is_local(&self) -> bool {
+    pub(crate) fn is_local(&self) -> bool {
         match &self.endpoint {
             SyslogEndpoint::Net { host, .. } => crate::rsyslog::is_local_host(host),
             SyslogEndpoint::Socket(_) => true,
