@@ -5,8 +5,8 @@ use std::io::Write;
 
 use clap::CommandFactory;
 
+use crate::cli::flags::{Cli, Command};
 use crate::error::{EXIT_CLEAN, Error, Result};
-use crate::settings::{Cli, Command};
 
 /// The name completions register for: the installed binary's, which is also what the
 /// packaged completion files are named after.

@@ -5,11 +5,11 @@
 use std::collections::BTreeSet;
 
 use crate::assess::Finding;
+use crate::cli::flags::Selectors;
 use crate::commands::Env;
 use crate::commands::diff::{candidates, plan_refusing, unattended_ids};
 use crate::commands::fix::{RestartConsent, apply_plan};
 use crate::error::Result;
-use crate::settings::Selectors;
 
 use super::args::{ModuleArgs, State};
 use super::diff;

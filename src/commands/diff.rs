@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::assess::{self, Finding, Selection};
+use crate::cli::flags::DiffArgs;
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Result};
 use crate::facts::Facts;
 use crate::kinds::Status;
@@ -10,7 +11,6 @@ use crate::plan::{self, Plan};
 use crate::playbook::Playbook;
 use crate::preflight;
 use crate::render;
-use crate::settings::DiffArgs;
 
 use super::Env;
 

@@ -8,13 +8,13 @@ use std::path::Path;
 
 pub use super::apply::RestartConsent;
 use crate::assess::Finding;
+use crate::cli::flags::FixArgs;
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Error, Result};
 use crate::facts::Facts;
 use crate::interactive;
 use crate::kinds::Status;
 use crate::plan::{self, Plan};
 use crate::services::{AuditSync, DockerTouched};
-use crate::settings::FixArgs;
 use crate::transaction;
 
 use super::Env;

@@ -6,17 +6,19 @@ pub mod diff;
 pub mod fix;
 pub mod list;
 pub mod rollback;
+pub(crate) mod system;
 
 use std::io::Write;
 
 use crate::assess::{self, Finding, Selection};
+use crate::cli::flags::Selectors;
 use crate::containers::ContainerFilter;
 use crate::daemons::{self, Daemon};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::facts::{Facts, LiveSources, Sources};
 use crate::runner::Runner;
-use crate::settings::{Selectors, Settings};
+use crate::settings::Settings;
 
 /// The outside world a command may touch: the runner and engine seams, and the output streams.
 pub struct Env<'a> {

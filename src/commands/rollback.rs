@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 
+use crate::cli::flags::RollbackArgs;
 use crate::daemons::Daemon;
 use crate::error::{EXIT_CLEAN, Error, Result};
 use crate::facts::Facts;
@@ -10,7 +11,6 @@ use crate::plan::ServiceAction;
 use crate::plan::{FileChange, PlannedFile};
 use crate::render;
 use crate::services::AuditSync;
-use crate::settings::RollbackArgs;
 use crate::transaction::{self, Manifest, Reversal, RunDir};
 
 use super::Env;

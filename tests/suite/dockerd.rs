@@ -36,9 +36,9 @@ use std::time::{Duration, SystemTime};
 
 use common::dockerd::*;
 use common::{Host, Run};
+use docker_harden::cli::flags::{CheckArgs, Command as Cmd, Format, Selectors};
 use docker_harden::engine::{Engine, EngineInfo};
 use docker_harden::facts::{Facts, LiveSources, Sources};
-use docker_harden::settings::{CheckArgs, Command as Cmd, Format, Selectors};
 use serde_json::{Value, json};
 
 /// `check --format json --only ONLY` through dispatch, live, engine at the sandbox's socket.

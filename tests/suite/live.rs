@@ -9,14 +9,13 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{Host, Run, changed};
+use docker_harden::cli::flags::{
+    CheckArgs, Command, DiffArgs, FixArgs, Format, RollbackArgs, Selectors,
+};
 use docker_harden::engine::{Engine, EngineInfo, FixedEngine};
-use docker_harden::playbook::Playbook;
-use docker_harden::render::Paint;
 use docker_harden::rootfs::RootFs;
 use docker_harden::runner::{CommandOutput, RecordingRunner};
-use docker_harden::settings::{
-    CheckArgs, Command, DiffArgs, FixArgs, Format, RollbackArgs, Selectors, Settings,
-};
+use docker_harden::settings::Settings;
 use serde_json::Value;
 
 const AUDIT_STATUS_ENABLED: &str =
@@ -29,16 +28,10 @@ const DOCKERD_PID: u32 = 4242;
 const JSON_MTIME: u64 = 1_700_000_000;
 
 fn settings_over(host: &Host, live: bool) -> Settings {
-    Settings {
-        rootfs: RootFs::new(host.root()).unwrap(),
-        live,
-        playbook: Playbook::default_playbook()
-            .and_then(|p| p.for_benchmark(docker_harden::benchmark::Version::V1_6_0))
-            .unwrap(),
-        paint: Paint { enabled: false },
-        invoked_as: docker_harden::settings::BIN_NAME,
-        daemon: None,
-        engine: docker_harden::endpoint::Endpoint::local(),
+    if live {
+        common::settings(None).with_rootfs(RootFs::new(host.root()).unwrap())
+    } else {
+        common::settings(Some(host.root()))
     }
 }
 

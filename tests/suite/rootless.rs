@@ -8,12 +8,11 @@ use crate::common;
 use std::sync::Mutex;
 
 use common::{Host, changed};
+use docker_harden::cli::flags::{CheckArgs, Command, FixArgs, Format, Selectors};
 use docker_harden::engine::{Engine, EngineInfo};
-use docker_harden::playbook::Playbook;
-use docker_harden::render::Paint;
 use docker_harden::rootfs::RootFs;
 use docker_harden::runner::{CommandOutput, RecordingRunner};
-use docker_harden::settings::{CheckArgs, Command, FixArgs, Format, Selectors, Settings};
+use docker_harden::settings::Settings;
 use serde_json::Value;
 
 const ALICE_UID: u32 = 1001;
@@ -382,17 +381,9 @@ fn with_processes(host: Host) -> Host {
 }
 
 fn settings(host: &Host, daemon: Option<&str>) -> Settings {
-    Settings {
-        rootfs: RootFs::new(host.root()).unwrap(),
-        live: true,
-        playbook: Playbook::default_playbook()
-            .and_then(|p| p.for_benchmark(docker_harden::benchmark::Version::V1_6_0))
-            .unwrap(),
-        paint: Paint { enabled: false },
-        invoked_as: docker_harden::settings::BIN_NAME,
-        daemon: daemon.map(str::to_string),
-        engine: docker_harden::endpoint::Endpoint::local(),
-    }
+    common::settings(None)
+        .with_rootfs(RootFs::new(host.root()).unwrap())
+        .with_daemon(daemon.map(str::to_string))
 }
 
 fn runner() -> RecordingRunner {
