@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 
 use crate::engine::{Engine, EngineInfo};
+use crate::error::{Error, Result};
 use crate::runner::Runner;
 
 /// What `docker info` must show once the planned daemon.json is in effect.
@@ -107,7 +108,7 @@ pub fn wait_for_docker(
     expected: &Expected,
     timeout: Duration,
     progress: &dyn Fn(&str),
-) -> Result<EngineInfo, String> {
+) -> Result<EngineInfo> {
     let start = Instant::now();
     loop {
         let (program, first) = systemctl.split_first().expect("a systemctl command line");
@@ -116,7 +117,7 @@ pub fn wait_for_docker(
         let state = runner
             .run(program, &args)
             .map(|o| o.stdout.trim().to_string())
-            .unwrap_or_else(|e| e);
+            .unwrap_or_else(|e| e.to_string());
         let last = if state == "active" {
             match engine.info(socket) {
                 Ok(info) => {
@@ -133,10 +134,10 @@ pub fn wait_for_docker(
         };
         progress(&last);
         if start.elapsed() >= timeout {
-            return Err(format!(
-                "dockerd was not healthy within {}s: {last}",
-                timeout.as_secs()
-            ));
+            return Err(Error::NotHealthy {
+                seconds: timeout.as_secs(),
+                last,
+            });
         }
         runner.pause(Duration::from_secs(1));
         // Tests answer without pausing; count their polls so the loop still ends.

@@ -5,6 +5,7 @@
 //! behind by the old daemon is reaped first), and named either way.
 
 use crate::engine::{ContainerState, Engine};
+use crate::error::{Error, Result};
 use crate::runner::Runner;
 
 /// The running containers before a restart, and whether live restore is to keep them.
@@ -115,29 +116,21 @@ pub fn judge(
 /// Starts a stopped container. dockerd 20.10 can leave the container's containerd task behind
 /// when it force-stops it at shutdown; `docker start` then fails with "already exists" until
 /// the stale task is deleted.
-fn start_again(
-    id: &str,
-    socket: &str,
-    engine: &dyn Engine,
-    runner: &dyn Runner,
-) -> Result<(), String> {
+fn start_again(id: &str, socket: &str, engine: &dyn Engine, runner: &dyn Runner) -> Result<()> {
     match engine.start_container(socket, id) {
-        Ok(()) => Ok(()),
-        Err(e) if e.contains("already exists") => {
+        Err(start) if start.to_string().contains("already exists") => {
             let reaped = runner.run(
                 "ctr",
                 &["--namespace", "moby", "task", "delete", "--force", id],
             );
-            match reaped {
-                Ok(out) if out.success => engine.start_container(socket, id),
-                Ok(out) => Err(format!(
-                    "{e}; reaping its stale task failed: {}",
-                    out.stderr.trim()
-                )),
-                Err(reap) => Err(format!("{e}; reaping its stale task failed: {reap}")),
-            }
+            let reap = match reaped {
+                Ok(out) if out.success => return Ok(engine.start_container(socket, id)?),
+                Ok(out) => out.stderr.trim().to_string(),
+                Err(reap) => reap.to_string(),
+            };
+            Err(Error::StaleTask { start, reap })
         }
-        Err(e) => Err(e),
+        started => Ok(started?),
     }
 }
 
@@ -149,6 +142,7 @@ fn short(id: &str) -> &str {
 mod tests {
     use super::*;
     use crate::engine::EngineInfo;
+    use crate::error::EngineError;
     use crate::runner::RecordingRunner;
     use std::sync::Mutex;
 
@@ -164,21 +158,23 @@ mod tests {
     }
 
     struct Starter {
-        answer: Mutex<Vec<Result<(), String>>>,
+        answer: Mutex<Vec<Result<(), EngineError>>>,
         started: Mutex<Vec<String>>,
     }
 
     impl Engine for Starter {
-        fn info(&self, _: &str) -> Result<EngineInfo, String> {
-            Err("unused".into())
+        fn info(&self, _: &str) -> Result<EngineInfo, EngineError> {
+            Err(EngineError::NoSocket {
+                socket: "unused".into(),
+            })
         }
-        fn start_container(&self, _: &str, id: &str) -> Result<(), String> {
+        fn start_container(&self, _: &str, id: &str) -> Result<(), EngineError> {
             self.started.lock().unwrap().push(id.into());
             self.answer.lock().unwrap().remove(0)
         }
     }
 
-    fn starter(answers: Vec<Result<(), String>>) -> Starter {
+    fn starter(answers: Vec<Result<(), EngineError>>) -> Starter {
         Starter {
             answer: Mutex::new(answers),
             started: Mutex::new(Vec::new()),
@@ -251,7 +247,10 @@ mod tests {
     fn a_stale_task_is_reaped_before_starting_again() {
         let guard = Guard::new(vec![state("a", true, 10)], false, false, false);
         let engine = starter(vec![
-            Err("failed to create task for container: task a: already exists".into()),
+            Err(EngineError::Start {
+                id: "a".into(),
+                reason: "failed to create task for container: task a: already exists".into(),
+            }),
             Ok(()),
         ]);
         let runner = RecordingRunner::new();

@@ -116,7 +116,7 @@ pub fn run(raw: Map<String, Value>) -> i32 {
 fn execute(raw: &Map<String, Value>) -> ModuleResult {
     let args = match ModuleArgs::parse(raw) {
         Ok(args) => args,
-        Err(msg) => return ModuleResult::failure(msg),
+        Err(e) => return ModuleResult::failure(e.to_string()),
     };
     let settings = match settings(&args) {
         Ok(settings) => settings,

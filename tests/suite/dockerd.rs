@@ -38,6 +38,7 @@ use common::dockerd::*;
 use common::{Host, Run};
 use docker_harden::cli::flags::{CheckArgs, Command as Cmd, Format, Selectors};
 use docker_harden::engine::{Engine, EngineInfo};
+use docker_harden::error::EngineError;
 use docker_harden::facts::{Facts, LiveSources, Sources};
 use serde_json::{Value, json};
 
@@ -250,8 +251,11 @@ fn assert_documented(report: &Value) {
 struct Unasked(std::path::PathBuf);
 
 impl Engine for Unasked {
-    fn info(&self, _socket: &str) -> Result<EngineInfo, String> {
-        Err("not asked".into())
+    fn info(&self, _socket: &str) -> Result<EngineInfo, EngineError> {
+        Err(EngineError::NoAnswer {
+            socket: self.0.display().to_string(),
+            reason: "not asked".into(),
+        })
     }
 
     fn local_socket(&self, _socket: &str) -> Option<std::path::PathBuf> {

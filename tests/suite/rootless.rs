@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use common::{Host, changed};
 use docker_harden::cli::flags::{CheckArgs, Command, FixArgs, Format, Selectors};
 use docker_harden::engine::{Engine, EngineInfo};
+use docker_harden::error::EngineError;
 use docker_harden::rootfs::RootFs;
 use docker_harden::runner::{CommandOutput, RecordingRunner};
 use docker_harden::settings::Settings;
@@ -325,7 +326,7 @@ struct PerSocket {
 }
 
 impl Engine for PerSocket {
-    fn info(&self, socket: &str) -> Result<EngineInfo, String> {
+    fn info(&self, socket: &str) -> Result<EngineInfo, EngineError> {
         self.asked.lock().unwrap().push(socket.to_string());
         let rootless = socket.contains("/run/user/");
         Ok(EngineInfo {
