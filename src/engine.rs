@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-pub use crate::containers::ContainerFacts;
+pub(crate) use crate::containers::ContainerFacts;
 use crate::containers::{MountFacts, PortFacts, ProcessFacts, UlimitFacts};
 use crate::error::EngineError;
 use crate::images::ImageFacts;
@@ -31,30 +31,30 @@ pub struct EngineInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SwarmFacts {
     /// "inactive", "pending", "active", "error" or "locked".
-    pub state: String,
+    pub(crate) state: String,
     /// This node is a manager (it can answer swarm-wide requests).
-    pub manager: bool,
-    pub managers: u64,
-    pub nodes: u64,
+    pub(crate) manager: bool,
+    pub(crate) managers: u64,
+    pub(crate) nodes: u64,
     /// The address other nodes reach this one at.
-    pub node_addr: String,
+    pub(crate) node_addr: String,
     /// This manager's swarm address ("127.0.0.1:2377"), from the list of managers.
-    pub manager_addr: Option<String>,
+    pub(crate) manager_addr: Option<String>,
     /// Managers lock their keys at restart (managers only: the cluster spec).
-    pub autolock: Option<bool>,
+    pub(crate) autolock: Option<bool>,
     /// How long node certificates live, in seconds (managers only).
-    pub node_cert_expiry_secs: Option<u64>,
+    pub(crate) node_cert_expiry_secs: Option<u64>,
 }
 
 impl SwarmFacts {
     /// Part of a swarm, or joining one, in any state but "inactive".
-    pub fn enabled(&self) -> bool {
+    pub(crate) fn enabled(&self) -> bool {
         !matches!(self.state.as_str(), "" | "inactive")
     }
 }
 
 impl EngineInfo {
-    pub fn userns_enabled(&self) -> bool {
+    pub(crate) fn userns_enabled(&self) -> bool {
         self.security_options
             .iter()
             .any(|o| o.split(',').any(|part| part == "name=userns"))
@@ -124,7 +124,7 @@ pub trait Engine: Send + Sync {
 
 /// The socket path of a `unix://` address or a bare absolute path; `None` for anything else,
 /// which docker reads as TCP (`host:port`), as `Endpoint::is_remote` does.
-pub fn unix_path(address: &str) -> Option<&str> {
+pub(crate) fn unix_path(address: &str) -> Option<&str> {
     address
         .strip_prefix("unix://")
         .or(address.starts_with('/').then_some(address))
@@ -135,9 +135,9 @@ pub fn unix_path(address: &str) -> Option<&str> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WorkloadRequest {
     /// Inspect stopped and created containers too.
-    pub all_containers: bool,
+    pub(crate) all_containers: bool,
     /// This node is a swarm manager, so secrets can be listed.
-    pub swarm_manager: bool,
+    pub(crate) swarm_manager: bool,
 }
 
 /// Requests made to the Engine API, by what they ask about.

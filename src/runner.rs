@@ -45,7 +45,7 @@ pub trait Runner: Send + Sync {
 }
 
 /// Runs real commands on the live host.
-pub struct SystemRunner;
+pub(crate) struct SystemRunner;
 
 impl Runner for SystemRunner {
     fn tcp_accepts(&self, host: &str, port: u16) -> bool {

@@ -12,22 +12,22 @@ use crate::render::Paint;
 use crate::rootfs::RootFs;
 
 /// The binary's name, as advice lines spell its commands.
-pub const BIN_NAME: &str = "docker-harden";
+pub(crate) const BIN_NAME: &str = "docker-harden";
 
 /// What every command runs with, validated.
 pub struct Settings {
     pub rootfs: RootFs,
     /// False under --root.
-    pub live: bool,
+    pub(crate) live: bool,
     pub playbook: Playbook,
-    pub paint: Paint,
+    pub(crate) paint: Paint,
     /// How the user runs this tool (`docker-harden`, or `docker harden` as a Docker CLI
     /// plugin): the advice lines name commands the same way.
-    pub invoked_as: &'static str,
+    pub(crate) invoked_as: &'static str,
     /// `--daemon`: `system` or `rootless:USER`; `None` for the command's default.
-    pub daemon: Option<String>,
+    pub(crate) daemon: Option<String>,
     /// The engine the live run asks (the local daemon under --root, where none is asked).
-    pub engine: Endpoint,
+    pub(crate) engine: Endpoint,
 }
 
 /// When to colour the output.
@@ -68,7 +68,7 @@ impl Settings {
 
     /// Colour as `--color` asks; `Auto` colours a terminal on standard output unless NO_COLOR
     /// is set.
-    pub fn with_colour(mut self, colour: Colour) -> Settings {
+    pub(crate) fn with_colour(mut self, colour: Colour) -> Settings {
         let enabled = match colour {
             Colour::Always => true,
             Colour::Never => false,
@@ -94,7 +94,7 @@ impl Settings {
     }
 
     /// How the advice lines name the commands (`docker harden` when docker runs the plugin).
-    pub fn invoked_as(mut self, name: &'static str) -> Settings {
+    pub(crate) fn invoked_as(mut self, name: &'static str) -> Settings {
         self.invoked_as = name;
         self
     }

@@ -11,18 +11,18 @@ use crate::runner::Runner;
 /// The running containers before a restart, and whether live restore is to keep them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Guard {
-    pub running: Vec<ContainerState>,
+    pub(crate) running: Vec<ContainerState>,
     /// Live restore is on in the daemon running now.
-    pub live_restore_on: bool,
+    pub(crate) live_restore_on: bool,
     /// Live restore is on in the daemon the restart starts: one starting without it shuts down
     /// every container it finds alive (moby's `restore`), whatever the old daemon kept.
-    pub next_keeps: bool,
+    pub(crate) next_keeps: bool,
     /// Containers already named as losing something the run takes away (their log receiver):
     /// their not starting again is reported, not a failure.
-    pub expected_to_stop: Vec<String>,
+    pub(crate) expected_to_stop: Vec<String>,
     /// Enable live restore with a reload before the restart (the plan turns it on, and the
     /// running daemon has it off): dockerd applies `live-restore` on SIGHUP.
-    pub live_restore_first: bool,
+    pub(crate) live_restore_first: bool,
 }
 
 impl Guard {
@@ -45,7 +45,7 @@ impl Guard {
 
 /// What became of one container that was running before the restart.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fate {
+pub(crate) enum Fate {
     /// The same process runs (live restore held).
     Kept,
     /// Running again after a restart that was allowed to stop it.
@@ -57,7 +57,7 @@ pub enum Fate {
 /// Judges each container of `guard` against `after` (the states after the restart), starting
 /// again the ones that stopped. `held` says whether live restore was on in the daemon that
 /// stopped. Returns one line per container for the log, and the lost ones.
-pub fn judge(
+pub(crate) fn judge(
     guard: &Guard,
     after: &[ContainerState],
     held: bool,

@@ -14,7 +14,7 @@ use crate::playbook::{RawVariables, Source};
 
 /// What the task asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
+pub(crate) enum State {
     /// Every selected fixable WARN item fixed (Ansible's usual "make it so" default).
     Fixed,
     /// Only judged: nothing is planned or written.
@@ -25,31 +25,31 @@ pub enum State {
 
 /// The validated arguments.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ModuleArgs {
-    pub state: State,
-    pub only: Vec<String>,
-    pub skip: Vec<String>,
-    pub playbook: Source,
-    pub variables: RawVariables,
+pub(crate) struct ModuleArgs {
+    pub(crate) state: State,
+    pub(crate) only: Vec<String>,
+    pub(crate) skip: Vec<String>,
+    pub(crate) playbook: Source,
+    pub(crate) variables: RawVariables,
     /// `None`: the live host (`root: /`).
-    pub root: Option<PathBuf>,
-    pub run_id: Option<String>,
-    pub include_passing: bool,
-    pub benchmark: Version,
+    pub(crate) root: Option<PathBuf>,
+    pub(crate) run_id: Option<String>,
+    pub(crate) include_passing: bool,
+    pub(crate) benchmark: Version,
     /// `system` or `rootless:USER`: the daemon fixed (`None`: the system daemon, or the only
     /// one found), as the CLI's --daemon.
-    pub daemon: Option<String>,
+    pub(crate) daemon: Option<String>,
     /// Roll back files that changed after the run.
-    pub force: bool,
-    pub health_timeout: u64,
+    pub(crate) force: bool,
+    pub(crate) health_timeout: u64,
     /// `_ansible_check_mode`: plan and report, write nothing.
-    pub check_mode: bool,
+    pub(crate) check_mode: bool,
     /// `_ansible_diff`: return the changes as Ansible diffs.
-    pub diff: bool,
+    pub(crate) diff: bool,
 }
 
 /// The arguments the module takes, for the message about an unknown one.
-pub const KNOWN: &[&str] = &[
+pub(crate) const KNOWN: &[&str] = &[
     "state",
     "only",
     "skip",
@@ -69,7 +69,7 @@ pub const KNOWN: &[&str] = &[
 const DEFAULT_HEALTH_TIMEOUT: u64 = 120;
 
 impl ModuleArgs {
-    pub fn parse(raw: &Map<String, Value>) -> Result<ModuleArgs> {
+    pub(crate) fn parse(raw: &Map<String, Value>) -> Result<ModuleArgs> {
         let mut args = ModuleArgs {
             state: State::Fixed,
             only: Vec::new(),

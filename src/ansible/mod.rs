@@ -3,12 +3,12 @@
 //! with one JSON object on stdout. The states `checked`, `fixed` and `rolled_back` run the same
 //! code as `check`, `fix --yes` and `rollback`.
 
-pub mod args;
-pub mod diff;
-pub mod guard;
-pub mod harden;
-pub mod result;
-pub mod rollback;
+pub(crate) mod args;
+pub(crate) mod diff;
+pub(crate) mod guard;
+pub(crate) mod harden;
+pub(crate) mod result;
+pub(crate) mod rollback;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -30,7 +30,7 @@ const EXIT_FAILED: i32 = 1;
 /// included (`ActionBase._update_module_args`). A daemon.json, a report or any other JSON
 /// object carries neither, so a lone JSON file without them is not Ansible running the
 /// module, and is never taken as a task to fix the live host.
-pub const ANSIBLE_KEYS: &[&str] = &["_ansible_module_name", "_ansible_version"];
+pub(crate) const ANSIBLE_KEYS: &[&str] = &["_ansible_module_name", "_ansible_version"];
 
 /// The module's raw arguments, when the command line is exactly one path to a regular file
 /// (within `input::MAX_FILE_BYTES`) holding a JSON object with Ansible's own keys: how Ansible runs a binary

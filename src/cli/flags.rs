@@ -26,10 +26,10 @@ pub struct Cli {
     /// Nothing outside DIR is read or written, no service is restarted, no audit rule is
     /// loaded, and the Docker API is not consulted.
     #[arg(long, global = true, value_name = "DIR")]
-    pub root: Option<PathBuf>,
+    pub(crate) root: Option<PathBuf>,
     /// Use this playbook instead of the built-in default (it can `include: default`).
     #[arg(long, global = true, value_name = "FILE")]
-    pub playbook: Option<PathBuf>,
+    pub(crate) playbook: Option<PathBuf>,
     /// The CIS Docker Benchmark version whose item IDs are printed and accepted (1.6.0, 1.7.0
     /// or 1.8.0). Legacy IDs from older guides are accepted with any.
     #[arg(
@@ -40,29 +40,29 @@ pub struct Cli {
         default_value_t = Version::V1_8_0,
         value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<Version>())
     )]
-    pub benchmark: Version,
+    pub(crate) benchmark: Version,
     /// When to colour the output.
     #[arg(long, global = true, value_enum, default_value_t = Colour::Auto)]
-    pub color: Colour,
+    pub(crate) color: Colour,
     /// The Docker engine to ask, as docker's -H: a unix:// socket (default: DOCKER_HOST, else
     /// the docker context in use, else the daemon's configured -H unix socket, else
     /// /var/run/docker.sock). A remote engine (tcp://, ssh://) is never asked: fix, diff and
     /// rollback refuse to run, check says so.
     #[arg(long, short = 'H', global = true, value_name = "ADDRESS")]
-    pub docker_host: Option<String>,
+    pub(crate) docker_host: Option<String>,
     /// Which Docker daemon to judge or fix: `system` (the rootful one) or `rootless:USER`
     /// (a user's rootless daemon). `check` judges every daemon found by default; `diff` and
     /// `fix` work on one daemon at a time, the system daemon unless this names another.
     #[arg(long, global = true, value_name = "DAEMON")]
-    pub daemon: Option<String>,
+    pub(crate) daemon: Option<String>,
     /// The docker context whose engine to ask, as docker's --context (wins over --docker-host
     /// and DOCKER_HOST; default: DOCKER_CONTEXT, else `docker context use`'s choice).
     #[arg(long, short = 'c', global = true, value_name = "NAME")]
-    pub context: Option<String>,
+    pub(crate) context: Option<String>,
     /// The docker client's configuration directory, where contexts live, as docker's --config
     /// (default: DOCKER_CONFIG, else ~/.docker).
     #[arg(long, global = true, value_name = "DIR")]
-    pub docker_config: Option<PathBuf>,
+    pub(crate) docker_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,7 +87,7 @@ pub enum Command {
 impl Command {
     /// Asks the Docker engine (or acts on the host it runs): only these resolve the engine, so
     /// a broken docker context cannot stop `list` or `rollback --list`.
-    pub fn asks_engine(&self) -> bool {
+    pub(crate) fn asks_engine(&self) -> bool {
         match self {
             Command::Check(_) | Command::Diff(_) | Command::Fix(_) => true,
             Command::Rollback(args) => !args.list,
@@ -100,13 +100,13 @@ impl Command {
 pub struct ManArgs {
     /// The command whose page to print (check, diff, fix, rollback, list, completions, man).
     #[arg(value_name = "COMMAND")]
-    pub command: Option<String>,
+    pub(crate) command: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
+    pub(crate) shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -126,18 +126,18 @@ pub struct ContainerArgs {
     /// container filters choose what 4.1 and section 5 judge; the sprawl counts of section 6
     /// always cover the whole host.
     #[arg(long)]
-    pub all_containers: bool,
+    pub(crate) all_containers: bool,
     /// Only containers whose name matches this glob (`web-*`) or that carry this label
     /// (`label:KEY=VALUE`, `label:KEY`); repeatable.
     #[arg(long, value_name = "PATTERN")]
-    pub include: Vec<Pattern>,
+    pub(crate) include: Vec<Pattern>,
     /// Leave out containers matching this pattern (same forms as --include); repeatable.
     #[arg(long, value_name = "PATTERN")]
-    pub exclude: Vec<Pattern>,
+    pub(crate) exclude: Vec<Pattern>,
 }
 
 impl ContainerArgs {
-    pub fn filter(&self) -> ContainerFilter {
+    pub(crate) fn filter(&self) -> ContainerFilter {
         ContainerFilter {
             all: self.all_containers,
             include: self.include.clone(),

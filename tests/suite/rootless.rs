@@ -433,11 +433,10 @@ fn live_rootless_daemon_is_asked_at_its_socket_and_restarted_by_its_users_manage
     assert!(asked.contains(&format!("unix://{ALICE_SOCK}")), "{asked:?}");
 
     // DOCKER_HOST at her socket (what her shell sets) means her daemon, and only hers.
-    let mut hers = settings(&host, None);
-    hers.engine = docker_harden::endpoint::Endpoint {
+    let hers = settings(&host, None).with_engine(docker_harden::endpoint::Endpoint {
         host: Some(format!("unix://{ALICE_SOCK}")),
         origin: docker_harden::endpoint::Origin::HostEnv,
-    };
+    });
     let report = common::dispatch(&hers, &runner(), &engine, &check).json();
     let keys: Vec<&str> = report["daemons"]
         .as_array()
