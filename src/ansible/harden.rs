@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use crate::assess::Finding;
-use crate::cli::flags::Selectors;
 use crate::commands::Env;
+use crate::commands::args::Selectors;
 use crate::commands::diff::{candidates, plan_refusing, unattended_ids};
 use crate::commands::fix::{RestartConsent, apply_plan};
 use crate::error::Result;

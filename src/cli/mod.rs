@@ -68,7 +68,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     // thread, and a held lock would deadlock it. The spinner draws only on a terminal and
     // ignores its own write errors, so a closed stderr cannot stop it either.
     let mut err = Stream::new(std::io::stderr(), "standard error");
-    let result = shell::run(&cli.command, &mut out).unwrap_or_else(|| {
+    let result = without_settings(&cli.command, &mut out).unwrap_or_else(|| {
         settings_from(&cli).and_then(|settings| {
             let settings = settings.invoked_as(invoked_as);
             commands::system::on_the_host(&settings, &mut out, &mut err, |env| {
@@ -94,6 +94,18 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         code = lost.exit_code();
     }
     code
+}
+
+/// Runs `completions` and `man`, which need no settings (no root, no playbook, no engine);
+/// `None` for every other command.
+fn without_settings(command: &Command, out: &mut dyn Write) -> Option<Result<i32>> {
+    match command {
+        Command::Completions(args) => {
+            Some(shell::completions(&mut Cli::command(), args.shell, out))
+        }
+        Command::Man(args) => Some(shell::man(Cli::command(), args.command.as_deref(), out)),
+        _ => None,
+    }
 }
 
 /// The settings the global flags ask for.
@@ -194,7 +206,7 @@ pub fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<i32> {
         Command::Fix(args) => commands::fix::run(env, args),
         Command::Rollback(args) => commands::rollback::run(env, args),
         Command::List => commands::list::run(env),
-        Command::Completions(args) => shell::completions(args.shell, env.out),
-        Command::Man(args) => shell::man(args.command.as_deref(), env.out),
+        Command::Completions(args) => shell::completions(&mut Cli::command(), args.shell, env.out),
+        Command::Man(args) => shell::man(Cli::command(), args.command.as_deref(), env.out),
     }
 }

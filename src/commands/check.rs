@@ -1,6 +1,6 @@
 //! `check`: one line per item with its evidence; exit 1 when any item is WARN.
 
-use crate::cli::flags::{CheckArgs, Format};
+use crate::commands::args::{CheckArgs, Format};
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Result};
 use crate::kinds::Status;
 use crate::render;

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::assess::{self, Finding, Selection};
-use crate::cli::flags::DiffArgs;
+use crate::commands::args::DiffArgs;
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Result};
 use crate::facts::Facts;
 use crate::kinds::Status;

@@ -8,7 +8,7 @@ use std::path::Path;
 
 pub use super::apply::RestartConsent;
 use crate::assess::Finding;
-use crate::cli::flags::FixArgs;
+use crate::commands::args::FixArgs;
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Error, Result};
 use crate::facts::Facts;
 use crate::interactive;

@@ -1,6 +1,7 @@
 //! The five commands. Each gathers facts once, runs the pure core, and talks to the user.
 
 pub mod apply;
+pub mod args;
 pub mod check;
 pub mod diff;
 pub mod fix;
@@ -11,7 +12,6 @@ pub(crate) mod system;
 use std::io::Write;
 
 use crate::assess::{self, Finding, Selection};
-use crate::cli::flags::Selectors;
 use crate::containers::ContainerFilter;
 use crate::daemons::{self, Daemon};
 use crate::engine::Engine;
@@ -19,6 +19,7 @@ use crate::error::Result;
 use crate::facts::{Facts, LiveSources, Sources};
 use crate::runner::Runner;
 use crate::settings::Settings;
+use args::Selectors;
 
 /// The outside world a command may touch: the runner and engine seams, and the output streams.
 pub struct Env<'a> {

@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use crate::cli::flags::RollbackArgs;
+use crate::commands::args::RollbackArgs;
 use crate::daemons::Daemon;
 use crate::error::{EXIT_CLEAN, Error, Result};
 use crate::facts::Facts;

@@ -36,7 +36,8 @@ use std::time::{Duration, SystemTime};
 
 use common::dockerd::*;
 use common::{Host, Run};
-use docker_harden::cli::flags::{CheckArgs, Command as Cmd, Format, Selectors};
+use docker_harden::cli::flags::Command as Cmd;
+use docker_harden::commands::args::{CheckArgs, Format, Selectors};
 use docker_harden::engine::{Engine, EngineInfo};
 use docker_harden::error::EngineError;
 use docker_harden::facts::{Facts, LiveSources, Sources};

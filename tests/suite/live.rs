@@ -9,8 +9,9 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{Host, Run, changed};
-use docker_harden::cli::flags::{
-    CheckArgs, Command, DiffArgs, FixArgs, Format, RollbackArgs, Selectors,
+use docker_harden::cli::flags::Command;
+use docker_harden::commands::args::{
+    CheckArgs, DiffArgs, FixArgs, Format, RollbackArgs, Selectors,
 };
 use docker_harden::engine::{Engine, EngineInfo, FixedEngine};
 use docker_harden::error::{CommandError, EngineError};

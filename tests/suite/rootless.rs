@@ -8,7 +8,8 @@ use crate::common;
 use std::sync::Mutex;
 
 use common::{Host, changed};
-use docker_harden::cli::flags::{CheckArgs, Command, FixArgs, Format, Selectors};
+use docker_harden::cli::flags::Command;
+use docker_harden::commands::args::{CheckArgs, FixArgs, Format, Selectors};
 use docker_harden::engine::{Engine, EngineInfo};
 use docker_harden::error::EngineError;
 use docker_harden::rootfs::RootFs;
