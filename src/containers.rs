@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::error::Error;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountFacts {
     pub source: String,
@@ -120,15 +122,15 @@ pub enum Pattern {
 }
 
 impl std::str::FromStr for Pattern {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Pattern, String> {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Pattern, Error> {
         if let Some(rest) = s.strip_prefix("label:") {
             let (key, value) = match rest.split_once('=') {
                 Some((k, v)) => (k, Some(v.to_string())),
                 None => (rest, None),
             };
             if key.is_empty() {
-                return Err(format!("`{s}`: label:KEY=VALUE needs a key"));
+                return Err(Error::LabelWithoutKey { pattern: s.into() });
             }
             return Ok(Pattern::Label {
                 key: key.to_string(),
@@ -136,7 +138,7 @@ impl std::str::FromStr for Pattern {
             });
         }
         if s.is_empty() {
-            return Err("an empty pattern matches no container name".into());
+            return Err(Error::EmptyPattern);
         }
         Ok(Pattern::Name(s.to_string()))
     }

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-pub use crate::containers::ContainerFacts;
+pub(crate) use crate::containers::ContainerFacts;
 use crate::containers::{MountFacts, PortFacts, ProcessFacts, UlimitFacts};
+use crate::error::EngineError;
 use crate::images::ImageFacts;
 use crate::workloads::{ListedContainer, NetworkFacts, Workloads};
 
@@ -30,30 +31,30 @@ pub struct EngineInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SwarmFacts {
     /// "inactive", "pending", "active", "error" or "locked".
-    pub state: String,
+    pub(crate) state: String,
     /// This node is a manager (it can answer swarm-wide requests).
-    pub manager: bool,
-    pub managers: u64,
-    pub nodes: u64,
+    pub(crate) manager: bool,
+    pub(crate) managers: u64,
+    pub(crate) nodes: u64,
     /// The address other nodes reach this one at.
-    pub node_addr: String,
+    pub(crate) node_addr: String,
     /// This manager's swarm address ("127.0.0.1:2377"), from the list of managers.
-    pub manager_addr: Option<String>,
+    pub(crate) manager_addr: Option<String>,
     /// Managers lock their keys at restart (managers only: the cluster spec).
-    pub autolock: Option<bool>,
+    pub(crate) autolock: Option<bool>,
     /// How long node certificates live, in seconds (managers only).
-    pub node_cert_expiry_secs: Option<u64>,
+    pub(crate) node_cert_expiry_secs: Option<u64>,
 }
 
 impl SwarmFacts {
     /// Part of a swarm, or joining one, in any state but "inactive".
-    pub fn enabled(&self) -> bool {
+    pub(crate) fn enabled(&self) -> bool {
         !matches!(self.state.as_str(), "" | "inactive")
     }
 }
 
 impl EngineInfo {
-    pub fn userns_enabled(&self) -> bool {
+    pub(crate) fn userns_enabled(&self) -> bool {
         self.security_options
             .iter()
             .any(|o| o.split(',').any(|part| part == "name=userns"))
@@ -81,18 +82,26 @@ pub struct ContainerState {
 pub trait Engine: Send + Sync {
     /// The daemon's view of itself, asked at `socket` (the daemon's configured Unix socket);
     /// `Err` carries why it could not be asked.
-    fn info(&self, socket: &str) -> Result<EngineInfo, String>;
+    fn info(&self, socket: &str) -> Result<EngineInfo, EngineError>;
 
     /// The host's containers, images, networks and (on a swarm manager) secrets; running
     /// containers are inspected (every container when `request.all_containers`). `Err` carries
     /// why they could not be listed.
-    fn workloads(&self, _socket: &str, _request: &WorkloadRequest) -> Result<Workloads, String> {
+    fn workloads(
+        &self,
+        _socket: &str,
+        _request: &WorkloadRequest,
+    ) -> Result<Workloads, EngineError> {
         Ok(Workloads::default())
     }
 
     /// A running container's processes as dockerd lists them (`/top`), for a container whose
     /// processes the host's /proc does not show; `None` when it is no longer running.
-    fn processes(&self, _socket: &str, _id: &str) -> Result<Option<Vec<ProcessFacts>>, String> {
+    fn processes(
+        &self,
+        _socket: &str,
+        _id: &str,
+    ) -> Result<Option<Vec<ProcessFacts>>, EngineError> {
         Ok(Some(Vec::new()))
     }
 
@@ -103,19 +112,19 @@ pub trait Engine: Send + Sync {
     }
 
     /// Every container (all states) with its run state: one list and one inspect each.
-    fn container_states(&self, _socket: &str) -> Result<Vec<ContainerState>, String> {
+    fn container_states(&self, _socket: &str) -> Result<Vec<ContainerState>, EngineError> {
         Ok(Vec::new())
     }
 
     /// Starts a container again (one a restart stopped).
-    fn start_container(&self, _socket: &str, id: &str) -> Result<(), String> {
-        Err(format!("cannot start container {id}: this engine cannot"))
+    fn start_container(&self, _socket: &str, id: &str) -> Result<(), EngineError> {
+        Err(EngineError::CannotStart { id: id.into() })
     }
 }
 
 /// The socket path of a `unix://` address or a bare absolute path; `None` for anything else,
 /// which docker reads as TCP (`host:port`), as `Endpoint::is_remote` does.
-pub fn unix_path(address: &str) -> Option<&str> {
+pub(crate) fn unix_path(address: &str) -> Option<&str> {
     address
         .strip_prefix("unix://")
         .or(address.starts_with('/').then_some(address))
@@ -126,9 +135,9 @@ pub fn unix_path(address: &str) -> Option<&str> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WorkloadRequest {
     /// Inspect stopped and created containers too.
-    pub all_containers: bool,
+    pub(crate) all_containers: bool,
     /// This node is a swarm manager, so secrets can be listed.
-    pub swarm_manager: bool,
+    pub(crate) swarm_manager: bool,
 }
 
 /// Requests made to the Engine API, by what they ask about.
@@ -193,20 +202,23 @@ impl BollardEngine {
         self.requests[kind].fetch_add(1, Ordering::SeqCst);
     }
 
-    async fn connect(socket: &str) -> Result<bollard::Docker, String> {
+    async fn connect(socket: &str) -> Result<bollard::Docker, EngineError> {
         bollard::Docker::connect_with_unix(socket, API_TIMEOUT_SECS, &PINNED_API)
-            .map_err(|e| format!("cannot connect to {socket}: {e}"))?
+            .map_err(|e| EngineError::Connect {
+                socket: socket.into(),
+                reason: e.to_string(),
+            })?
             .negotiate_version()
             .await
-            .map_err(|e| format!("Docker API at {socket} did not answer: {e}"))
+            .map_err(|e| EngineError::NoAnswer {
+                socket: socket.into(),
+                reason: e.to_string(),
+            })
     }
 
-    async fn query(socket: &str) -> Result<EngineInfo, String> {
+    async fn query(socket: &str) -> Result<EngineInfo, EngineError> {
         let docker = Self::connect(socket).await?;
-        let info = docker
-            .info()
-            .await
-            .map_err(|e| format!("Docker API info failed: {e}"))?;
+        let info = docker.info().await.map_err(|e| request_failed("info", e))?;
         let swarm = swarm_facts(info.swarm.clone().unwrap_or_default());
         let swarm_active = swarm.state == "active";
         Ok(EngineInfo {
@@ -244,16 +256,18 @@ impl BollardEngine {
     }
 
     /// The local socket path to ask: the override, else the daemon's.
-    fn socket_path<'a>(&'a self, socket: &'a str) -> Result<&'a str, String> {
+    fn socket_path<'a>(&'a self, socket: &'a str) -> Result<&'a str, EngineError> {
         let address = self.address(socket);
         let Some(socket) = unix_path(address) else {
             // The same rule as `Endpoint::is_remote`: docker reads `host:port` as TCP.
-            return Err(format!(
-                "{address} is not a local Unix socket; docker-harden inspects the local daemon only"
-            ));
+            return Err(EngineError::NotLocal {
+                address: address.into(),
+            });
         };
         if !std::path::Path::new(socket).exists() {
-            return Err(format!("no Docker API socket at {socket}"));
+            return Err(EngineError::NoSocket {
+                socket: socket.into(),
+            });
         }
         Ok(socket)
     }
@@ -261,16 +275,20 @@ impl BollardEngine {
     fn block_on<T>(
         socket: &str,
         limit: Duration,
-        work: impl std::future::Future<Output = Result<T, String>>,
-    ) -> Result<T, String> {
+        work: impl std::future::Future<Output = Result<T, EngineError>>,
+    ) -> Result<T, EngineError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+            .map_err(|e| EngineError::Runtime {
+                reason: e.to_string(),
+            })?;
         runtime.block_on(async {
-            tokio::time::timeout(limit, work)
-                .await
-                .unwrap_or_else(|_| Err(format!("Docker API at {socket} timed out")))
+            tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+                Err(EngineError::TimedOut {
+                    socket: socket.into(),
+                })
+            })
         })
     }
 
@@ -278,7 +296,7 @@ impl BollardEngine {
         &self,
         socket: &str,
         request: WorkloadRequest,
-    ) -> Result<Workloads, String> {
+    ) -> Result<Workloads, EngineError> {
         let docker = Self::connect(socket).await?;
         let (containers, images, networks, secrets) = futures_util::future::try_join4(
             self.containers(&docker, request.all_containers),
@@ -303,7 +321,7 @@ impl BollardEngine {
         &self,
         docker: &bollard::Docker,
         all: bool,
-    ) -> Result<(Vec<ListedContainer>, Vec<ContainerFacts>), String> {
+    ) -> Result<(Vec<ListedContainer>, Vec<ContainerFacts>), EngineError> {
         use futures_util::stream::{self, StreamExt, TryStreamExt};
         self.count(CONTAINERS);
         let summaries = docker
@@ -312,7 +330,7 @@ impl BollardEngine {
                 ..Default::default()
             }))
             .await
-            .map_err(|e| format!("Docker API container list failed: {e}"))?;
+            .map_err(|e| request_failed("container list", e))?;
         let mut listed: Vec<ListedContainer> = summaries
             .into_iter()
             .filter_map(|c| {
@@ -350,13 +368,13 @@ impl BollardEngine {
     }
 
     /// The top-level images (not intermediate build layers), each inspected with its history.
-    async fn images(&self, docker: &bollard::Docker) -> Result<Vec<ImageFacts>, String> {
+    async fn images(&self, docker: &bollard::Docker) -> Result<Vec<ImageFacts>, EngineError> {
         use futures_util::stream::{self, StreamExt, TryStreamExt};
         self.count(IMAGES);
         let summaries = docker
             .list_images(None::<bollard::query_parameters::ListImagesOptions>)
             .await
-            .map_err(|e| format!("Docker API image list failed: {e}"))?;
+            .map_err(|e| request_failed("image list", e))?;
         let mut found: Vec<ImageFacts> = stream::iter(summaries)
             .map(|summary| async move { self.inspect_image(docker, summary).await })
             .buffer_unordered(CONCURRENCY)
@@ -372,7 +390,7 @@ impl BollardEngine {
         &self,
         docker: &bollard::Docker,
         summary: bollard::models::ImageSummary,
-    ) -> Result<Option<ImageFacts>, String> {
+    ) -> Result<Option<ImageFacts>, EngineError> {
         let id = summary.id;
         self.count(IMAGES);
         let inspect = match docker.inspect_image(&id).await {
@@ -380,7 +398,7 @@ impl BollardEngine {
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => return Ok(None),
-            Err(e) => return Err(format!("Docker API inspect of image {id} failed: {e}")),
+            Err(e) => return Err(request_failed(&format!("inspect of image {id}"), e)),
         };
         self.count(IMAGES);
         let history = match docker.image_history(&id).await {
@@ -388,7 +406,7 @@ impl BollardEngine {
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => return Ok(None),
-            Err(e) => return Err(format!("Docker API history of image {id} failed: {e}")),
+            Err(e) => return Err(request_failed(&format!("history of image {id}"), e)),
         };
         let config = inspect.config.unwrap_or_default();
         let mut tags: Vec<String> = summary
@@ -407,12 +425,12 @@ impl BollardEngine {
         }))
     }
 
-    async fn networks(&self, docker: &bollard::Docker) -> Result<Vec<NetworkFacts>, String> {
+    async fn networks(&self, docker: &bollard::Docker) -> Result<Vec<NetworkFacts>, EngineError> {
         self.count(OTHER);
         let networks = docker
             .list_networks(None)
             .await
-            .map_err(|e| format!("Docker API network list failed: {e}"))?;
+            .map_err(|e| request_failed("network list", e))?;
         let mut found: Vec<NetworkFacts> = networks
             .into_iter()
             .map(|n| NetworkFacts {
@@ -431,7 +449,7 @@ impl BollardEngine {
         &self,
         docker: &bollard::Docker,
         manager: bool,
-    ) -> Result<Option<usize>, String> {
+    ) -> Result<Option<usize>, EngineError> {
         if !manager {
             return Ok(None);
         }
@@ -440,7 +458,7 @@ impl BollardEngine {
             .list_secrets(None)
             .await
             .map(|s| Some(s.len()))
-            .map_err(|e| format!("Docker API secret list failed: {e}"))
+            .map_err(|e| request_failed("secret list", e))
     }
 
     /// `None` when the container went away between the list and the inspect.
@@ -448,19 +466,19 @@ impl BollardEngine {
         &self,
         docker: &bollard::Docker,
         id: &str,
-    ) -> Result<Option<ContainerFacts>, String> {
+    ) -> Result<Option<ContainerFacts>, EngineError> {
         self.count(CONTAINERS);
         let inspect = match docker.inspect_container(id, None).await {
             Ok(i) => i,
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => return Ok(None),
-            Err(e) => return Err(format!("Docker API inspect of container {id} failed: {e}")),
+            Err(e) => return Err(request_failed(&format!("inspect of container {id}"), e)),
         };
         Ok(Some(container_facts(inspect)))
     }
 
-    async fn states(&self, socket: &str) -> Result<Vec<ContainerState>, String> {
+    async fn states(&self, socket: &str) -> Result<Vec<ContainerState>, EngineError> {
         use futures_util::stream::{self, StreamExt, TryStreamExt};
         let docker = Self::connect(socket).await?;
         self.count(CONTAINERS);
@@ -470,7 +488,7 @@ impl BollardEngine {
                 ..Default::default()
             }))
             .await
-            .map_err(|e| format!("Docker API container list failed: {e}"))?
+            .map_err(|e| request_failed("container list", e))?
             .into_iter()
             .filter_map(|c| c.id)
             .collect();
@@ -485,7 +503,7 @@ impl BollardEngine {
                         status_code: 404,
                         ..
                     }) => Ok(None),
-                    Err(e) => Err(format!("Docker API inspect of container {id} failed: {e}")),
+                    Err(e) => Err(request_failed(&format!("inspect of container {id}"), e)),
                 }
             })
             .buffer_unordered(CONCURRENCY)
@@ -496,17 +514,20 @@ impl BollardEngine {
         Ok(states)
     }
 
-    async fn start(&self, socket: &str, id: &str) -> Result<(), String> {
+    async fn start(&self, socket: &str, id: &str) -> Result<(), EngineError> {
         let docker = Self::connect(socket).await?;
         self.count(CONTAINERS);
         docker
             .start_container(id, None::<bollard::query_parameters::StartContainerOptions>)
             .await
-            .map_err(|e| format!("cannot start container {id}: {e}"))
+            .map_err(|e| EngineError::Start {
+                id: id.into(),
+                reason: e.to_string(),
+            })
     }
 
     /// `GET /containers/{id}/top`; `None` when the container stopped or went away meanwhile.
-    async fn top(&self, socket: &str, id: &str) -> Result<Option<Vec<ProcessFacts>>, String> {
+    async fn top(&self, socket: &str, id: &str) -> Result<Option<Vec<ProcessFacts>>, EngineError> {
         let docker = Self::connect(socket).await?;
         self.count(CONTAINERS);
         let options = bollard::query_parameters::TopOptions {
@@ -518,10 +539,19 @@ impl BollardEngine {
                 status_code: 404 | 409,
                 ..
             }) => Ok(None),
-            Err(e) => Err(format!(
-                "Docker API process list of container {id} failed: {e}"
+            Err(e) => Err(request_failed(
+                &format!("process list of container {id}"),
+                e,
             )),
         }
+    }
+}
+
+/// A request the API refused or could not carry out.
+fn request_failed(request: &str, e: bollard::errors::Error) -> EngineError {
+    EngineError::Request {
+        request: request.into(),
+        reason: e.to_string(),
     }
 }
 
@@ -729,7 +759,7 @@ fn container_facts(c: bollard::models::ContainerInspectResponse) -> ContainerFac
 }
 
 impl Engine for BollardEngine {
-    fn info(&self, socket: &str) -> Result<EngineInfo, String> {
+    fn info(&self, socket: &str) -> Result<EngineInfo, EngineError> {
         let socket = self.socket_path(socket)?;
         Self::block_on(
             socket,
@@ -738,7 +768,7 @@ impl Engine for BollardEngine {
         )
     }
 
-    fn workloads(&self, socket: &str, request: &WorkloadRequest) -> Result<Workloads, String> {
+    fn workloads(&self, socket: &str, request: &WorkloadRequest) -> Result<Workloads, EngineError> {
         let socket = self.socket_path(socket)?;
         Self::block_on(
             socket,
@@ -747,7 +777,7 @@ impl Engine for BollardEngine {
         )
     }
 
-    fn processes(&self, socket: &str, id: &str) -> Result<Option<Vec<ProcessFacts>>, String> {
+    fn processes(&self, socket: &str, id: &str) -> Result<Option<Vec<ProcessFacts>>, EngineError> {
         let socket = self.socket_path(socket)?;
         Self::block_on(
             socket,
@@ -760,7 +790,7 @@ impl Engine for BollardEngine {
         unix_path(self.address(socket)).map(PathBuf::from)
     }
 
-    fn container_states(&self, socket: &str) -> Result<Vec<ContainerState>, String> {
+    fn container_states(&self, socket: &str) -> Result<Vec<ContainerState>, EngineError> {
         let socket = self.socket_path(socket)?;
         Self::block_on(
             socket,
@@ -769,7 +799,7 @@ impl Engine for BollardEngine {
         )
     }
 
-    fn start_container(&self, socket: &str, id: &str) -> Result<(), String> {
+    fn start_container(&self, socket: &str, id: &str) -> Result<(), EngineError> {
         let socket = self.socket_path(socket)?;
         Self::block_on(
             socket,
@@ -780,10 +810,10 @@ impl Engine for BollardEngine {
 }
 
 /// A fixed answer, for tests and for hosts without Docker.
-pub struct FixedEngine(pub Result<EngineInfo, String>);
+pub struct FixedEngine(pub Result<EngineInfo, EngineError>);
 
 impl Engine for FixedEngine {
-    fn info(&self, _socket: &str) -> Result<EngineInfo, String> {
+    fn info(&self, _socket: &str) -> Result<EngineInfo, EngineError> {
         self.0.clone()
     }
 }

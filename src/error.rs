@@ -163,6 +163,79 @@ pub enum Error {
     ManifestDamaged(serde_json::Error),
     #[error("manifest.json names run {named}, not the directory's own")]
     ManifestOfAnotherRun { named: String },
+
+    // The seams to the outside world, the health check and the Ansible module's arguments:
+    // what used to travel as bare strings.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("{start}; reaping its stale task failed: {reap}")]
+    StaleTask { start: EngineError, reap: String },
+    #[error("dockerd was not healthy within {seconds}s: {last}")]
+    NotHealthy { seconds: u64, last: String },
+    #[error("`{pattern}`: label:KEY=VALUE needs a key")]
+    LabelWithoutKey { pattern: String },
+    #[error("an empty pattern matches no container name")]
+    EmptyPattern,
+    #[error(
+        "Unsupported parameters for (docker_harden) module: {unknown}. Supported parameters include: {known}."
+    )]
+    UnsupportedParameters { unknown: String, known: String },
+    #[error("state: `{state}` is not one of fixed, checked, rolled_back")]
+    UnknownState { state: String },
+    #[error("playbook and playbook_content are mutually exclusive: give one")]
+    PlaybookTwice,
+    #[error("variables: {message}")]
+    InvalidVariables { message: String },
+    #[error("root: `{root}` must be an absolute path")]
+    RelativeRoot { root: PathBuf },
+    #[error("{key}: expected {expected}, got {value}")]
+    WrongType {
+        key: String,
+        expected: &'static str,
+        value: String,
+    },
+    #[error("{key}: `{value}` is not a boolean")]
+    NotBoolean { key: String, value: String },
+    #[error(
+        "{key}: {number} is a number, and a number loses digits (2.10 is 2.1); quote item IDs: \"{number}\""
+    )]
+    NumberAsItemId { key: String, number: String },
+}
+
+/// Why the Docker Engine API did not answer as asked. Apart from `Error` because the engine's
+/// answers are kept and handed out again (the facts, a fixed engine), so it is `Clone`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot connect to {socket}: {reason}")]
+    Connect { socket: String, reason: String },
+    #[error("Docker API at {socket} did not answer: {reason}")]
+    NoAnswer { socket: String, reason: String },
+    #[error("Docker API at {socket} timed out")]
+    TimedOut { socket: String },
+    /// `request` names what was asked: "info", "container list", "inspect of image ID"...
+    #[error("Docker API {request} failed: {reason}")]
+    Request { request: String, reason: String },
+    #[error("{address} is not a local Unix socket; docker-harden inspects the local daemon only")]
+    NotLocal { address: String },
+    #[error("no Docker API socket at {socket}")]
+    NoSocket { socket: String },
+    #[error("cannot start the async runtime: {reason}")]
+    Runtime { reason: String },
+    #[error("cannot start container {id}: {reason}")]
+    Start { id: String, reason: String },
+    #[error("cannot start container {id}: this engine cannot")]
+    CannotStart { id: String },
+}
+
+/// Why an external command could not be started at all (not installed, not executable).
+/// `Clone`, as `EngineError`, for a scripted runner that gives the same answer again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("cannot run {program}: {reason}")]
+    NotStarted { program: String, reason: String },
+    /// A scripted runner's answer (tests), said as given.
+    #[error("{0}")]
+    Scripted(String),
 }
 
 impl Error {

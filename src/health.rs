@@ -6,19 +6,20 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 
 use crate::engine::{Engine, EngineInfo};
+use crate::error::{Error, Result};
 use crate::runner::Runner;
 
 /// What `docker info` must show once the planned daemon.json is in effect.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Expected {
-    pub live_restore: Option<bool>,
-    pub logging_driver: Option<String>,
-    pub userns: Option<bool>,
+    pub(crate) live_restore: Option<bool>,
+    pub(crate) logging_driver: Option<String>,
+    pub(crate) userns: Option<bool>,
 }
 
 impl Expected {
     /// From the daemon.json dockerd will read (settings given as flags are left to dockerd).
-    pub fn from_json(json: &Map<String, Value>) -> Expected {
+    pub(crate) fn from_json(json: &Map<String, Value>) -> Expected {
         Expected {
             live_restore: json.get("live-restore").and_then(Value::as_bool),
             logging_driver: json
@@ -36,7 +37,7 @@ impl Expected {
     /// each key the change touched that docker info reports, its value in `after`, or
     /// dockerd's default where `after` no longer sets it (unless a flag sets it: then the
     /// flag's value is dockerd's, whatever the file says).
-    pub fn for_change(
+    pub(crate) fn for_change(
         before: &Map<String, Value>,
         after: &Map<String, Value>,
         set_by_flag: &dyn Fn(&str) -> bool,
@@ -62,7 +63,7 @@ impl Expected {
     }
 
     /// What differs between the running daemon and this expectation.
-    pub fn mismatches(&self, info: &EngineInfo) -> Vec<String> {
+    pub(crate) fn mismatches(&self, info: &EngineInfo) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(want) = self.live_restore
             && info.live_restore != want
@@ -99,7 +100,7 @@ fn on_off(b: bool) -> &'static str {
 
 /// Polls until dockerd is healthy with the expected settings, or `timeout` passes. `progress`
 /// hears what is being waited for (a spinner on a terminal).
-pub fn wait_for_docker(
+pub(crate) fn wait_for_docker(
     runner: &dyn Runner,
     engine: &dyn Engine,
     systemctl: &[String],
@@ -107,7 +108,7 @@ pub fn wait_for_docker(
     expected: &Expected,
     timeout: Duration,
     progress: &dyn Fn(&str),
-) -> Result<EngineInfo, String> {
+) -> Result<EngineInfo> {
     let start = Instant::now();
     loop {
         let (program, first) = systemctl.split_first().expect("a systemctl command line");
@@ -116,7 +117,7 @@ pub fn wait_for_docker(
         let state = runner
             .run(program, &args)
             .map(|o| o.stdout.trim().to_string())
-            .unwrap_or_else(|e| e);
+            .unwrap_or_else(|e| e.to_string());
         let last = if state == "active" {
             match engine.info(socket) {
                 Ok(info) => {
@@ -133,10 +134,10 @@ pub fn wait_for_docker(
         };
         progress(&last);
         if start.elapsed() >= timeout {
-            return Err(format!(
-                "dockerd was not healthy within {}s: {last}",
-                timeout.as_secs()
-            ));
+            return Err(Error::NotHealthy {
+                seconds: timeout.as_secs(),
+                last,
+            });
         }
         runner.pause(Duration::from_secs(1));
         // Tests answer without pausing; count their polls so the loop still ends.
@@ -147,7 +148,7 @@ pub fn wait_for_docker(
 }
 
 /// The last lines dockerd wrote to the journal, for the operator to see why it failed.
-pub fn journal_tail(runner: &dyn Runner) -> String {
+pub(crate) fn journal_tail(runner: &dyn Runner) -> String {
     match runner.run("journalctl", &["-u", "docker", "-n", "20", "--no-pager"]) {
         Ok(out) if out.success => out.stdout,
         Ok(out) => format!("(journalctl failed: {})", out.stderr.trim()),

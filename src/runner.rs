@@ -4,6 +4,8 @@
 use std::process::Command;
 use std::sync::Mutex;
 
+use crate::error::CommandError;
+
 /// What a command printed and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandOutput {
@@ -32,7 +34,7 @@ impl CommandOutput {
 
 pub trait Runner: Send + Sync {
     /// Runs `program` with `args`. `Err` means it could not be started at all (not installed).
-    fn run(&self, program: &str, args: &[&str]) -> Result<CommandOutput, String>;
+    fn run(&self, program: &str, args: &[&str]) -> Result<CommandOutput, CommandError>;
 
     /// Whether something accepts TCP connections at `host:port` (is rsyslog listening where
     /// Docker's syslog driver will connect?).
@@ -43,7 +45,7 @@ pub trait Runner: Send + Sync {
 }
 
 /// Runs real commands on the live host.
-pub struct SystemRunner;
+pub(crate) struct SystemRunner;
 
 impl Runner for SystemRunner {
     fn tcp_accepts(&self, host: &str, port: u16) -> bool {
@@ -61,12 +63,15 @@ impl Runner for SystemRunner {
         std::thread::sleep(duration);
     }
 
-    fn run(&self, program: &str, args: &[&str]) -> Result<CommandOutput, String> {
+    fn run(&self, program: &str, args: &[&str]) -> Result<CommandOutput, CommandError> {
         let output = Command::new(program)
             .args(args)
             .env("LC_ALL", "C")
             .output()
-            .map_err(|e| format!("cannot run {program}: {e}"))?;
+            .map_err(|e| CommandError::NotStarted {
+                program: program.into(),
+                reason: e.to_string(),
+            })?;
         Ok(CommandOutput {
             success: output.status.success(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -80,7 +85,7 @@ impl Runner for SystemRunner {
 #[derive(Default)]
 pub struct RecordingRunner {
     calls: Mutex<Vec<String>>,
-    answers: Vec<(String, Result<CommandOutput, String>)>,
+    answers: Vec<(String, Result<CommandOutput, CommandError>)>,
 }
 
 impl RecordingRunner {
@@ -89,7 +94,7 @@ impl RecordingRunner {
     }
 
     /// Answer commands starting with `prefix` (e.g. "auditctl -l") with `answer`.
-    pub fn answer(mut self, prefix: &str, answer: Result<CommandOutput, String>) -> Self {
+    pub fn answer(mut self, prefix: &str, answer: Result<CommandOutput, CommandError>) -> Self {
         self.answers.push((prefix.to_string(), answer));
         self
     }
@@ -108,7 +113,7 @@ impl Runner for RecordingRunner {
 
     fn pause(&self, _duration: std::time::Duration) {}
 
-    fn run(&self, program: &str, args: &[&str]) -> Result<CommandOutput, String> {
+    fn run(&self, program: &str, args: &[&str]) -> Result<CommandOutput, CommandError> {
         let line = std::iter::once(program)
             .chain(args.iter().copied())
             .collect::<Vec<_>>()

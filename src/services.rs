@@ -176,7 +176,9 @@ pub(crate) fn run(
                     ctx.health_timeout,
                     ctx.progress,
                 )
-                .map_err(|message| Error::DockerDown { message })?;
+                .map_err(|e| Error::DockerDown {
+                    message: e.to_string(),
+                })?;
                 log.push(format!(
                     "dockerd {} is healthy: live restore {}, logging driver {}",
                     info.server_version,
@@ -229,12 +231,10 @@ fn command(runner: &dyn Runner, program: &str, args: &[&str]) -> Result<String> 
         .chain(args.iter().copied())
         .collect::<Vec<_>>()
         .join(" ");
-    let out = runner
-        .run(program, args)
-        .map_err(|message| Error::Command {
-            command: line.clone(),
-            message,
-        })?;
+    let out = runner.run(program, args).map_err(|e| Error::Command {
+        command: line.clone(),
+        message: e.to_string(),
+    })?;
     if !out.success {
         return Err(Error::Command {
             command: line,

@@ -1,296 +1,108 @@
-//! Command-line flags, parsed once and validated into the settings every command uses.
+//! The validated settings every command runs with, built one way whoever asks: the CLI from
+//! its flags, the Ansible module from its arguments, a test from its fixture.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
-
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::Path;
 
 use crate::benchmark::Version;
-use crate::containers::{ContainerFilter, Pattern};
-use crate::endpoint::{self, Endpoint};
+use crate::endpoint::Endpoint;
 use crate::error::Result;
-use crate::playbook::Playbook;
+use crate::playbook::{Playbook, RawVariables, Source};
 use crate::render::Paint;
 use crate::rootfs::RootFs;
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "docker-harden",
-    version,
-    about = "Audit a Docker host against the CIS Docker Benchmark and fix what can be fixed, safely",
-    long_about = "Audit a Docker host against the CIS Docker Benchmark (v1.6.0 to v1.8.0) and fix what can be \
-fixed on the host: audit watches, daemon.json settings, rsyslog reception, file owners and modes.\n\n\
-Every change is shown as a unified diff before it is applied, originals are saved for rollback, \
-and writes are atomic. Exit codes: 0 clean, 1 findings (WARN items or pending changes), 2 error."
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-    /// Operate on a root filesystem mounted at DIR (an image, a chroot, a test fixture).
-    /// Nothing outside DIR is read or written, no service is restarted, no audit rule is
-    /// loaded, and the Docker API is not consulted.
-    #[arg(long, global = true, value_name = "DIR")]
-    pub root: Option<PathBuf>,
-    /// Use this playbook instead of the built-in default (it can `include: default`).
-    #[arg(long, global = true, value_name = "FILE")]
-    pub playbook: Option<PathBuf>,
-    /// The CIS Docker Benchmark version whose item IDs are printed and accepted (1.6.0, 1.7.0
-    /// or 1.8.0). Legacy IDs from older guides are accepted with any.
-    #[arg(
-        long,
-        global = true,
-        env = "DOCKER_HARDEN_BENCHMARK",
-        value_name = "VERSION",
-        default_value_t = Version::V1_8_0,
-        value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<Version>())
-    )]
-    pub benchmark: Version,
-    /// When to colour the output.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-    /// The Docker engine to ask, as docker's -H: a unix:// socket (default: DOCKER_HOST, else
-    /// the docker context in use, else the daemon's configured -H unix socket, else
-    /// /var/run/docker.sock). A remote engine (tcp://, ssh://) is never asked: fix, diff and
-    /// rollback refuse to run, check says so.
-    #[arg(long, short = 'H', global = true, value_name = "ADDRESS")]
-    pub docker_host: Option<String>,
-    /// Which Docker daemon to judge or fix: `system` (the rootful one) or `rootless:USER`
-    /// (a user's rootless daemon). `check` judges every daemon found by default; `diff` and
-    /// `fix` work on one daemon at a time, the system daemon unless this names another.
-    #[arg(long, global = true, value_name = "DAEMON")]
-    pub daemon: Option<String>,
-    /// The docker context whose engine to ask, as docker's --context (wins over --docker-host
-    /// and DOCKER_HOST; default: DOCKER_CONTEXT, else `docker context use`'s choice).
-    #[arg(long, short = 'c', global = true, value_name = "NAME")]
-    pub context: Option<String>,
-    /// The docker client's configuration directory, where contexts live, as docker's --config
-    /// (default: DOCKER_CONFIG, else ~/.docker).
-    #[arg(long, global = true, value_name = "DIR")]
-    pub docker_config: Option<PathBuf>,
+/// The binary's name, as advice lines spell its commands.
+pub(crate) const BIN_NAME: &str = "docker-harden";
+
+/// What every command runs with, validated.
+pub struct Settings {
+    pub rootfs: RootFs,
+    /// False under --root.
+    pub(crate) live: bool,
+    pub playbook: Playbook,
+    pub(crate) paint: Paint,
+    /// How the user runs this tool (`docker-harden`, or `docker harden` as a Docker CLI
+    /// plugin): the advice lines name commands the same way.
+    pub(crate) invoked_as: &'static str,
+    /// `--daemon`: `system` or `rootless:USER`; `None` for the command's default.
+    pub(crate) daemon: Option<String>,
+    /// The engine the live run asks (the local daemon under --root, where none is asked).
+    pub(crate) engine: Endpoint,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Colour {
     /// Colour on a terminal, unless NO_COLOR is set.
     Auto,
     Always,
     Never,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Judge every item and print one line each with its evidence (exit 1 when any is WARN).
-    Check(CheckArgs),
-    /// Show, without writing anything, the diff that `fix --yes` would apply.
-    Diff(DiffArgs),
-    /// Fix the WARN items: ask about each one on a terminal, or apply all with --yes.
-    Fix(FixArgs),
-    /// Undo a fix run from its saved backups (the latest, or RUN-ID).
-    Rollback(RollbackArgs),
-    /// List every item of the playbook: ID, legacy ID, title, fixable or report-only.
-    List,
-    /// Print the completion script for SHELL (bash, zsh, fish, elvish, powershell).
-    Completions(CompletionsArgs),
-    /// Print a man page (roff) to standard output: docker-harden(1), or docker-harden-COMMAND(1)
-    /// with that command's own options.
-    Man(ManArgs),
-}
-
-impl Command {
-    /// Asks the Docker engine (or acts on the host it runs): only these resolve the engine, so
-    /// a broken docker context cannot stop `list` or `rollback --list`.
-    pub fn asks_engine(&self) -> bool {
-        match self {
-            Command::Check(_) | Command::Diff(_) | Command::Fix(_) => true,
-            Command::Rollback(args) => !args.list,
-            Command::List | Command::Completions(_) | Command::Man(_) => false,
-        }
-    }
-}
-
-#[derive(Debug, Args)]
-pub struct ManArgs {
-    /// The command whose page to print (check, diff, fix, rollback, list, completions, man).
-    #[arg(value_name = "COMMAND")]
-    pub command: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct CompletionsArgs {
-    #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
-}
-
-#[derive(Debug, Clone, Default, Args)]
-pub struct Selectors {
-    /// Only these items: IDs of the chosen benchmark version (1.1.3), legacy IDs (1.5) or sections (2, 1.1); comma-separated or repeated.
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
-    pub only: Vec<String>,
-    /// Leave out these items (same forms as --only).
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
-    pub skip: Vec<String>,
-}
-
-/// Which containers the section 5 items judge.
-#[derive(Debug, Clone, Default, Args)]
-pub struct ContainerArgs {
-    /// Judge stopped and created containers too (default: running containers only). The
-    /// container filters choose what 4.1 and section 5 judge; the sprawl counts of section 6
-    /// always cover the whole host.
-    #[arg(long)]
-    pub all_containers: bool,
-    /// Only containers whose name matches this glob (`web-*`) or that carry this label
-    /// (`label:KEY=VALUE`, `label:KEY`); repeatable.
-    #[arg(long, value_name = "PATTERN")]
-    pub include: Vec<Pattern>,
-    /// Leave out containers matching this pattern (same forms as --include); repeatable.
-    #[arg(long, value_name = "PATTERN")]
-    pub exclude: Vec<Pattern>,
-}
-
-impl ContainerArgs {
-    pub fn filter(&self) -> ContainerFilter {
-        ContainerFilter {
-            all: self.all_containers,
-            include: self.include.clone(),
-            exclude: self.exclude.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// One line per item, coloured on a terminal.
-    Text,
-    /// The documented JSON report (docs/report-schema.json).
-    Json,
-    /// JUnit XML: one test case per item, WARN is a failure.
-    Junit,
-    /// SARIF 2.1.0: one rule per item, for code-scanning views.
-    Sarif,
-}
-
-#[derive(Debug, Args)]
-pub struct CheckArgs {
-    #[command(flatten)]
-    pub selectors: Selectors,
-    #[command(flatten)]
-    pub containers: ContainerArgs,
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<std::path::PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct DiffArgs {
-    #[command(flatten)]
-    pub selectors: Selectors,
-}
-
-#[derive(Debug, Args)]
-pub struct FixArgs {
-    #[command(flatten)]
-    pub selectors: Selectors,
-    /// Apply every selected fix without asking. Disruptive fixes (userns-remap) still need to
-    /// be named with --only or enabled in the playbook.
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-    /// How long to wait for dockerd to come back healthy after a restart before restoring the
-    /// previous configuration.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
-    pub health_timeout: u64,
-    /// Let docker's restart stop running containers where live restore cannot be on first
-    /// (a swarm node); they are started again afterwards. Without it `--yes` refuses such a
-    /// restart (interactively, fix asks).
-    #[arg(long)]
-    pub allow_container_restart: bool,
-    /// Test-only: apply fixes that pre-flight refuses (to prove the automatic rollback).
-    #[arg(long, hide = true)]
-    pub skip_preflight: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct RollbackArgs {
-    /// The run to undo (default: the latest run not yet rolled back).
-    #[arg(value_name = "RUN-ID")]
-    pub run_id: Option<String>,
-    /// List the saved runs instead.
-    #[arg(long, conflicts_with_all = ["run_id", "force"])]
-    pub list: bool,
-    /// Restore even files that changed after the run (a copy of each is kept).
-    #[arg(long)]
-    pub force: bool,
-    /// Do not ask before a rollback that leaves containers without their log receiver (they
-    /// are named in the output).
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-    /// Let docker's restart stop running containers where the restored configuration has
-    /// live restore off (they are started again afterwards). Without it, a rollback that would
-    /// stop them asks on a terminal and refuses otherwise.
-    #[arg(long)]
-    pub allow_container_restart: bool,
-    /// How long to wait for dockerd to come back healthy after the restart.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
-    pub health_timeout: u64,
-}
-
-/// The binary's name, as advice lines spell its commands.
-pub const BIN_NAME: &str = "docker-harden";
-
-/// What every command runs with, validated.
-pub struct Settings {
-    pub rootfs: RootFs,
-    /// False under --root.
-    pub live: bool,
-    pub playbook: Playbook,
-    pub paint: Paint,
-    /// How the user runs this tool (`docker-harden`, or `docker harden` as a Docker CLI
-    /// plugin): the advice lines name commands the same way.
-    pub invoked_as: &'static str,
-    /// `--daemon`: `system` or `rootless:USER`; `None` for the command's default.
-    pub daemon: Option<String>,
-    /// The engine the live run asks (the local daemon under --root, where none is asked).
-    pub engine: Endpoint,
-}
-
 impl Settings {
-    pub fn from_cli(cli: &Cli) -> Result<Settings> {
-        let (rootfs, live) = match &cli.root {
+    /// The one constructor: a run on the root filesystem at `root` (`None`: the live host),
+    /// with the playbook from `playbook` (`variables` over its own) numbered for `benchmark`.
+    /// The rest starts at what suits a program reading the result (no colour, commands named
+    /// `docker-harden`, each command's default daemon, the local engine); `with_*` changes it.
+    pub fn new(
+        root: Option<&Path>,
+        playbook: &Source,
+        variables: RawVariables,
+        benchmark: Version,
+    ) -> Result<Settings> {
+        let (rootfs, live) = match root {
             Some(dir) => (RootFs::new(dir)?, false),
             None => (RootFs::host(), true),
         };
-        // Under --root no engine is asked, so the client's contexts are not read either.
-        let engine = if live && cli.command.asks_engine() {
-            endpoint::Choice {
-                context: cli.context.clone(),
-                host: cli.docker_host.clone(),
-                config_dir: cli.docker_config.clone(),
-                env: endpoint::ClientEnv::from_process(),
-            }
-            .resolve()?
-        } else {
-            Endpoint::local()
-        };
-        let playbook = Playbook::load(cli.playbook.as_deref())?.for_benchmark(cli.benchmark)?;
-        let colour = match cli.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
-            }
-        };
+        let playbook = Playbook::load_source(playbook, variables)?.for_benchmark(benchmark)?;
         Ok(Settings {
             rootfs,
             live,
             playbook,
-            paint: Paint { enabled: colour },
+            paint: Paint { enabled: false },
             invoked_as: BIN_NAME,
-            daemon: cli.daemon.clone(),
-            engine,
+            daemon: None,
+            engine: Endpoint::local(),
         })
+    }
+
+    /// Colour as `--color` asks; `Auto` colours a terminal on standard output unless NO_COLOR
+    /// is set.
+    pub(crate) fn with_colour(mut self, colour: Colour) -> Settings {
+        let enabled = match colour {
+            Colour::Always => true,
+            Colour::Never => false,
+            Colour::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        };
+        self.paint = Paint { enabled };
+        self
+    }
+
+    /// `system` or `rootless:USER`: the daemon to judge or fix (`None`: the command's default).
+    pub fn with_daemon(mut self, daemon: Option<String>) -> Settings {
+        self.daemon = daemon;
+        self
+    }
+
+    /// The engine a live run asks, as the user chose it.
+    pub fn with_engine(mut self, engine: Endpoint) -> Settings {
+        self.engine = engine;
+        self
+    }
+
+    /// How the advice lines name the commands (`docker harden` when docker runs the plugin).
+    pub(crate) fn invoked_as(mut self, name: &'static str) -> Settings {
+        self.invoked_as = name;
+        self
+    }
+
+    /// The live host seen through another root: a test's fixture standing in for `/`, with
+    /// the runner and the engine still asked as on the host.
+    pub fn with_rootfs(mut self, rootfs: RootFs) -> Settings {
+        self.rootfs = rootfs;
+        self
     }
 }

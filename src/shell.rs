@@ -3,36 +3,27 @@
 
 use std::io::Write;
 
-use clap::CommandFactory;
-
 use crate::error::{EXIT_CLEAN, Error, Result};
-use crate::settings::{Cli, Command};
 
 /// The name completions register for: the installed binary's, which is also what the
 /// packaged completion files are named after.
 const BIN_NAME: &str = "docker-harden";
 
-/// Runs `completions` and `man`, which need no settings (no root, no playbook, no engine);
-/// `None` for every other command.
-pub(crate) fn run(command: &Command, out: &mut dyn Write) -> Option<Result<i32>> {
-    match command {
-        Command::Completions(args) => Some(completions(args.shell, out)),
-        Command::Man(args) => Some(man(args.command.as_deref(), out)),
-        _ => None,
-    }
-}
-
-pub(crate) fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> Result<i32> {
-    clap_complete::generate(shell, &mut Cli::command(), BIN_NAME, out);
+/// The completion script for `shell`, from `cli`, the parser's own command definition.
+pub fn completions(
+    cli: &mut clap::Command,
+    shell: clap_complete::Shell,
+    out: &mut dyn Write,
+) -> Result<i32> {
+    clap_complete::generate(shell, cli, BIN_NAME, out);
     out.flush()?;
     Ok(EXIT_CLEAN)
 }
 
 /// docker-harden(1): the synopsis, the global options and the list of commands; or, for a
 /// command, docker-harden-COMMAND(1) with its own options (git's convention for a tool with
-/// subcommands).
-pub(crate) fn man(command: Option<&str>, out: &mut dyn Write) -> Result<i32> {
-    let mut cli = Cli::command();
+/// subcommands). `cli` is the parser's own command definition.
+pub fn man(mut cli: clap::Command, command: Option<&str>, out: &mut dyn Write) -> Result<i32> {
     let page = match command {
         None => cli,
         Some(name) => {
@@ -43,7 +34,7 @@ pub(crate) fn man(command: Option<&str>, out: &mut dyn Write) -> Result<i32> {
                 .ok_or_else(|| {
                     Error::Selector(format!(
                         "man {name}: no such command (one of {})",
-                        man_pages().join(", ")
+                        man_pages(&cli).join(", ")
                     ))
                 })?
                 .clone();
@@ -59,8 +50,8 @@ pub(crate) fn man(command: Option<&str>, out: &mut dyn Write) -> Result<i32> {
 }
 
 /// The commands that have a page of their own, as `man COMMAND` accepts them.
-pub(crate) fn man_pages() -> Vec<String> {
-    let mut cli = Cli::command();
+pub fn man_pages(cli: &clap::Command) -> Vec<String> {
+    let mut cli = cli.clone();
     cli.build();
     cli.get_subcommands()
         .filter(|c| c.get_name() != "help")

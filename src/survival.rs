@@ -5,23 +5,24 @@
 //! behind by the old daemon is reaped first), and named either way.
 
 use crate::engine::{ContainerState, Engine};
+use crate::error::{Error, Result};
 use crate::runner::Runner;
 
 /// The running containers before a restart, and whether live restore is to keep them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Guard {
-    pub running: Vec<ContainerState>,
+    pub(crate) running: Vec<ContainerState>,
     /// Live restore is on in the daemon running now.
-    pub live_restore_on: bool,
+    pub(crate) live_restore_on: bool,
     /// Live restore is on in the daemon the restart starts: one starting without it shuts down
     /// every container it finds alive (moby's `restore`), whatever the old daemon kept.
-    pub next_keeps: bool,
+    pub(crate) next_keeps: bool,
     /// Containers already named as losing something the run takes away (their log receiver):
     /// their not starting again is reported, not a failure.
-    pub expected_to_stop: Vec<String>,
+    pub(crate) expected_to_stop: Vec<String>,
     /// Enable live restore with a reload before the restart (the plan turns it on, and the
     /// running daemon has it off): dockerd applies `live-restore` on SIGHUP.
-    pub live_restore_first: bool,
+    pub(crate) live_restore_first: bool,
 }
 
 impl Guard {
@@ -44,7 +45,7 @@ impl Guard {
 
 /// What became of one container that was running before the restart.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fate {
+pub(crate) enum Fate {
     /// The same process runs (live restore held).
     Kept,
     /// Running again after a restart that was allowed to stop it.
@@ -56,7 +57,7 @@ pub enum Fate {
 /// Judges each container of `guard` against `after` (the states after the restart), starting
 /// again the ones that stopped. `held` says whether live restore was on in the daemon that
 /// stopped. Returns one line per container for the log, and the lost ones.
-pub fn judge(
+pub(crate) fn judge(
     guard: &Guard,
     after: &[ContainerState],
     held: bool,
@@ -115,29 +116,21 @@ pub fn judge(
 /// Starts a stopped container. dockerd 20.10 can leave the container's containerd task behind
 /// when it force-stops it at shutdown; `docker start` then fails with "already exists" until
 /// the stale task is deleted.
-fn start_again(
-    id: &str,
-    socket: &str,
-    engine: &dyn Engine,
-    runner: &dyn Runner,
-) -> Result<(), String> {
+fn start_again(id: &str, socket: &str, engine: &dyn Engine, runner: &dyn Runner) -> Result<()> {
     match engine.start_container(socket, id) {
-        Ok(()) => Ok(()),
-        Err(e) if e.contains("already exists") => {
+        Err(start) if start.to_string().contains("already exists") => {
             let reaped = runner.run(
                 "ctr",
                 &["--namespace", "moby", "task", "delete", "--force", id],
             );
-            match reaped {
-                Ok(out) if out.success => engine.start_container(socket, id),
-                Ok(out) => Err(format!(
-                    "{e}; reaping its stale task failed: {}",
-                    out.stderr.trim()
-                )),
-                Err(reap) => Err(format!("{e}; reaping its stale task failed: {reap}")),
-            }
+            let reap = match reaped {
+                Ok(out) if out.success => return Ok(engine.start_container(socket, id)?),
+                Ok(out) => out.stderr.trim().to_string(),
+                Err(reap) => reap.to_string(),
+            };
+            Err(Error::StaleTask { start, reap })
         }
-        Err(e) => Err(e),
+        started => Ok(started?),
     }
 }
 
@@ -149,6 +142,7 @@ fn short(id: &str) -> &str {
 mod tests {
     use super::*;
     use crate::engine::EngineInfo;
+    use crate::error::EngineError;
     use crate::runner::RecordingRunner;
     use std::sync::Mutex;
 
@@ -164,21 +158,23 @@ mod tests {
     }
 
     struct Starter {
-        answer: Mutex<Vec<Result<(), String>>>,
+        answer: Mutex<Vec<Result<(), EngineError>>>,
         started: Mutex<Vec<String>>,
     }
 
     impl Engine for Starter {
-        fn info(&self, _: &str) -> Result<EngineInfo, String> {
-            Err("unused".into())
+        fn info(&self, _: &str) -> Result<EngineInfo, EngineError> {
+            Err(EngineError::NoSocket {
+                socket: "unused".into(),
+            })
         }
-        fn start_container(&self, _: &str, id: &str) -> Result<(), String> {
+        fn start_container(&self, _: &str, id: &str) -> Result<(), EngineError> {
             self.started.lock().unwrap().push(id.into());
             self.answer.lock().unwrap().remove(0)
         }
     }
 
-    fn starter(answers: Vec<Result<(), String>>) -> Starter {
+    fn starter(answers: Vec<Result<(), EngineError>>) -> Starter {
         Starter {
             answer: Mutex::new(answers),
             started: Mutex::new(Vec::new()),
@@ -251,7 +247,10 @@ mod tests {
     fn a_stale_task_is_reaped_before_starting_again() {
         let guard = Guard::new(vec![state("a", true, 10)], false, false, false);
         let engine = starter(vec![
-            Err("failed to create task for container: task a: already exists".into()),
+            Err(EngineError::Start {
+                id: "a".into(),
+                reason: "failed to create task for container: task a: already exists".into(),
+            }),
             Ok(()),
         ]);
         let runner = RecordingRunner::new();

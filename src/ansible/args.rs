@@ -9,11 +9,12 @@ use std::path::PathBuf;
 use serde_json::{Map, Value};
 
 use crate::benchmark::Version;
+use crate::error::{Error, Result};
 use crate::playbook::{RawVariables, Source};
 
 /// What the task asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
+pub(crate) enum State {
     /// Every selected fixable WARN item fixed (Ansible's usual "make it so" default).
     Fixed,
     /// Only judged: nothing is planned or written.
@@ -24,31 +25,31 @@ pub enum State {
 
 /// The validated arguments.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ModuleArgs {
-    pub state: State,
-    pub only: Vec<String>,
-    pub skip: Vec<String>,
-    pub playbook: Source,
-    pub variables: RawVariables,
+pub(crate) struct ModuleArgs {
+    pub(crate) state: State,
+    pub(crate) only: Vec<String>,
+    pub(crate) skip: Vec<String>,
+    pub(crate) playbook: Source,
+    pub(crate) variables: RawVariables,
     /// `None`: the live host (`root: /`).
-    pub root: Option<PathBuf>,
-    pub run_id: Option<String>,
-    pub include_passing: bool,
-    pub benchmark: Version,
+    pub(crate) root: Option<PathBuf>,
+    pub(crate) run_id: Option<String>,
+    pub(crate) include_passing: bool,
+    pub(crate) benchmark: Version,
     /// `system` or `rootless:USER`: the daemon fixed (`None`: the system daemon, or the only
     /// one found), as the CLI's --daemon.
-    pub daemon: Option<String>,
+    pub(crate) daemon: Option<String>,
     /// Roll back files that changed after the run.
-    pub force: bool,
-    pub health_timeout: u64,
+    pub(crate) force: bool,
+    pub(crate) health_timeout: u64,
     /// `_ansible_check_mode`: plan and report, write nothing.
-    pub check_mode: bool,
+    pub(crate) check_mode: bool,
     /// `_ansible_diff`: return the changes as Ansible diffs.
-    pub diff: bool,
+    pub(crate) diff: bool,
 }
 
 /// The arguments the module takes, for the message about an unknown one.
-pub const KNOWN: &[&str] = &[
+pub(crate) const KNOWN: &[&str] = &[
     "state",
     "only",
     "skip",
@@ -68,7 +69,7 @@ pub const KNOWN: &[&str] = &[
 const DEFAULT_HEALTH_TIMEOUT: u64 = 120;
 
 impl ModuleArgs {
-    pub fn parse(raw: &Map<String, Value>) -> Result<ModuleArgs, String> {
+    pub(crate) fn parse(raw: &Map<String, Value>) -> Result<ModuleArgs> {
         let mut args = ModuleArgs {
             state: State::Fixed,
             only: Vec::new(),
@@ -91,11 +92,10 @@ impl ModuleArgs {
             .filter(|k| !k.starts_with("_ansible_") && !KNOWN.contains(k))
             .collect();
         if !unknown.is_empty() {
-            return Err(format!(
-                "Unsupported parameters for (docker_harden) module: {}. Supported parameters include: {}.",
-                unknown.join(", "),
-                KNOWN.join(", ")
-            ));
+            return Err(Error::UnsupportedParameters {
+                unknown: unknown.join(", "),
+                known: KNOWN.join(", "),
+            });
         }
         for (key, value) in raw {
             // An argument left out in a task with a variable (`only: "{{ x | default(omit) }}"`
@@ -110,9 +110,9 @@ impl ModuleArgs {
                         "checked" => State::Checked,
                         "rolled_back" => State::RolledBack,
                         other => {
-                            return Err(format!(
-                                "state: `{other}` is not one of fixed, checked, rolled_back"
-                            ));
+                            return Err(Error::UnknownState {
+                                state: other.into(),
+                            });
                         }
                     }
                 }
@@ -120,31 +120,31 @@ impl ModuleArgs {
                 "skip" => args.skip = selectors(key, value)?,
                 "playbook" => {
                     if raw.get("playbook_content").is_some_and(|v| !v.is_null()) {
-                        return Err(
-                            "playbook and playbook_content are mutually exclusive: give one".into(),
-                        );
+                        return Err(Error::PlaybookTwice);
                     }
                     args.playbook = Source::File(PathBuf::from(string(key, value)?));
                 }
                 "playbook_content" => args.playbook = Source::Text(string(key, value)?),
                 "variables" => {
-                    args.variables = serde_json::from_value(value.clone())
-                        .map_err(|e| format!("variables: {e}"))?;
+                    args.variables = serde_json::from_value(value.clone()).map_err(|e| {
+                        Error::InvalidVariables {
+                            message: e.to_string(),
+                        }
+                    })?;
                 }
                 "root" => {
                     let root = PathBuf::from(string(key, value)?);
                     if !root.is_absolute() {
-                        return Err(format!(
-                            "root: `{}` must be an absolute path",
-                            root.display()
-                        ));
+                        return Err(Error::RelativeRoot { root });
                     }
                     // `/` is the live host; anything else is a root filesystem like --root.
                     args.root = (root != std::path::Path::new("/")).then_some(root);
                 }
                 "run_id" => args.run_id = Some(string(key, value)?),
                 "include_passing" => args.include_passing = boolean(key, value)?,
-                "benchmark" => args.benchmark = string(key, value)?.parse()?,
+                "benchmark" => {
+                    args.benchmark = string(key, value)?.parse().map_err(Error::Usage)?
+                }
                 "daemon" => args.daemon = Some(string(key, value)?),
                 "force" => args.force = boolean(key, value)?,
                 "health_timeout" => args.health_timeout = integer(key, value)?,
@@ -158,15 +158,23 @@ impl ModuleArgs {
     }
 }
 
-fn string(key: &str, value: &Value) -> Result<String, String> {
+fn string(key: &str, value: &Value) -> Result<String> {
     match value {
         Value::String(s) => Ok(s.clone()),
-        other => Err(format!("{key}: expected a string, got {other}")),
+        other => Err(wrong_type(key, "a string", other)),
+    }
+}
+
+fn wrong_type(key: &str, expected: &'static str, value: &Value) -> Error {
+    Error::WrongType {
+        key: key.into(),
+        expected,
+        value: value.to_string(),
     }
 }
 
 /// Ansible's boolean spellings (its `boolean()` filter), as YAML or `key=value` give them.
-fn boolean(key: &str, value: &Value) -> Result<bool, String> {
+fn boolean(key: &str, value: &Value) -> Result<bool> {
     match value {
         Value::Bool(b) => Ok(*b),
         Value::Number(n) if n.as_u64() == Some(1) => Ok(true),
@@ -174,25 +182,28 @@ fn boolean(key: &str, value: &Value) -> Result<bool, String> {
         Value::String(s) => match s.to_ascii_lowercase().as_str() {
             "yes" | "on" | "true" | "1" | "y" | "t" => Ok(true),
             "no" | "off" | "false" | "0" | "n" | "f" => Ok(false),
-            _ => Err(format!("{key}: `{s}` is not a boolean")),
+            _ => Err(Error::NotBoolean {
+                key: key.into(),
+                value: s.clone(),
+            }),
         },
-        other => Err(format!("{key}: expected a boolean, got {other}")),
+        other => Err(wrong_type(key, "a boolean", other)),
     }
 }
 
-fn integer(key: &str, value: &Value) -> Result<u64, String> {
+fn integer(key: &str, value: &Value) -> Result<u64> {
     let parsed = match value {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     };
-    parsed.ok_or_else(|| format!("{key}: expected a whole number of seconds, got {value}"))
+    parsed.ok_or_else(|| wrong_type(key, "a whole number of seconds", value))
 }
 
 /// Item IDs and sections, as a list or a comma-separated string. A YAML number is refused:
 /// `2.10` would arrive as 2.1, another item.
-fn selectors(key: &str, value: &Value) -> Result<Vec<String>, String> {
-    let one = |v: &Value| -> Result<Vec<String>, String> {
+fn selectors(key: &str, value: &Value) -> Result<Vec<String>> {
+    let one = |v: &Value| -> Result<Vec<String>> {
         match v {
             Value::String(s) => Ok(s
                 .split(',')
@@ -201,10 +212,11 @@ fn selectors(key: &str, value: &Value) -> Result<Vec<String>, String> {
                 .map(str::to_string)
                 .collect()),
             Value::Number(n) if n.is_u64() => Ok(vec![n.to_string()]),
-            Value::Number(n) => Err(format!(
-                "{key}: {n} is a number, and a number loses digits (2.10 is 2.1); quote item IDs: \"{n}\""
-            )),
-            other => Err(format!("{key}: expected item IDs as strings, got {other}")),
+            Value::Number(n) => Err(Error::NumberAsItemId {
+                key: key.into(),
+                number: n.to_string(),
+            }),
+            other => Err(wrong_type(key, "item IDs as strings", other)),
         }
     };
     match value {
@@ -221,8 +233,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn parse(v: Value) -> Result<ModuleArgs, String> {
-        ModuleArgs::parse(v.as_object().unwrap())
+    fn parse(v: Value) -> std::result::Result<ModuleArgs, String> {
+        ModuleArgs::parse(v.as_object().unwrap()).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -12,14 +12,14 @@ use std::panic::{self, UnwindSafe};
 use super::result::ModuleResult;
 
 /// The process's stdout, kept for the result while fds 1 and 2 point at /dev/null.
-pub struct ResultChannel {
+pub(crate) struct ResultChannel {
     out: File,
 }
 
 impl ResultChannel {
     /// Sets stdout aside and silences both standard streams. `None` when that cannot be done
     /// (no /dev/null): the caller then writes the result to stdout as it is.
-    pub fn open() -> Option<ResultChannel> {
+    pub(crate) fn open() -> Option<ResultChannel> {
         let _ = std::io::stdout().flush();
         let saved = nix::unistd::dup(std::io::stdout()).ok()?;
         let null = OpenOptions::new().write(true).open("/dev/null").ok()?;
@@ -30,7 +30,7 @@ impl ResultChannel {
         })
     }
 
-    pub fn send(mut self, json: &str) -> std::io::Result<()> {
+    pub(crate) fn send(mut self, json: &str) -> std::io::Result<()> {
         writeln!(self.out, "{json}")?;
         self.out.flush()
     }
@@ -42,7 +42,7 @@ thread_local! {
 }
 
 /// Runs `work`; a panic in it becomes a failed result naming where it happened.
-pub fn catch_panic(work: impl FnOnce() -> ModuleResult + UnwindSafe) -> ModuleResult {
+pub(crate) fn catch_panic(work: impl FnOnce() -> ModuleResult + UnwindSafe) -> ModuleResult {
     let previous = panic::take_hook();
     // The default hook would print to stderr; keep the message for the result instead.
     panic::set_hook(Box::new(|info| {

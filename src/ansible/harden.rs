@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 
 use crate::assess::Finding;
 use crate::commands::Env;
+use crate::commands::args::Selectors;
 use crate::error::Result;
 use crate::run::{self, RestartConsent};
-use crate::settings::Selectors;
 
 use super::args::{ModuleArgs, State};
 use super::diff;

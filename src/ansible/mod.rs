@@ -3,28 +3,22 @@
 //! with one JSON object on stdout. The states `checked`, `fixed` and `rolled_back` run the same
 //! code as `check`, `fix --yes` and `rollback`.
 
-pub mod args;
-pub mod diff;
-pub mod guard;
-pub mod harden;
-pub mod result;
-pub mod rollback;
+pub(crate) mod args;
+pub(crate) mod diff;
+pub(crate) mod guard;
+pub(crate) mod harden;
+pub(crate) mod result;
+pub(crate) mod rollback;
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::CommandFactory;
 use serde_json::{Map, Value};
 
-use crate::commands::Env;
-use crate::engine::BollardEngine;
+use crate::commands;
 use crate::error::{EXIT_CLEAN, Error, Result};
-use crate::playbook::Playbook;
-use crate::render::Paint;
-use crate::rootfs::RootFs;
-use crate::runner::SystemRunner;
-use crate::settings::{Cli, Settings};
+use crate::settings::Settings;
 
 use args::{ModuleArgs, State};
 use result::ModuleResult;
@@ -36,18 +30,20 @@ const EXIT_FAILED: i32 = 1;
 /// included (`ActionBase._update_module_args`). A daemon.json, a report or any other JSON
 /// object carries neither, so a lone JSON file without them is not Ansible running the
 /// module, and is never taken as a task to fix the live host.
-pub const ANSIBLE_KEYS: &[&str] = &["_ansible_module_name", "_ansible_version"];
+pub(crate) const ANSIBLE_KEYS: &[&str] = &["_ansible_module_name", "_ansible_version"];
 
 /// The module's raw arguments, when the command line is exactly one path to a regular file
 /// (within `input::MAX_FILE_BYTES`) holding a JSON object with Ansible's own keys: how Ansible runs a binary
 /// module. A subcommand or a flag stays the CLI's even when a file of that name happens to
 /// exist, and a file that is not a JSON object is left to the CLI to reject. A JSON object
 /// without Ansible's keys is an error: run by hand on a config file, the module would fix the
-/// live host unasked.
-pub fn invocation(args: &[OsString]) -> Result<Option<Map<String, Value>>> {
+/// live host unasked. `cli` is the CLI's command definition, whose words stay the CLI's.
+pub(crate) fn invocation(
+    args: &[OsString],
+    cli: &clap::Command,
+) -> Result<Option<Map<String, Value>>> {
     let [_, arg] = args else { return Ok(None) };
     let text = arg.to_string_lossy();
-    let cli = Cli::command();
     if text.starts_with('-')
         || text == "help"
         || cli
@@ -120,28 +116,19 @@ pub fn run(raw: Map<String, Value>) -> i32 {
 fn execute(raw: &Map<String, Value>) -> ModuleResult {
     let args = match ModuleArgs::parse(raw) {
         Ok(args) => args,
-        Err(msg) => return ModuleResult::failure(msg),
+        Err(e) => return ModuleResult::failure(e.to_string()),
     };
     let settings = match settings(&args) {
         Ok(settings) => settings,
         Err(e) => return ModuleResult::failure(e.to_string()),
     };
-    let engine = BollardEngine::new(None);
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let outcome = {
-        let mut env = Env {
-            settings: &settings,
-            runner: &SystemRunner,
-            engine: &engine,
-            out: &mut out,
-            err: &mut err,
-        };
-        match args.state {
-            State::Checked | State::Fixed => harden::run(&mut env, &args),
-            State::RolledBack => rollback::run(&mut env, &args),
-        }
-    };
+    let outcome =
+        commands::system::on_the_host(&settings, &mut out, &mut err, |env| match args.state {
+            State::Checked | State::Fixed => harden::run(env, &args),
+            State::RolledBack => rollback::run(env, &args),
+        });
     let mut result = outcome.unwrap_or_else(|e| ModuleResult::failure(e.to_string()));
     // What the commands would have printed, for `-v` and the record.
     result.log = [out, err]
@@ -158,22 +145,14 @@ fn execute(raw: &Map<String, Value>) -> ModuleResult {
 }
 
 /// What the CLI's flags give the commands, from the module's arguments.
+/// No colour (the output is the result's log), and the local engine: the module runs on the
+/// host Ansible reached, its own daemons, never a client's DOCKER_HOST or context.
 fn settings(args: &ModuleArgs) -> Result<Settings> {
-    let (rootfs, live) = match &args.root {
-        Some(dir) => (RootFs::new(dir)?, false),
-        None => (RootFs::host(), true),
-    };
-    let playbook = Playbook::load_source(&args.playbook, args.variables.clone())?
-        .for_benchmark(args.benchmark)?;
-    Ok(Settings {
-        rootfs,
-        live,
-        playbook,
-        paint: Paint { enabled: false },
-        invoked_as: crate::settings::BIN_NAME,
-        daemon: args.daemon.clone(),
-        // The module runs on the host Ansible reached: its own daemons, never a client's
-        // DOCKER_HOST or context.
-        engine: crate::endpoint::Endpoint::local(),
-    })
+    Ok(Settings::new(
+        args.root.as_deref(),
+        &args.playbook,
+        args.variables.clone(),
+        args.benchmark,
+    )?
+    .with_daemon(args.daemon.clone()))
 }

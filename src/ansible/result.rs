@@ -12,52 +12,52 @@ use super::diff::DiffEntry;
 
 /// One item, before and after the task.
 #[derive(Debug, Clone, Serialize)]
-pub struct ItemResult {
-    pub id: String,
-    pub legacy_id: Option<String>,
-    pub title: String,
+pub(crate) struct ItemResult {
+    pub(crate) id: String,
+    pub(crate) legacy_id: Option<String>,
+    pub(crate) title: String,
     /// After the task (in check mode: as it is now, the fix not being made).
-    pub status: Status,
-    pub status_before: Status,
+    pub(crate) status: Status,
+    pub(crate) status_before: Status,
     /// The task changed it (in check mode: would change it).
-    pub changed: bool,
-    pub fixable: bool,
-    pub evidence: Vec<String>,
-    pub remediation: Option<String>,
+    pub(crate) changed: bool,
+    pub(crate) fixable: bool,
+    pub(crate) evidence: Vec<String>,
+    pub(crate) remediation: Option<String>,
 }
 
 /// The counts of the statuses in `results` terms, over every selected item.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct Summary {
-    pub items: usize,
+pub(crate) struct Summary {
+    pub(crate) items: usize,
     #[serde(flatten)]
-    pub counts: Counts,
-    pub changed: usize,
+    pub(crate) counts: Counts,
+    pub(crate) changed: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct ModuleResult {
-    pub changed: bool,
-    pub failed: bool,
-    pub msg: String,
+pub(crate) struct ModuleResult {
+    pub(crate) changed: bool,
+    pub(crate) failed: bool,
+    pub(crate) msg: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub results: Vec<ItemResult>,
+    pub(crate) results: Vec<ItemResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub summary: Option<Summary>,
+    pub(crate) summary: Option<Summary>,
     /// The fix run written (state fixed) or undone (state rolled_back).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub run_id: Option<String>,
+    pub(crate) run_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub diff: Option<Vec<DiffEntry>>,
+    pub(crate) diff: Option<Vec<DiffEntry>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
     /// What the CLI would have printed: the run, the services, the files restored.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub log: Vec<String>,
+    pub(crate) log: Vec<String>,
 }
 
 impl ModuleResult {
-    pub fn failure(msg: String) -> ModuleResult {
+    pub(crate) fn failure(msg: String) -> ModuleResult {
         ModuleResult {
             failed: true,
             msg,
@@ -69,7 +69,7 @@ impl ModuleResult {
 /// Pairs each item's finding before the task with the one after (`after` is `before` when
 /// nothing was written), marks the `changed` ones, and keeps the PASS-only items out unless
 /// `include_passing`. The summary counts every item.
-pub fn items(
+pub(crate) fn items(
     before: &[Finding],
     after: &[Finding],
     changed: &BTreeSet<String>,

@@ -1,10 +1,10 @@
 //! `check`: one line per item with its evidence; exit 1 when any item is WARN.
 
+use crate::commands::args::{CheckArgs, Format};
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Result};
 use crate::kinds::Status;
 use crate::render;
 use crate::reports;
-use crate::settings::{CheckArgs, Format};
 
 use super::Env;
 

@@ -3,12 +3,12 @@
 use std::collections::BTreeSet;
 
 use crate::assess::Selection;
+use crate::commands::args::DiffArgs;
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Result};
 use crate::facts::Facts;
 use crate::plan::{self, Plan};
 use crate::render;
 use crate::run::{self, Console};
-use crate::settings::DiffArgs;
 
 use super::Env;
 

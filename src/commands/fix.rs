@@ -5,11 +5,11 @@
 use std::io::IsTerminal;
 
 use crate::assess::Finding;
+use crate::commands::args::FixArgs;
 use crate::error::{EXIT_CLEAN, EXIT_FINDINGS, Error, Result};
 use crate::interactive;
 use crate::kinds::Status;
 use crate::run::{self, RestartConsent};
-use crate::settings::FixArgs;
 
 use super::Env;
 use super::diff::{print_held, print_plan, print_refused, safe_plan};

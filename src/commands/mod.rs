@@ -1,10 +1,12 @@
 //! The five commands. Each gathers facts once, runs the pure core, and talks to the user.
 
+pub mod args;
 pub mod check;
 pub mod diff;
 pub mod fix;
 pub mod list;
 pub mod rollback;
+pub(crate) mod system;
 
 use std::io::Write;
 
@@ -18,7 +20,8 @@ use crate::plan::{FileChange, ServiceAction};
 use crate::render;
 use crate::run::{self, Console, Host};
 use crate::runner::Runner;
-use crate::settings::{Selectors, Settings};
+use crate::settings::Settings;
+use args::Selectors;
 
 /// The outside world a command may touch: the runner and engine seams, and the output streams.
 pub struct Env<'a> {

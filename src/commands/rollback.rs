@@ -3,13 +3,13 @@
 
 use std::io::IsTerminal;
 
+use crate::commands::args::RollbackArgs;
 use crate::error::{EXIT_CLEAN, Error, Result};
 use crate::facts::Facts;
 use crate::plan::{FileChange, PlannedFile, ServiceAction};
 use crate::records;
 use crate::render;
 use crate::run::{self, RestartConsent, RollbackPlan};
-use crate::settings::RollbackArgs;
 use crate::transaction::{Manifest, SavedRun};
 
 use super::Env;

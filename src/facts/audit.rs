@@ -179,7 +179,7 @@ pub(crate) fn gather(
 
 fn read_loaded(live: &LiveSources<'_>) -> LoadedRules {
     let list = match live.runner.run("auditctl", &["-l"]) {
-        Err(e) => return LoadedRules::Unavailable(e),
+        Err(e) => return LoadedRules::Unavailable(e.to_string()),
         Ok(out) if !out.success => {
             return LoadedRules::Unavailable(format!("auditctl -l failed: {}", out.stderr.trim()));
         }

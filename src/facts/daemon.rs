@@ -353,7 +353,11 @@ pub(crate) fn gather(
         .unwrap_or_else(|| daemon.default_data_root());
     let api_socket = api_socket(effective_flags, json.as_ref(), daemon);
 
-    let engine = live.map(|l| l.engine.info(&daemon.api_address(&api_socket)));
+    let engine = live.map(|l| {
+        l.engine
+            .info(&daemon.api_address(&api_socket))
+            .map_err(|e| e.to_string())
+    });
 
     Ok(DaemonFacts {
         installed,

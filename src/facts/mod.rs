@@ -123,11 +123,16 @@ impl Facts {
                     .engine_info()
                     .is_some_and(|i| i.swarm.enabled() && i.swarm.manager),
             };
-            Some(live.engine.workloads(&socket, &request).and_then(|mut w| {
-                w.containers.retain(|c| filter.keeps(c));
-                add_processes(&rootfs, live.engine, &socket, &mut w.containers)?;
-                Ok(w)
-            }))
+            Some(
+                live.engine
+                    .workloads(&socket, &request)
+                    .and_then(|mut w| {
+                        w.containers.retain(|c| filter.keeps(c));
+                        add_processes(&rootfs, live.engine, &socket, &mut w.containers)?;
+                        Ok(w)
+                    })
+                    .map_err(|e| e.to_string()),
+            )
         });
         Ok(Facts {
             instance: instance.clone(),
@@ -193,7 +198,7 @@ fn add_processes(
     engine: &dyn Engine,
     socket: &str,
     containers: &mut [crate::containers::ContainerFacts],
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), crate::error::EngineError> {
     let running: std::collections::BTreeSet<String> = containers
         .iter()
         .filter(|c| c.running)

@@ -480,8 +480,8 @@ fn processes_come_from_dockerd_when_proc_does_not_show_them() {
     // A root with an empty /proc: no process of any container is visible.
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(root.path().join("proc")).unwrap();
-    let mut settings = live_settings();
-    settings.rootfs = docker_harden::rootfs::RootFs::new(root.path()).unwrap();
+    let settings =
+        live_settings().with_rootfs(docker_harden::rootfs::RootFs::new(root.path()).unwrap());
     let (run, requests) = harden_with(
         settings,
         &sandbox,

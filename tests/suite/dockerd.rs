@@ -36,9 +36,11 @@ use std::time::{Duration, SystemTime};
 
 use common::dockerd::*;
 use common::{Host, Run};
+use docker_harden::cli::flags::Command as Cmd;
+use docker_harden::commands::args::{CheckArgs, Format, Selectors};
 use docker_harden::engine::{Engine, EngineInfo};
+use docker_harden::error::EngineError;
 use docker_harden::facts::{Facts, LiveSources, Sources};
-use docker_harden::settings::{CheckArgs, Command as Cmd, Format, Selectors};
 use serde_json::{Value, json};
 
 /// `check --format json --only ONLY` through dispatch, live, engine at the sandbox's socket.
@@ -250,8 +252,11 @@ fn assert_documented(report: &Value) {
 struct Unasked(std::path::PathBuf);
 
 impl Engine for Unasked {
-    fn info(&self, _socket: &str) -> Result<EngineInfo, String> {
-        Err("not asked".into())
+    fn info(&self, _socket: &str) -> Result<EngineInfo, EngineError> {
+        Err(EngineError::NoAnswer {
+            socket: self.0.display().to_string(),
+            reason: "not asked".into(),
+        })
     }
 
     fn local_socket(&self, _socket: &str) -> Option<std::path::PathBuf> {

@@ -9,14 +9,15 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{Host, Run, changed};
+use docker_harden::cli::flags::Command;
+use docker_harden::commands::args::{
+    CheckArgs, DiffArgs, FixArgs, Format, RollbackArgs, Selectors,
+};
 use docker_harden::engine::{Engine, EngineInfo, FixedEngine};
-use docker_harden::playbook::Playbook;
-use docker_harden::render::Paint;
+use docker_harden::error::{CommandError, EngineError};
 use docker_harden::rootfs::RootFs;
 use docker_harden::runner::{CommandOutput, RecordingRunner};
-use docker_harden::settings::{
-    CheckArgs, Command, DiffArgs, FixArgs, Format, RollbackArgs, Selectors, Settings,
-};
+use docker_harden::settings::Settings;
 use serde_json::Value;
 
 const AUDIT_STATUS_ENABLED: &str =
@@ -29,16 +30,10 @@ const DOCKERD_PID: u32 = 4242;
 const JSON_MTIME: u64 = 1_700_000_000;
 
 fn settings_over(host: &Host, live: bool) -> Settings {
-    Settings {
-        rootfs: RootFs::new(host.root()).unwrap(),
-        live,
-        playbook: Playbook::default_playbook()
-            .and_then(|p| p.for_benchmark(docker_harden::benchmark::Version::V1_6_0))
-            .unwrap(),
-        paint: Paint { enabled: false },
-        invoked_as: docker_harden::settings::BIN_NAME,
-        daemon: None,
-        engine: docker_harden::endpoint::Endpoint::local(),
+    if live {
+        common::settings(None).with_rootfs(RootFs::new(host.root()).unwrap())
+    } else {
+        common::settings(Some(host.root()))
     }
 }
 
@@ -51,7 +46,7 @@ struct Restarting<'a> {
 }
 
 impl Engine for Restarting<'_> {
-    fn info(&self, socket: &str) -> Result<EngineInfo, String> {
+    fn info(&self, socket: &str) -> Result<EngineInfo, EngineError> {
         let mut info = self.before.info(socket)?;
         let restarted = self
             .runner
@@ -128,7 +123,7 @@ fn fix_yes(only: &[&str]) -> Command {
     })
 }
 
-fn ok(stdout: &str) -> Result<CommandOutput, String> {
+fn ok(stdout: &str) -> Result<CommandOutput, CommandError> {
     Ok(CommandOutput::ok(stdout))
 }
 
@@ -495,7 +490,8 @@ fn persistent_and_loaded_watch_passes() {
 fn auditctl_missing_makes_audit_items_info_not_a_crash() {
     let host = debian_with_dockerd_watch();
     let settings = settings_over(&host, true);
-    let runner = RecordingRunner::new().answer("auditctl", Err("not found".into()));
+    let runner =
+        RecordingRunner::new().answer("auditctl", Err(CommandError::Scripted("not found".into())));
     let check = run_check(&settings, &runner, &engine("json-file", false), &["1.1"]);
     assert_ne!(check.code, 2, "{}", check.stderr);
     assert_eq!(check.status("1.1.3"), "INFO");
@@ -507,7 +503,8 @@ fn auditctl_missing_makes_audit_items_info_not_a_crash() {
         check.evidence("1.1.3")
     );
     // The text report too, and it ran.
-    let runner = RecordingRunner::new().answer("auditctl", Err("not found".into()));
+    let runner =
+        RecordingRunner::new().answer("auditctl", Err(CommandError::Scripted("not found".into())));
     let text = run(
         &settings,
         &runner,
@@ -729,7 +726,9 @@ fn running_dockerd_config_file_flag_picks_the_file() {
 fn unreachable_api_and_no_dockerd_still_checks() {
     let host = Host::debian12();
     let settings = settings_over(&host, true);
-    let engine = FixedEngine(Err("no Docker API socket at /var/run/docker.sock".into()));
+    let engine = FixedEngine(Err(EngineError::NoSocket {
+        socket: "/var/run/docker.sock".into(),
+    }));
     let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
     let check = run(&settings, &runner, &engine, &check_text(&[]));
     assert!(
@@ -761,9 +760,10 @@ fn a_dockerd_serving_another_socket_is_not_judged_as_the_system_daemon() {
         )
         .serving(DOCKERD_PID, 0, "/run/ci.sock");
     let settings = settings_over(&host, true);
-    let engine = FixedEngine(Err(
-        "Docker API at /var/run/docker.sock did not answer".into()
-    ));
+    let engine = FixedEngine(Err(EngineError::NoAnswer {
+        socket: "/var/run/docker.sock".into(),
+        reason: "connection refused".into(),
+    }));
     let why = "no dockerd serves /var/run/docker.sock (dockerd pid 4242 serves other sockets)";
     let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED);
     run(&settings, &runner, &engine, &check_text(&["2.2"]))
@@ -785,7 +785,7 @@ fn a_dockerd_serving_another_socket_is_not_judged_as_the_system_daemon() {
 struct CountingEngine(Mutex<Vec<String>>);
 
 impl Engine for CountingEngine {
-    fn info(&self, socket: &str) -> Result<EngineInfo, String> {
+    fn info(&self, socket: &str) -> Result<EngineInfo, EngineError> {
         self.0.lock().unwrap().push(socket.to_string());
         Ok(EngineInfo {
             logging_driver: "json-file".into(),
@@ -1000,7 +1000,7 @@ struct RsyslogOpens<'a> {
 }
 
 impl docker_harden::runner::Runner for RsyslogOpens<'_> {
-    fn run(&self, program: &str, args: &[&str]) -> Result<CommandOutput, String> {
+    fn run(&self, program: &str, args: &[&str]) -> Result<CommandOutput, CommandError> {
         if program == "systemctl" && args == ["restart", "rsyslog"] {
             set_listeners(&self.root, self.after_restart);
         }
@@ -1393,7 +1393,7 @@ impl<'a> FakeDockerd<'a> {
 }
 
 impl Engine for FakeDockerd<'_> {
-    fn info(&self, _socket: &str) -> Result<EngineInfo, String> {
+    fn info(&self, _socket: &str) -> Result<EngineInfo, EngineError> {
         let d = self.sync();
         Ok(EngineInfo {
             server_version: "20.10.24".into(),
@@ -1405,11 +1405,11 @@ impl Engine for FakeDockerd<'_> {
         })
     }
 
-    fn container_states(&self, _socket: &str) -> Result<Vec<ContainerState>, String> {
+    fn container_states(&self, _socket: &str) -> Result<Vec<ContainerState>, EngineError> {
         Ok(self.sync().containers.clone())
     }
 
-    fn start_container(&self, _socket: &str, id: &str) -> Result<(), String> {
+    fn start_container(&self, _socket: &str, id: &str) -> Result<(), EngineError> {
         let mut d = self.sync();
         let pid = d.next_pid;
         d.next_pid += 1;
@@ -1417,7 +1417,10 @@ impl Engine for FakeDockerd<'_> {
             .containers
             .iter_mut()
             .find(|c| c.id == id)
-            .ok_or("no such container")?;
+            .ok_or_else(|| EngineError::Start {
+                id: id.into(),
+                reason: "no such container".into(),
+            })?;
         c.running = true;
         c.pid = pid;
         c.status = "running".into();

@@ -8,12 +8,13 @@ use crate::common;
 use std::sync::Mutex;
 
 use common::{Host, changed};
+use docker_harden::cli::flags::Command;
+use docker_harden::commands::args::{CheckArgs, FixArgs, Format, Selectors};
 use docker_harden::engine::{Engine, EngineInfo};
-use docker_harden::playbook::Playbook;
-use docker_harden::render::Paint;
+use docker_harden::error::EngineError;
 use docker_harden::rootfs::RootFs;
 use docker_harden::runner::{CommandOutput, RecordingRunner};
-use docker_harden::settings::{CheckArgs, Command, FixArgs, Format, Selectors, Settings};
+use docker_harden::settings::Settings;
 use serde_json::Value;
 
 const ALICE_UID: u32 = 1001;
@@ -326,7 +327,7 @@ struct PerSocket {
 }
 
 impl Engine for PerSocket {
-    fn info(&self, socket: &str) -> Result<EngineInfo, String> {
+    fn info(&self, socket: &str) -> Result<EngineInfo, EngineError> {
         self.asked.lock().unwrap().push(socket.to_string());
         let rootless = socket.contains("/run/user/");
         Ok(EngineInfo {
@@ -382,17 +383,9 @@ fn with_processes(host: Host) -> Host {
 }
 
 fn settings(host: &Host, daemon: Option<&str>) -> Settings {
-    Settings {
-        rootfs: RootFs::new(host.root()).unwrap(),
-        live: true,
-        playbook: Playbook::default_playbook()
-            .and_then(|p| p.for_benchmark(docker_harden::benchmark::Version::V1_6_0))
-            .unwrap(),
-        paint: Paint { enabled: false },
-        invoked_as: docker_harden::settings::BIN_NAME,
-        daemon: daemon.map(str::to_string),
-        engine: docker_harden::endpoint::Endpoint::local(),
-    }
+    common::settings(None)
+        .with_rootfs(RootFs::new(host.root()).unwrap())
+        .with_daemon(daemon.map(str::to_string))
 }
 
 fn runner() -> RecordingRunner {
@@ -441,11 +434,10 @@ fn live_rootless_daemon_is_asked_at_its_socket_and_restarted_by_its_users_manage
     assert!(asked.contains(&format!("unix://{ALICE_SOCK}")), "{asked:?}");
 
     // DOCKER_HOST at her socket (what her shell sets) means her daemon, and only hers.
-    let mut hers = settings(&host, None);
-    hers.engine = docker_harden::endpoint::Endpoint {
+    let hers = settings(&host, None).with_engine(docker_harden::endpoint::Endpoint {
         host: Some(format!("unix://{ALICE_SOCK}")),
         origin: docker_harden::endpoint::Origin::HostEnv,
-    };
+    });
     let report = common::dispatch(&hers, &runner(), &engine, &check).json();
     let keys: Vec<&str> = report["daemons"]
         .as_array()

@@ -16,9 +16,6 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use docker_harden::engine::BollardEngine;
-use docker_harden::playbook::Playbook;
-use docker_harden::render::Paint;
-use docker_harden::rootfs::RootFs;
 use docker_harden::runner::{CommandOutput, RecordingRunner};
 use docker_harden::settings::Settings;
 use serde_json::Value;
@@ -502,17 +499,7 @@ pub fn ping(socket: &Path) -> bool {
 // docker-harden, live, on this host
 
 pub fn live_settings() -> Settings {
-    Settings {
-        rootfs: RootFs::host(),
-        live: true,
-        playbook: Playbook::default_playbook()
-            .and_then(|p| p.for_benchmark(docker_harden::benchmark::Version::V1_6_0))
-            .unwrap(),
-        paint: Paint { enabled: false },
-        invoked_as: docker_harden::settings::BIN_NAME,
-        daemon: None,
-        engine: docker_harden::endpoint::Endpoint::local(),
-    }
+    super::settings(None)
 }
 
 pub fn recording_runner() -> RecordingRunner {

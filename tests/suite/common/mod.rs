@@ -110,13 +110,25 @@ impl Run {
     }
 }
 
+/// The settings the tests run with: the default playbook numbered as benchmark v1.6.0, no
+/// colour, the local engine; on the root filesystem at `root`, or live (`None`).
+pub fn settings(root: Option<&Path>) -> docker_harden::settings::Settings {
+    docker_harden::settings::Settings::new(
+        root,
+        &docker_harden::playbook::Source::Default,
+        Default::default(),
+        docker_harden::benchmark::Version::V1_6_0,
+    )
+    .unwrap()
+}
+
 /// Runs one command through the library with these seams, as the binary would: an error is
 /// printed to stderr and gives its exit code.
 pub fn dispatch(
     settings: &docker_harden::settings::Settings,
     runner: &dyn docker_harden::runner::Runner,
     engine: &dyn docker_harden::engine::Engine,
-    command: &docker_harden::settings::Command,
+    command: &docker_harden::cli::flags::Command,
 ) -> Run {
     use std::io::Write;
     let mut out = Vec::new();

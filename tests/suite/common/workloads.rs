@@ -5,8 +5,8 @@
 #![allow(dead_code)]
 
 use clap::Parser;
+use docker_harden::cli::flags::Cli;
 pub use docker_harden::engine::RequestCounts;
-use docker_harden::settings::Cli;
 
 use super::Run;
 use super::dockerd::*;

@@ -1,6 +1,8 @@
 //! Entry point: parse flags once, run one command, map the result to an exit code; or, run as
 //! an Ansible module, answer the module's arguments.
 
+pub mod flags;
+
 use std::ffi::OsString;
 use std::io::{ErrorKind, Write};
 
@@ -8,17 +10,20 @@ use clap::{CommandFactory, FromArgMatches};
 
 use crate::ansible;
 use crate::commands::{self, Env};
-use crate::engine::BollardEngine;
+use crate::endpoint::{self, Endpoint};
 use crate::error::{EXIT_CLEAN, EXIT_ERROR, Error, Result};
+use crate::playbook::{RawVariables, Source};
 use crate::plugin;
-use crate::runner::SystemRunner;
-use crate::settings::{Cli, Command, Settings};
+use crate::settings::{self, Settings};
 use crate::shell;
+
+use flags::{Cli, Command};
 
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let mut args: Vec<OsString> = args.into_iter().collect();
+    let mut command = Cli::command();
     // Ansible runs a binary module as `<binary> <args file>`: answer in JSON, not as the CLI.
-    match ansible::invocation(&args) {
+    match ansible::invocation(&args, &command) {
         Ok(Some(raw)) => return ansible::run(raw),
         Ok(None) => {}
         Err(e) => {
@@ -33,8 +38,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         let _ = writeln!(out, "{}", plugin::metadata()).and_then(|_| out.flush());
         return EXIT_CLEAN;
     }
-    let mut command = Cli::command();
-    let mut invoked_as = crate::settings::BIN_NAME;
+    let mut invoked_as = settings::BIN_NAME;
     if plugin::run_by_docker()
         && let Some(translated) = plugin::translate(&args)
     {
@@ -64,18 +68,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     // thread, and a held lock would deadlock it. The spinner draws only on a terminal and
     // ignores its own write errors, so a closed stderr cannot stop it either.
     let mut err = Stream::new(std::io::stderr(), "standard error");
-    let result = shell::run(&cli.command, &mut out).unwrap_or_else(|| {
-        Settings::from_cli(&cli).and_then(|mut settings| {
-            settings.invoked_as = invoked_as;
-            let engine = BollardEngine::new(settings.engine.host.clone());
-            let mut env = Env {
-                settings: &settings,
-                runner: &SystemRunner,
-                engine: &engine,
-                out: &mut out,
-                err: &mut err,
-            };
-            dispatch(&mut env, &cli.command)
+    let result = without_settings(&cli.command, &mut out).unwrap_or_else(|| {
+        settings_from(&cli).and_then(|settings| {
+            let settings = settings.invoked_as(invoked_as);
+            commands::system::on_the_host(&settings, &mut out, &mut err, |env| {
+                dispatch(env, &cli.command)
+            })
         })
     });
     let _ = out.flush();
@@ -96,6 +94,49 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         code = lost.exit_code();
     }
     code
+}
+
+/// Runs `completions` and `man`, which need no settings (no root, no playbook, no engine);
+/// `None` for every other command.
+fn without_settings(command: &Command, out: &mut dyn Write) -> Option<Result<i32>> {
+    match command {
+        Command::Completions(args) => {
+            Some(shell::completions(&mut Cli::command(), args.shell, out))
+        }
+        Command::Man(args) => Some(shell::man(Cli::command(), args.command.as_deref(), out)),
+        _ => None,
+    }
+}
+
+/// The settings the global flags ask for.
+fn settings_from(cli: &Cli) -> Result<Settings> {
+    // Under --root no engine is asked, so the client's contexts are not read either. Asked
+    // before the root and the playbook are read, so a run with two faults reports the same one
+    // it always has.
+    let engine = if cli.root.is_none() && cli.command.asks_engine() {
+        endpoint::Choice {
+            context: cli.context.clone(),
+            host: cli.docker_host.clone(),
+            config_dir: cli.docker_config.clone(),
+            env: endpoint::ClientEnv::from_process(),
+        }
+        .resolve()?
+    } else {
+        Endpoint::local()
+    };
+    let playbook = match &cli.playbook {
+        Some(path) => Source::File(path.clone()),
+        None => Source::Default,
+    };
+    Ok(Settings::new(
+        cli.root.as_deref(),
+        &playbook,
+        RawVariables::default(),
+        cli.benchmark,
+    )?
+    .with_colour(cli.color)
+    .with_daemon(cli.daemon.clone())
+    .with_engine(engine))
 }
 
 /// A standard stream whose failure never cuts a run short. The first write error is kept and
@@ -165,7 +206,7 @@ pub fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<i32> {
         Command::Fix(args) => commands::fix::run(env, args),
         Command::Rollback(args) => commands::rollback::run(env, args),
         Command::List => commands::list::run(env),
-        Command::Completions(args) => shell::completions(args.shell, env.out),
-        Command::Man(args) => shell::man(args.command.as_deref(), env.out),
+        Command::Completions(args) => shell::completions(&mut Cli::command(), args.shell, env.out),
+        Command::Man(args) => shell::man(Cli::command(), args.command.as_deref(), env.out),
     }
 }
