@@ -91,7 +91,7 @@ pub(crate) fn evaluate(
                 Some(Rootless::ByDesign(how)) => {
                     Verdict::pass(format!("rootless by design: {how}"))
                 }
-                None => kinds::check(item, facts),
+                None => item.kind.check(facts),
             };
             let mut status = verdict.status;
             let mut evidence = verdict.evidence;
@@ -202,7 +202,7 @@ fn plan_item(
     {
         let before = ws.state();
         let saved = ws.clone();
-        let outcome = kinds::fix(item, facts, &playbook.variables, ws)?;
+        let outcome = item.kind.fix(facts, &playbook.variables, ws)?;
         // A fix that cannot be done plans nothing: half of it (the log driver switched on,
         // say, without the receiver it needs) could stop dockerd or its containers.
         if outcome.blocked.is_some() {

@@ -6,19 +6,15 @@
 //! checks and fixers read only the facts. The host it starts from has dockerd installed and
 //! nothing else: no daemon.json, no unit, no files, accounts that know only root.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::{
-    AuditFacts, DaemonFacts, Facts, FileState, FlagSource, HostFacts, RsyslogFacts, SourcedFlag,
-};
+use super::{DaemonFacts, Facts, FileState, FlagSource, SourcedFlag};
 use crate::accounts::Accounts;
 use crate::daemon_flags::{self, UnitFile};
 use crate::daemon_json;
-use crate::daemons::Daemon;
 use crate::rootfs::{FileKind, Meta, RootFs};
 use crate::vocabulary::Target;
-use crate::vocabulary::paths::{SUBGID, SUBUID};
 
 /// Where `unit` puts docker.service, as Debian and docker-ce install it.
 pub(crate) const SERVICE_UNIT: &str = "/lib/systemd/system/docker.service";
@@ -31,24 +27,11 @@ impl FactsBuilder {
     pub(crate) fn new() -> FactsBuilder {
         FactsBuilder {
             facts: Facts {
-                rootfs: RootFs::host(),
-                instance: Daemon::System,
-                live: false,
-                files: BTreeMap::new(),
-                accounts: Accounts::default(),
                 daemon: DaemonFacts {
                     installed: true,
                     ..DaemonFacts::empty()
                 },
-                audit: AuditFacts::empty(),
-                rsyslog: RsyslogFacts::empty(),
-                targets: BTreeMap::new(),
-                target_notes: BTreeMap::new(),
-                absent_targets: BTreeMap::new(),
-                runtime_targets: BTreeMap::new(),
-                host: HostFacts::default(),
-                userns_files: (PathBuf::from(SUBUID), PathBuf::from(SUBGID)),
-                workloads: None,
+                ..Facts::nothing_gathered(RootFs::host(), Accounts::default())
             },
         }
     }

@@ -155,10 +155,17 @@ impl Facts {
 
     /// Just enough to print owner names (for rollback, which judges nothing).
     pub fn names_only(rootfs: &RootFs) -> Result<Facts> {
-        let accounts = Accounts::read(rootfs)?;
-        Ok(Facts {
+        Ok(Facts::nothing_gathered(
+            rootfs.clone(),
+            Accounts::read(rootfs)?,
+        ))
+    }
+
+    /// Facts of the system daemon with nothing gathered but the accounts given.
+    pub(crate) fn nothing_gathered(rootfs: RootFs, accounts: Accounts) -> Facts {
+        Facts {
             instance: Daemon::System,
-            rootfs: rootfs.clone(),
+            rootfs,
             live: false,
             files: BTreeMap::new(),
             accounts,
@@ -172,7 +179,7 @@ impl Facts {
             host: HostFacts::default(),
             userns_files: (PathBuf::from(SUBUID), PathBuf::from(SUBGID)),
             workloads: None,
-        })
+        }
     }
 
     pub fn file(&self, resolved: &Path) -> Option<&FileState> {

@@ -151,21 +151,6 @@ macro_rules! define_kinds {
 }
 kind_registry!(define_kinds);
 
-/// Judges one item.
-pub(crate) fn check(item: &Item, facts: &Facts) -> Verdict {
-    item.kind.check(facts)
-}
-
-/// Plans one item's fix.
-pub(crate) fn fix(
-    item: &Item,
-    facts: &Facts,
-    vars: &Variables,
-    ws: &mut Workspace,
-) -> Result<FixOutcome> {
-    item.kind.fix(facts, vars, ws)
-}
-
 /// Octal mode as people write it.
 pub(crate) fn mode_string(mode: u32) -> String {
     format!("{mode:04o}")
