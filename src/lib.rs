@@ -16,6 +16,7 @@ pub mod daemon_json;
 pub mod daemons;
 pub mod endpoint;
 pub mod engine;
+pub mod engine_release;
 pub mod error;
 pub mod facts;
 pub mod health;

@@ -249,6 +249,9 @@ pub struct Plan {
     pub items: Vec<ItemPlan>,
     pub changes: Vec<FileChange>,
     pub actions: BTreeSet<ServiceAction>,
+    /// How pre-flight judged the planned daemon.json (recorded with the run); `None` when the
+    /// plan does not change it or pre-flight was skipped.
+    pub validation: Option<String>,
 }
 
 impl Plan {

@@ -1,6 +1,7 @@
 //! Pre-flight: before anything is written, refuse the fixes that would leave dockerd unable to
 //! start. dockerd refuses a setting given both as a flag and in daemon.json, icc=false without
-//! iptables, live-restore in swarm mode, and (20.10) any daemon.json key it does not know.
+//! iptables, live-restore in swarm mode, and any daemon.json key it does not know (by the
+//! known keys of its release; the run layer then asks dockerd 23+ itself, see [`KeyJudge`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,7 +9,8 @@ use serde_json::{Map, Value};
 
 use crate::daemon_flags;
 use crate::daemon_json;
-use std::path::Path;
+use crate::engine_release::{FoundVersion, KeyTable, VersionSource, removal};
+use std::path::{Path, PathBuf};
 
 use crate::facts::Facts;
 use crate::kinds::flag_move;
@@ -26,93 +28,68 @@ const WRITTEN_KEYS_SINCE: &[(&str, (u32, u32))] = &[
     ("no-new-privileges", (17, 6)),
 ];
 
-/// Keys dockerd 20.10 accepts in daemon.json (its configuration struct's JSON names). 20.10
-/// refuses to start on any other key.
-const KNOWN_KEYS_20_10: &[&str] = &[
-    "allow-nondistributable-artifacts",
-    "api-cors-header",
-    "authorization-plugins",
-    "bip",
-    "bridge",
-    "builder",
-    "cgroup-parent",
-    "cluster-advertise",
-    "cluster-store",
-    "cluster-store-opts",
-    "containerd",
-    "containerd-namespace",
-    "containerd-plugin-namespace",
-    "cpu-rt-period",
-    "cpu-rt-runtime",
-    "data-root",
-    "debug",
-    "default-address-pools",
-    "default-cgroupns-mode",
-    "default-gateway",
-    "default-gateway-v6",
-    "default-ipc-mode",
-    "default-runtime",
-    "default-shm-size",
-    "default-ulimits",
-    "dns",
-    "dns-opts",
-    "dns-search",
-    "exec-opts",
-    "exec-root",
-    "experimental",
-    "features",
-    "fixed-cidr",
-    "fixed-cidr-v6",
-    "graph",
-    "group",
-    "host-gateway-ip",
-    "hosts",
-    "icc",
-    "init",
-    "init-path",
-    "insecure-registries",
-    "ip",
-    "ip-forward",
-    "ip-masq",
-    "ip6tables",
-    "iptables",
-    "ipv6",
-    "labels",
-    "live-restore",
-    "log-driver",
-    "log-level",
-    "log-opts",
-    "max-concurrent-downloads",
-    "max-concurrent-uploads",
-    "max-download-attempts",
-    "metrics-addr",
-    "mtu",
-    "network-control-plane-mtu",
-    "no-new-privileges",
-    "node-generic-resources",
-    "oom-score-adjust",
-    "pidfile",
-    "raw-logs",
-    "registry-mirrors",
-    "rootless",
-    "runtimes",
-    "seccomp-profile",
-    "selinux-enabled",
-    "shutdown-timeout",
-    "storage-driver",
-    "storage-opts",
-    "swarm-default-advertise-addr",
-    "swarm-raft-election-tick",
-    "swarm-raft-heartbeat-tick",
-    "tls",
-    "tlscacert",
-    "tlscert",
-    "tlskey",
-    "tlsverify",
-    "userland-proxy",
-    "userland-proxy-path",
-    "userns-remap",
-];
+/// How the planned daemon.json is judged before it is written.
+#[derive(Debug, Clone)]
+pub(crate) enum KeyJudge {
+    /// The engine itself: `BINARY --validate` with the flags dockerd starts with (23.0+, on the
+    /// live host, for the system daemon). The run layer runs it once pre-flight has passed.
+    Dockerd {
+        binary: PathBuf,
+        found: FoundVersion,
+    },
+    /// The daemon.json keys of the releases docker-harden was checked against.
+    Table {
+        table: KeyTable,
+        found: FoundVersion,
+    },
+    /// No engine version was found: only the keys docker-harden writes are known.
+    Unknown,
+}
+
+impl KeyJudge {
+    /// What the run record says about the validation.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            KeyJudge::Dockerd { binary, found } => format!(
+                "`{} --validate` (Docker {}) accepted the planned daemon.json",
+                binary.display(),
+                found.text
+            ),
+            KeyJudge::Table { table, found } => format!(
+                "{} (the engine is {}, from {})",
+                table.describe(),
+                found.text,
+                found.source
+            ),
+            KeyJudge::Unknown => {
+                "no engine version found: only the keys docker-harden writes were checked".into()
+            }
+        }
+    }
+}
+
+/// How this run's daemon.json is judged: by dockerd where it can validate a configuration and
+/// may be run (the live host's system daemon, its own binary having told its version), else by
+/// the known keys of the engine's release.
+pub(crate) fn key_judge(facts: &Facts) -> KeyJudge {
+    let Some(found) = facts.daemon.engine_version() else {
+        return KeyJudge::Unknown;
+    };
+    if facts.live
+        && facts.instance.rootless().is_none()
+        && found.version.validates_config()
+        && let VersionSource::Binary(binary) = &found.source
+    {
+        return KeyJudge::Dockerd {
+            binary: binary.clone(),
+            found: found.clone(),
+        };
+    }
+    KeyJudge::Table {
+        table: KeyTable::for_version(found.version),
+        found,
+    }
+}
 
 /// Why items cannot be applied safely; the rest of the plan can go ahead.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -133,13 +110,6 @@ fn keys_changed(item: &ItemPlan, facts: &Facts) -> BTreeSet<String> {
         .filter(|(k, v)| before.get(*k) != Some(*v))
         .map(|(k, _)| k.clone())
         .collect()
-}
-
-fn parse_version(version: &str) -> Option<(u32, u32)> {
-    let mut parts = version
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|p| !p.is_empty());
-    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
 /// A file's text once the plan is applied.
@@ -164,7 +134,7 @@ fn planned_stray_words(facts: &Facts, plan: &Plan) -> Vec<String> {
 }
 
 /// Flags (with where they come from) dockerd will start with once the plan is applied.
-fn planned_flags(facts: &Facts, plan: &Plan) -> Vec<(daemon_flags::Flag, String)> {
+pub(crate) fn planned_flags(facts: &Facts, plan: &Plan) -> Vec<(daemon_flags::Flag, String)> {
     let text_of = |p: &Path| planned_text(facts, plan, p);
     if facts.daemon.service_unit.is_none() && facts.daemon.configured_flags.is_empty() {
         // A daemon started by hand: its command line is all there is.
@@ -228,7 +198,7 @@ pub(crate) fn check(facts: &Facts, plan: &Plan) -> Preflight {
         .find(|c| c.path == facts.daemon.config_file_resolved)
         .map(|c| daemon_json::settings(c.after.content.as_deref()));
     let engine = facts.daemon.engine_info();
-    let version = engine.and_then(|e| parse_version(&e.server_version));
+    let found = facts.daemon.engine_version();
 
     // Keys in conflict in the file as planned: restarting dockerd would fail whatever the item,
     // so no item that writes daemon.json may go ahead.
@@ -248,12 +218,11 @@ pub(crate) fn check(facts: &Facts, plan: &Plan) -> Preflight {
             }
         }
     }
-    let unknown: Vec<String> = match (&final_json, version) {
-        (Some(json), Some((20, 10))) => json
-            .keys()
-            .filter(|k| !KNOWN_KEYS_20_10.contains(&k.as_str()))
-            .cloned()
-            .collect(),
+    let judge = key_judge(facts);
+    let unknown: Vec<String> = match (&final_json, &judge) {
+        (Some(json), KeyJudge::Table { table, .. }) => {
+            json.keys().filter(|k| !table.accepts(k)).cloned().collect()
+        }
         _ => Vec::new(),
     };
 
@@ -296,22 +265,40 @@ pub(crate) fn check(facts: &Facts, plan: &Plan) -> Preflight {
         if keys.contains("live-restore") && engine.is_some_and(|e| e.swarm_active) {
             reasons.push("live-restore cannot be used while this node is in swarm mode; dockerd would refuse to start".into());
         }
-        if let (Some((major, minor)), Some(server)) = (version, engine) {
+        if let Some(found) = &found {
+            let v = found.version;
             for key in &keys {
                 if let Some((_, since)) = WRITTEN_KEYS_SINCE.iter().find(|(k, _)| k == key)
-                    && (major, minor) < *since
+                    && (v.major, v.minor) < *since
                 {
                     reasons.push(format!(
                         "dockerd {} does not know `{key}` (needs {}.{} or newer)",
-                        server.server_version, since.0, since.1
+                        found.text, since.0, since.1
                     ));
                 }
             }
         }
-        if !unknown.is_empty() {
+        if let (false, KeyJudge::Table { table, found }) = (unknown.is_empty(), &judge) {
+            let removed: Vec<String> = unknown
+                .iter()
+                .filter_map(|k| {
+                    let (d, v) = removal(k)?;
+                    Some(format!(
+                        "`{k}` was removed in {}.{}: use {}",
+                        v.major, v.minor, d.instead
+                    ))
+                })
+                .collect();
             reasons.push(format!(
-                "daemon.json would hold key(s) dockerd 20.10 does not know and refuses to start with: {}",
-                unknown.join(", ")
+                "daemon.json would hold key(s) dockerd {} does not know and refuses to start with: {} (by {}){}",
+                found.text,
+                unknown.join(", "),
+                table.describe(),
+                if removed.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", removed.join("; "))
+                }
             ));
         }
         if !reasons.is_empty() {
@@ -392,18 +379,14 @@ fn users_files_refused(facts: &Facts, plan: &Plan) -> Vec<(std::path::PathBuf, S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine_release::RELEASES;
 
     #[test]
-    fn versions() {
-        assert_eq!(parse_version("20.10.24+dfsg1"), Some((20, 10)));
-        assert_eq!(parse_version("28.2.2"), Some((28, 2)));
-        assert_eq!(parse_version("dev"), None);
-    }
-
-    #[test]
-    fn written_keys_are_known_to_20_10() {
-        for (key, _) in WRITTEN_KEYS_SINCE {
-            assert!(KNOWN_KEYS_20_10.contains(key), "{key}");
+    fn written_keys_are_known_to_every_release() {
+        for release in RELEASES {
+            for (key, _) in WRITTEN_KEYS_SINCE {
+                assert!(release.accepts(key), "{} {key}", release.name);
+            }
         }
     }
 }

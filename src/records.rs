@@ -152,6 +152,11 @@ pub struct Manifest<S> {
     /// What `rollback --force` kept of files changed after the run.
     #[serde(default)]
     pub drifted_copies: Vec<DriftedCopy>,
+    /// How the daemon.json the run wrote was validated before it was written (`dockerd
+    /// --validate`, or the known keys of the engine's release); `None` when the run did not
+    /// change daemon.json, and for runs recorded before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<String>,
 }
 
 /// Runs recorded before rootless support fixed the system daemon.

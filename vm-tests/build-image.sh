@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Debian 12 (bookworm) test host image into OUT_DIR (argument 1):
+# Builds a Debian test host image: `build-image.sh SUITE OUT_DIR`, SUITE being bookworm (Debian 12,
+# docker.io 20.10) or trixie (Debian 13, docker.io 26.1). Into OUT_DIR:
 #   base.qcow2  the root filesystem (ext4, no partition table), never booted
 #   vmlinuz, initrd.img  the guest kernel and a small initramfs (booted with -kernel/-initrd)
 #   id_ed25519, id_ed25519.pub  root's ssh key pair for the guest
@@ -7,13 +8,20 @@
 # hash of this file, so any change here rebuilds the image.
 set -euo pipefail
 
-OUT_DIR=${1:?usage: build-image.sh OUT_DIR}
-SUITE=bookworm
+SUITE=${1:?usage: build-image.sh bookworm|trixie OUT_DIR}
+OUT_DIR=${2:?usage: build-image.sh bookworm|trixie OUT_DIR}
 PACKAGES=(
     linux-image-amd64 initramfs-tools systemd-sysv udev dbus openssh-server openssh-sftp-server
     docker.io auditd rsyslog apparmor busybox-static iproute2 procps ca-certificates
     rootlesskit uidmap slirp4netns libpam-systemd
 )
+case $SUITE in
+bookworm) ;;
+# Debian 13 split the client out of docker.io (only recommended, and debootstrap installs no
+# recommends), and carries Compose v2 as the `docker compose` plugin.
+trixie) PACKAGES+=(docker-cli docker-compose) ;;
+*) echo "build-image.sh: unknown suite '$SUITE' (bookworm or trixie)" >&2; exit 2 ;;
+esac
 
 mirror() {
     # The first Debian mirror of the host's deb822 sources (deb.debian.org on these machines).
@@ -79,17 +87,17 @@ EOF
 wants="$ROOTFS/etc/systemd/system/multi-user.target.wants"
 mkdir -p "$wants" "$ROOTFS/etc/systemd/system/sockets.target.wants" \
     "$ROOTFS/etc/systemd/system/network-online.target.wants"
-ln -sf /lib/systemd/system/systemd-networkd.service "$wants/systemd-networkd.service"
-ln -sf /lib/systemd/system/systemd-networkd.socket \
+ln -sf /usr/lib/systemd/system/systemd-networkd.service "$wants/systemd-networkd.service"
+ln -sf /usr/lib/systemd/system/systemd-networkd.socket \
     "$ROOTFS/etc/systemd/system/sockets.target.wants/systemd-networkd.socket"
-ln -sf /lib/systemd/system/systemd-networkd-wait-online.service \
+ln -sf /usr/lib/systemd/system/systemd-networkd-wait-online.service \
     "$ROOTFS/etc/systemd/system/network-online.target.wants/systemd-networkd-wait-online.service"
 # Wait for any one interface, and not long.
 mkdir -p "$ROOTFS/etc/systemd/system/systemd-networkd-wait-online.service.d"
 cat >"$ROOTFS/etc/systemd/system/systemd-networkd-wait-online.service.d/any.conf" <<'EOF'
 [Service]
 ExecStart=
-ExecStart=/lib/systemd/systemd-networkd-wait-online --any --timeout=30
+ExecStart=/usr/lib/systemd/systemd-networkd-wait-online --any --timeout=30
 EOF
 
 # Nothing periodic in the background while tests run.

@@ -50,6 +50,7 @@ pub fn run(env: &mut Env<'_>, args: &ModuleArgs) -> Result<ModuleResult> {
         run::candidates(&before),
         &args.only,
         false,
+        env.runner,
     )?;
     let plan = safe.plan;
     for (id, reason) in refused.iter().chain(&safe.refused) {

@@ -26,6 +26,7 @@ pub fn safe_plan(
         selection,
         ids,
         skip_preflight,
+        env.runner,
     )?;
     print_refused(env, &safe.refused)?;
     Ok((safe.plan, safe.ids))
@@ -59,6 +60,9 @@ pub fn print_plan(env: &mut Env<'_>, plan: &Plan, facts: &Facts) -> Result<()> {
             facts,
             env.settings.paint,
         )?;
+    }
+    if let Some(how) = &plan.validation {
+        writeln!(env.out, "pre-flight: {how}\n")?;
     }
     Ok(())
 }

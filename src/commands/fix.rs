@@ -34,6 +34,7 @@ pub fn run(env: &mut Env<'_>, args: &FixArgs) -> Result<i32> {
             run::candidates(&findings),
             &args.selectors.only,
             args.skip_preflight,
+            env.runner,
         )?;
         print_refused(env, &unattended.refused)?;
         print_held(env, &unattended.held)?;

@@ -100,7 +100,10 @@ pub fn apply(
         run.applied_items.clone(),
         &codes,
         actions.clone(),
-        facts.instance.key(),
+        transaction::RunAbout {
+            daemon: facts.instance.key(),
+            validation: plan.validation.clone(),
+        },
     )?;
     // From here the run is whole or undone: no error, not even a lost line of output, may
     // leave it part way.

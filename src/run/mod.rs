@@ -13,6 +13,7 @@ mod apply;
 mod consent;
 mod daemon_config;
 mod docker_action;
+mod engine_validation;
 mod host;
 mod planning;
 mod recovery;

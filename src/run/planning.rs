@@ -9,6 +9,9 @@ use crate::kinds::Status;
 use crate::plan::Plan;
 use crate::playbook::Playbook;
 use crate::preflight;
+use crate::runner::Runner;
+
+use super::engine_validation::{self, Judgement};
 
 /// The WARN items `fix` would consider: selected, fixable, not waived.
 pub(crate) fn candidates(findings: &[Finding]) -> BTreeSet<String> {
@@ -50,21 +53,41 @@ pub(crate) struct SafePlan {
     pub(crate) refused: Vec<(String, String)>,
 }
 
-/// Plans `ids`, dropping the items pre-flight refuses until the plan is safe.
+/// Plans `ids`, dropping the items pre-flight refuses until the plan is safe. Pre-flight's
+/// own checks come first; a plan they pass goes to the engine's judgement
+/// ([`engine_validation::judge`]), and the items that change daemon.json are refused with
+/// dockerd's words when it refuses the planned file.
 pub(crate) fn plan_safe(
     playbook: &Playbook,
     facts: &Facts,
     selection: &Selection,
     mut ids: BTreeSet<String>,
     skip_preflight: bool,
+    runner: &dyn Runner,
 ) -> Result<SafePlan> {
     let mut refused_all = Vec::new();
     loop {
-        let plan = assess::plan(playbook, facts, &ids, selection)?;
-        let refused = match skip_preflight {
+        let mut plan = assess::plan(playbook, facts, &ids, selection)?;
+        let mut refused = match skip_preflight {
             true => Default::default(),
             false => preflight::check(facts, &plan).refused,
         };
+        if refused.is_empty() && !skip_preflight {
+            match engine_validation::judge(facts, &plan, runner) {
+                Judgement::Unchanged => {}
+                Judgement::Accepted(how) => plan.validation = Some(how),
+                Judgement::Refused(why) => {
+                    let config = &facts.daemon.config_file_resolved;
+                    for item in plan
+                        .items
+                        .iter()
+                        .filter(|i| i.changes.iter().any(|c| &c.path == config))
+                    {
+                        refused.insert(item.id.clone(), why.clone());
+                    }
+                }
+            }
+        }
         if refused.is_empty() {
             return Ok(SafePlan {
                 plan,
@@ -98,10 +121,18 @@ pub(crate) fn plan_unattended(
     candidates: BTreeSet<String>,
     only: &[String],
     skip_preflight: bool,
+    runner: &dyn Runner,
 ) -> Result<Unattended> {
-    let first = plan_safe(playbook, facts, selection, candidates, skip_preflight)?;
+    let first = plan_safe(
+        playbook,
+        facts,
+        selection,
+        candidates,
+        skip_preflight,
+        runner,
+    )?;
     let (chosen, held) = hold_disruptive(playbook, &first.ids, only);
-    let safe = plan_safe(playbook, facts, selection, chosen, skip_preflight)?;
+    let safe = plan_safe(playbook, facts, selection, chosen, skip_preflight, runner)?;
     Ok(Unattended {
         refused: first.refused,
         held,

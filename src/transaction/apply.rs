@@ -27,6 +27,15 @@ pub struct Applied {
 /// (the writes before are undone and the error says so). Run with the lock held. The run is
 /// left `applying`: services are not touched here, and `commit` records that the whole run,
 /// services and health check included, went through.
+/// What a run record says of the run beyond its files.
+#[derive(Debug, Clone)]
+pub struct RunAbout {
+    /// The daemon the run fixes (`system` or `rootless:USER`).
+    pub daemon: String,
+    /// How the planned daemon.json was validated, when the run changes it.
+    pub validation: Option<String>,
+}
+
 pub fn apply(
     rootfs: &RootFs,
     changes: &[FileChange],
@@ -34,7 +43,7 @@ pub fn apply(
     items: Vec<String>,
     codes: &BTreeMap<String, String>,
     services: Vec<ServiceAction>,
-    daemon: String,
+    about: RunAbout,
 ) -> Result<Applied> {
     // The files must still be what the plan was made from (an interactive session can last).
     for change in changes {
@@ -68,7 +77,7 @@ pub fn apply(
             created: records::now().to_string(),
             tool_version: env!("CARGO_PKG_VERSION").into(),
             status: RunStatus::Applying,
-            daemon,
+            daemon: about.daemon,
             codes: codes_of(&items, codes),
             items,
             services,
@@ -77,6 +86,7 @@ pub fn apply(
             rolled_back: None,
             rollback_reason: None,
             drifted_copies: Vec::new(),
+            validation: about.validation,
         },
         Err(e) => {
             run_dir.discard(&backups, &run_id);

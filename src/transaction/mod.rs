@@ -15,7 +15,7 @@ mod recovery;
 mod rollback;
 mod transition;
 
-pub use apply::{Applied, apply, commit};
+pub use apply::{Applied, RunAbout, apply, commit};
 pub use recovery::{changed_nothing, close_untouched, interrupted_run};
 pub use rollback::{Reversal, apply_rollback, plan_rollback};
 pub use transition::disk_state;

@@ -31,6 +31,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "audit_rules",
             "daemon_flags",
             "daemon_json",
+            "engine_release",
             "rsyslog",
             "containers",
             "images",

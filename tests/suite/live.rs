@@ -20,16 +20,16 @@ use docker_harden::runner::{CommandOutput, RecordingRunner};
 use docker_harden::settings::Settings;
 use serde_json::Value;
 
-const AUDIT_STATUS_ENABLED: &str =
+pub(crate) const AUDIT_STATUS_ENABLED: &str =
     "enabled 1\nfailure 1\npid 612\nrate_limit 0\nbacklog_limit 8192\nlost 0\nbacklog 0\n";
 const AUDIT_STATUS_LOCKED: &str =
     "enabled 2\nfailure 1\npid 612\nrate_limit 0\nbacklog_limit 8192\nlost 0\nbacklog 0\n";
 const OWN_RULES: &str = "/etc/audit/rules.d/50-docker-harden.rules";
 const DOCKERD_PID: u32 = 4242;
 /// A fixed, whole-second time for daemon.json's mtime (2023-11-14T22:13:20Z).
-const JSON_MTIME: u64 = 1_700_000_000;
+pub(crate) const JSON_MTIME: u64 = 1_700_000_000;
 
-fn settings_over(host: &Host, live: bool) -> Settings {
+pub(crate) fn settings_over(host: &Host, live: bool) -> Settings {
     if live {
         common::settings(None).with_rootfs(RootFs::new(host.root()).unwrap())
     } else {
@@ -68,7 +68,7 @@ impl Engine for Restarting<'_> {
     }
 }
 
-fn run(
+pub(crate) fn run(
     settings: &Settings,
     runner: &RecordingRunner,
     engine: &dyn Engine,
@@ -89,7 +89,7 @@ fn selectors(only: &[&str]) -> Selectors {
     }
 }
 
-fn check(only: &[&str]) -> Command {
+pub(crate) fn check(only: &[&str]) -> Command {
     Command::Check(CheckArgs {
         selectors: selectors(only),
         containers: Default::default(),
@@ -107,13 +107,13 @@ fn check_text(only: &[&str]) -> Command {
     })
 }
 
-fn diff(only: &[&str]) -> Command {
+pub(crate) fn diff(only: &[&str]) -> Command {
     Command::Diff(DiffArgs {
         selectors: selectors(only),
     })
 }
 
-fn fix_yes(only: &[&str]) -> Command {
+pub(crate) fn fix_yes(only: &[&str]) -> Command {
     Command::Fix(FixArgs {
         selectors: selectors(only),
         yes: true,
@@ -123,12 +123,12 @@ fn fix_yes(only: &[&str]) -> Command {
     })
 }
 
-fn ok(stdout: &str) -> Result<CommandOutput, CommandError> {
+pub(crate) fn ok(stdout: &str) -> Result<CommandOutput, CommandError> {
     Ok(CommandOutput::ok(stdout))
 }
 
 /// auditctl answering with these loaded rules and this status.
-fn auditctl(list: &str, status: &str) -> RecordingRunner {
+pub(crate) fn auditctl(list: &str, status: &str) -> RecordingRunner {
     RecordingRunner::new()
         .answer("auditctl -l", ok(list))
         .answer("auditctl -s", ok(status))
@@ -137,7 +137,7 @@ fn auditctl(list: &str, status: &str) -> RecordingRunner {
 
 /// The calls that act on the host (not the read-only probes: auditctl -l and -s, the health
 /// check's `systemctl is-active`, the syslog listener probe, the journal).
-fn service_calls(runner: &RecordingRunner) -> Vec<String> {
+pub(crate) fn service_calls(runner: &RecordingRunner) -> Vec<String> {
     runner
         .calls()
         .into_iter()
@@ -151,7 +151,7 @@ fn service_calls(runner: &RecordingRunner) -> Vec<String> {
         .collect()
 }
 
-fn engine(logging_driver: &str, live_restore: bool) -> FixedEngine {
+pub(crate) fn engine(logging_driver: &str, live_restore: bool) -> FixedEngine {
     FixedEngine(Ok(EngineInfo {
         server_version: "24.0.7".into(),
         api_version: "1.41".into(),
@@ -181,7 +181,7 @@ fn clock_ticks() -> u64 {
 
 /// A fake /proc under the root: pid 1 (systemd) and, with `argv`, a dockerd at DOCKERD_PID serving
 /// /var/run/docker.sock, started at `started` (whole seconds since the epoch). The machine booted a day before.
-fn fake_proc(host: Host, argv: Option<&[&str]>, started: u64) -> Host {
+pub(crate) fn fake_proc(host: Host, argv: Option<&[&str]>, started: u64) -> Host {
     let uptime = 86_400;
     let btime = started - uptime;
     let ticks = uptime * clock_ticks();
@@ -225,7 +225,7 @@ fn fake_proc(host: Host, argv: Option<&[&str]>, started: u64) -> Host {
 }
 
 /// Debian's dockerd as its unit starts it.
-const DEBIAN_DOCKERD: &[&str] = &["/usr/sbin/dockerd", "-H", "fd://"];
+pub(crate) const DEBIAN_DOCKERD: &[&str] = &["/usr/sbin/dockerd", "-H", "fd://"];
 /// RHEL's dockerd with /etc/sysconfig/docker's OPTIONS.
 const RHEL_DOCKERD: &[&str] = &[
     "/usr/bin/dockerd",
@@ -263,7 +263,7 @@ fn loaded_listing(host: &Host) -> String {
 }
 
 /// A daemon.json with `content`, last modified at JSON_MTIME.
-fn with_daemon_json(host: Host, content: &str) -> Host {
+pub(crate) fn with_daemon_json(host: Host, content: &str) -> Host {
     let host = host.file("/etc/docker/daemon.json", content);
     set_mtime(&host, "/etc/docker/daemon.json", JSON_MTIME);
     host

@@ -11,6 +11,8 @@ mod containers;
 mod cycle;
 mod daemon_report;
 mod dockerd;
+mod engine_keys;
+mod engine_release;
 mod faults;
 mod host_report;
 mod hostile;
