@@ -72,7 +72,7 @@ impl KeyJudge {
 /// may be run (the live host's system daemon, its own binary having told its version), else by
 /// the known keys of the engine's release.
 pub(crate) fn key_judge(facts: &Facts) -> KeyJudge {
-    let Some(found) = facts.daemon.engine_version() else {
+    let Some(found) = facts.engine_version() else {
         return KeyJudge::Unknown;
     };
     if facts.live
@@ -198,7 +198,7 @@ pub(crate) fn check(facts: &Facts, plan: &Plan) -> Preflight {
         .find(|c| c.path == facts.daemon.config_file_resolved)
         .map(|c| daemon_json::settings(c.after.content.as_deref()));
     let engine = facts.daemon.engine_info();
-    let found = facts.daemon.engine_version();
+    let found = facts.engine_version();
 
     // Keys in conflict in the file as planned: restarting dockerd would fail whatever the item,
     // so no item that writes daemon.json may go ahead.

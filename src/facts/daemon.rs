@@ -15,7 +15,7 @@ use crate::engine::EngineInfo;
 use crate::engine_release::{EngineVersion, FoundVersion, VersionSource};
 use crate::error::{Error, Result};
 use crate::vocabulary::paths::{
-    DEFAULT_CONFIG_FILE, DEFAULT_DATA_ROOT, DEFAULT_DOCKER_FILE, DEFAULT_SOCKET, DPKG_STATUS,
+    DEFAULT_CONFIG_FILE, DEFAULT_DATA_ROOT, DEFAULT_DOCKER_FILE, DEFAULT_SOCKET,
     SYSCONFIG_DOCKER_FILE,
 };
 
@@ -85,8 +85,8 @@ pub struct DaemonFacts {
     pub engine: Option<std::result::Result<EngineInfo, String>>,
     /// The dockerd binary the next start runs (resolved): the unit's, else the first found.
     pub dockerd_binary: Option<PathBuf>,
-    /// The version of that binary: `dockerd --version` on the live host, else the installed
-    /// package's. The dockerd that starts after a restart is this one, whatever runs now.
+    /// The version of that binary by `dockerd --version` (live host only): the dockerd that
+    /// starts after a restart is this one, whatever runs now. See [`Facts::engine_version`].
     pub installed_version: Option<FoundVersion>,
 }
 
@@ -111,20 +111,6 @@ impl DaemonFacts {
             dockerd_binary: None,
             installed_version: None,
         }
-    }
-
-    /// The version of the engine the next start of dockerd runs: the installed binary's, else
-    /// the running daemon's (a dockerd that is not the installed one, or no version found).
-    pub fn engine_version(&self) -> Option<FoundVersion> {
-        if let Some(found) = &self.installed_version {
-            return Some(found.clone());
-        }
-        let info = self.engine_info()?;
-        Some(FoundVersion {
-            version: EngineVersion::parse(&info.server_version)?,
-            text: info.server_version.clone(),
-            source: VersionSource::Api,
-        })
     }
 
     /// Flags that set daemon.json `key`: those the unit (or init defaults) will pass at the
@@ -396,7 +382,7 @@ pub(crate) fn gather(
         }
         _ => binaries.first().cloned(),
     };
-    let installed_version = installed_version(snap, live, dockerd_binary.as_deref());
+    let installed_version = installed_version(live, dockerd_binary.as_deref());
 
     Ok(DaemonFacts {
         installed,
@@ -422,72 +408,33 @@ pub(crate) fn gather(
     })
 }
 
-/// Packages that install dockerd: Debian's, Docker's own, and Moby's.
-const ENGINE_PACKAGES: &[&str] = &["docker.io", "docker-ce", "moby-engine"];
-
-/// The installed dockerd's version: the binary's own word on the live host, the dpkg database
-/// under --root (no binary of an image is run) or when the binary does not answer.
+/// The installed dockerd's version in its own words, on the live host (no binary of an image
+/// under --root is run).
 fn installed_version(
-    snap: &Snapshot<'_>,
     live: Option<&LiveSources<'_>>,
     binary: Option<&Path>,
 ) -> Option<FoundVersion> {
-    if let (Some(live), Some(binary)) = (live, binary) {
-        let path = binary.to_string_lossy();
-        if let Ok(out) = live.runner.run(&path, &["--version"])
-            && out.success
-            && let Some(version) = EngineVersion::parse(&out.stdout)
-        {
-            let text = out
-                .stdout
-                .trim()
-                .trim_start_matches("Docker version")
-                .trim()
-                .split(',')
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            return Some(FoundVersion {
-                version,
-                text,
-                source: VersionSource::Binary(binary.to_path_buf()),
-            });
-        }
-    }
-    // A status file that cannot be read (absent, not a regular file) tells nothing.
-    let status = snap
-        .rootfs
-        .read_text(Path::new(DPKG_STATUS))
+    let (live, binary) = (live?, binary?);
+    let out = live
+        .runner
+        .run(&binary.to_string_lossy(), &["--version"])
         .ok()
-        .flatten()?;
-    installed_package_version(&status)
-}
-
-/// The version of the first engine package the dpkg status database has installed.
-pub(crate) fn installed_package_version(status: &str) -> Option<FoundVersion> {
-    let mut found: Vec<(String, String)> = Vec::new();
-    for stanza in status.split("\n\n") {
-        let field = |name: &str| {
-            stanza
-                .lines()
-                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
-                .map(|v| v.trim().to_string())
-        };
-        let (Some(package), Some(state), Some(version)) =
-            (field("Package"), field("Status"), field("Version"))
-        else {
-            continue;
-        };
-        if ENGINE_PACKAGES.contains(&package.as_str()) && state.ends_with(" installed") {
-            found.push((package, version));
-        }
-    }
-    found.sort_by_key(|(p, _)| ENGINE_PACKAGES.iter().position(|e| e == p));
-    let (package, text) = found.into_iter().next()?;
+        .filter(|out| out.success)?;
+    let version = EngineVersion::parse(&out.stdout)?;
+    // "Docker version 26.1.5+dfsg1, build 411e817": the version as stated.
+    let text = out
+        .stdout
+        .trim()
+        .trim_start_matches("Docker version")
+        .trim()
+        .split(',')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     Some(FoundVersion {
-        version: EngineVersion::parse(&text)?,
+        version,
         text,
-        source: VersionSource::Package(package),
+        source: VersionSource::Binary(binary.to_path_buf()),
     })
 }
 
@@ -608,30 +555,5 @@ fn precise_boot_ns(btime_ns: i128) -> i128 {
             }
         }
         _ => btime_ns,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_installed_engine_package_gives_the_version() {
-        let status = "Package: docker-ce-cli\nStatus: install ok installed\nVersion: 5:28.2.2-1~debian.12~bookworm\n\n\
-                      Package: docker-ce\nStatus: deinstall ok config-files\nVersion: 5:24.0.7-1~debian.12~bookworm\n\n\
-                      Package: docker.io\nStatus: install ok installed\nVersion: 26.1.5+dfsg1-9+deb13u1+b1\n";
-        let found = installed_package_version(status).unwrap();
-        assert_eq!(found.version, EngineVersion::new(26, 1, 5));
-        assert_eq!(found.text, "26.1.5+dfsg1-9+deb13u1+b1");
-        assert_eq!(found.source, VersionSource::Package("docker.io".into()));
-        // Removed packages (config files left) and the client do not count.
-        let status = "Package: docker-ce\nStatus: deinstall ok config-files\nVersion: 5:24.0.7-1\n\n\
-                      Package: docker-ce-cli\nStatus: install ok installed\nVersion: 5:28.2.2-1\n";
-        assert_eq!(installed_package_version(status), None);
-        let found = installed_package_version(
-            "Package: docker-ce\nStatus: install ok installed\nVersion: 5:28.2.2-1~debian.12~bookworm\n",
-        )
-        .unwrap();
-        assert_eq!(found.version, EngineVersion::new(28, 2, 2));
     }
 }

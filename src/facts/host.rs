@@ -142,6 +142,13 @@ mod tests {
             dpkg_version(status),
             Some(("docker.io".into(), "20.10.24+dfsg1-1+b3".into()))
         );
+        // Debian 13's engine beside a client of Docker's: the engine counts.
+        let status = "Package: docker-ce-cli\nStatus: install ok installed\nVersion: 5:28.2.2-1~debian.12~bookworm\n\n\
+                      Package: docker.io\nStatus: install ok installed\nVersion: 26.1.5+dfsg1-9+deb13u1+b1\n";
+        assert_eq!(
+            dpkg_version(status),
+            Some(("docker.io".into(), "26.1.5+dfsg1-9+deb13u1+b1".into()))
+        );
     }
 
     #[test]

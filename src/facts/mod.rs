@@ -25,6 +25,7 @@ use crate::accounts::Accounts;
 use crate::containers::ContainerFilter;
 use crate::daemons::Daemon;
 use crate::engine::{Engine, WorkloadRequest};
+use crate::engine_release::{EngineVersion, FoundVersion, VersionSource};
 use crate::error::Result;
 use crate::rootfs::{Meta, RootFs};
 use crate::runner::Runner;
@@ -180,6 +181,29 @@ impl Facts {
             userns_files: (PathBuf::from(SUBUID), PathBuf::from(SUBGID)),
             workloads: None,
         }
+    }
+
+    /// The engine the next start of dockerd runs: the installed binary in its own words (live
+    /// host), else the installed package, else the running daemon's API.
+    pub fn engine_version(&self) -> Option<FoundVersion> {
+        if let Some(found) = &self.daemon.installed_version {
+            return Some(found.clone());
+        }
+        if let Some((package, text)) = &self.host.docker_package
+            && let Some(version) = EngineVersion::parse(text)
+        {
+            return Some(FoundVersion {
+                version,
+                text: text.clone(),
+                source: VersionSource::Package(package.clone()),
+            });
+        }
+        let info = self.daemon.engine_info()?;
+        Some(FoundVersion {
+            version: EngineVersion::parse(&info.server_version)?,
+            text: info.server_version.clone(),
+            source: VersionSource::Api,
+        })
     }
 
     pub fn file(&self, resolved: &Path) -> Option<&FileState> {

@@ -13,8 +13,6 @@ pub(crate) const DEFAULT_CONFIG_FILE: &str = "/etc/docker/daemon.json";
 pub(crate) const DEFAULT_DATA_ROOT: &str = "/var/lib/docker";
 pub(crate) const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 pub(crate) const DEFAULT_DOCKER_FILE: &str = "/etc/default/docker";
-/// The dpkg database of installed packages (which engine a root holds, without running it).
-pub(crate) const DPKG_STATUS: &str = "/var/lib/dpkg/status";
 pub(crate) const SYSCONFIG_DOCKER_FILE: &str = "/etc/sysconfig/docker";
 
 /// The drop-in that carries the dockerd flags docker-harden moves out of ExecStart.

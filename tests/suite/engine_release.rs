@@ -69,13 +69,7 @@ fn dockerd_26_refuses_the_planned_daemon_json_in_its_own_words_and_nothing_is_wr
     fix.stdout_has("refused by pre-flight: dockerd 26.1.5+dfsg1 refuses")
         .stdout_has("nothing to change");
     assert_eq!(changed(&original, &host.snapshot()), Vec::<String>::new());
-    assert!(
-        service_calls(&runner)
-            .iter()
-            .all(|c| c.contains("--version") || c.contains("--validate")),
-        "{:?}",
-        service_calls(&runner)
-    );
+    assert_eq!(service_calls(&runner), Vec::<String>::new());
     // dockerd got the planned file (a private copy) and the flags its unit passes.
     let calls = validate_calls(&runner);
     assert!(!calls.is_empty());
