@@ -7,6 +7,7 @@ use crate::error::Result;
 use serde::Deserialize;
 
 use super::{Status, Verdict, docker_missing, owner_string};
+use crate::engine_release::{EngineVersion, VersionSource, deprecated_keys};
 use crate::facts::Facts;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -128,19 +129,60 @@ pub(crate) fn check(spec: &HostReportSpec, facts: &Facts) -> Verdict {
             if let Some(v) = docker_missing(facts) {
                 return v;
             }
-            let found = match (facts.daemon.engine_info(), &facts.host.docker_package) {
-                (Some(info), _) if !info.server_version.is_empty() => {
-                    format!("the running engine is Docker {}", info.server_version)
+            let running = facts
+                .daemon
+                .engine_info()
+                .map(|i| i.server_version.as_str())
+                .filter(|v| !v.is_empty());
+            let installed = facts
+                .engine_version()
+                .filter(|f| f.source != VersionSource::Api);
+            let mut evidence = vec![match (running, &installed) {
+                (Some(v), _) => format!(
+                    "the running engine is Docker {v}; confirm it is a supported release with the latest security fixes"
+                ),
+                (None, Some(found)) => format!(
+                    "{}; confirm it is a supported release with the latest security fixes",
+                    match &found.source {
+                        VersionSource::Package(p) => format!("installed package {p} {}", found.text),
+                        source => format!("installed dockerd {} (from {source})", found.text),
+                    }
+                ),
+                (None, None) => "the engine's version is not known (no API, no package record, no dockerd answer); confirm it is a supported release with the latest security fixes".into(),
+            }];
+            // A package upgraded under a running daemon: the next restart runs another engine,
+            // with its own defaults and daemon.json keys.
+            if let (Some(running), Some(found)) = (running, &installed)
+                && EngineVersion::parse(running).is_some_and(|r| {
+                    (r.major, r.minor) != (found.version.major, found.version.minor)
+                })
+            {
+                evidence.push(format!(
+                    "the installed dockerd is {} (from {}): the next restart of docker runs it",
+                    found.text, found.source
+                ));
+            }
+            if let (Some(found), Some(json)) = (facts.engine_version(), &facts.daemon.json) {
+                for d in deprecated_keys(found.version, json.keys().map(String::as_str)) {
+                    evidence.push(match d.removed_in {
+                        Some(v) => format!(
+                            "{} holds `{}`, deprecated: Docker {}.{} and newer refuse to start with it; use {} before upgrading",
+                            facts.daemon.config_file.display(),
+                            d.key,
+                            v.major,
+                            v.minor,
+                            d.instead
+                        ),
+                        None => format!(
+                            "{} holds `{}`, deprecated and without effect; instead: {}",
+                            facts.daemon.config_file.display(),
+                            d.key,
+                            d.instead
+                        ),
+                    });
                 }
-                (_, Some((package, version))) => format!("installed package {package} {version}"),
-                _ => "the engine's version is not known (no API, no package record)".into(),
-            };
-            Verdict::new(
-                Status::Note,
-                vec![format!(
-                    "{found}; confirm it is a supported release with the latest security fixes"
-                )],
-            )
+            }
+            Verdict::new(Status::Note, evidence)
         }
         Rule::Rootless => {
             if let Some(user) = facts.instance.rootless() {

@@ -6,10 +6,11 @@
 
 use crate::common::{Host, changed};
 use crate::live::{
-    AUDIT_STATUS_ENABLED, DEBIAN_DOCKERD, JSON_MTIME, auditctl, diff, engine, fake_proc, fix_yes,
-    ok, run, service_calls, settings_over, with_daemon_json,
+    AUDIT_STATUS_ENABLED, DEBIAN_DOCKERD, JSON_MTIME, auditctl, check, diff, engine, fake_proc,
+    fix_yes, ok, run, service_calls, settings_over, with_daemon_json,
 };
 
+use docker_harden::engine::{EngineInfo, FixedEngine};
 use docker_harden::runner::{CommandOutput, RecordingRunner};
 use serde_json::Value;
 
@@ -166,4 +167,31 @@ fn a_root_is_judged_by_its_package_and_a_removed_key_names_its_successor() {
         .stdout_has("`graph` was removed in 23.0: use data-root");
     assert_eq!(changed(&original, &host.snapshot()), Vec::<String>::new());
     assert_eq!(runner.calls(), Vec::<String>::new());
+}
+
+#[test]
+fn an_engine_upgraded_under_the_running_daemon_is_named() {
+    // The package went from 20.10 to 26.1; the running dockerd is still 20.10: the next
+    // restart runs 26.1, and pre-flight asks it (not the running one).
+    let host = debian_host("{}\n");
+    let settings = settings_over(&host, true);
+    let old = FixedEngine(Ok(EngineInfo {
+        server_version: "20.10.24+dfsg1".into(),
+        logging_driver: "json-file".into(),
+        ..EngineInfo::default()
+    }));
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED)
+        .answer("/usr/sbin/dockerd --version", ok(DOCKER_26));
+    let check = run(&settings, &runner, &old, &check(&["1.2.2"]));
+    let evidence = check.evidence("1.2.2");
+    assert!(
+        evidence.contains("the running engine is Docker 20.10.24+dfsg1"),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains("the installed dockerd is 26.1.5+dfsg1 (from `/usr/sbin/dockerd --version`): the next restart of docker runs it"),
+        "{evidence}"
+    );
+    run(&settings, &runner, &old, &diff(&["2.14"]));
+    assert_eq!(validate_calls(&runner).len(), 1, "{:?}", runner.calls());
 }

@@ -61,6 +61,40 @@ fn engine_version_from_the_package_database() {
 }
 
 #[test]
+fn deprecated_daemon_json_keys_are_named_for_the_installed_engine() {
+    let host = |version: &str| {
+        Host::debian12()
+            .file(
+                "/var/lib/dpkg/status",
+                &format!(
+                    "Package: docker.io\nStatus: install ok installed\nVersion: {version}\n\n"
+                ),
+            )
+            .file(
+                "/etc/docker/daemon.json",
+                "{\"graph\": \"/srv/docker\", \"restart\": false, \"live-restore\": true}",
+            )
+    };
+    // On 20.10 graph still works, and the next major engine refuses it.
+    let (s, e) = status(&host("20.10.24+dfsg1-1+deb12u1"), "1.2.2");
+    assert_eq!(s, "NOTE");
+    assert!(
+        e.contains("/etc/docker/daemon.json holds `graph`, deprecated: Docker 23.0 and newer refuse to start with it; use data-root before upgrading"),
+        "{e}"
+    );
+    assert!(
+        e.contains("holds `restart`, deprecated and without effect"),
+        "{e}"
+    );
+    assert!(!e.contains("live-restore"), "{e}");
+    // On 26.1 graph is no longer deprecated but unknown: pre-flight refuses it (see
+    // tests/suite/engine_release.rs); `restart` is still accepted and still deprecated.
+    let (_, e) = status(&host("26.1.5+dfsg1-9+deb13u1+b1"), "1.2.2");
+    assert!(!e.contains("`graph`"), "{e}");
+    assert!(e.contains("holds `restart`"), "{e}");
+}
+
+#[test]
 fn content_trust() {
     assert_eq!(status(&Host::debian12(), "4.5").0, "WARN");
     let on = Host::debian12().file(

@@ -24,7 +24,7 @@ docker run -d --name c-devices --device /dev/zero:/dev/dh-zero $B
 docker run -d --name c-ulimit --ulimit nofile=1024:2048 $B
 docker run -d --name c-shared --mount type=bind,src=/srv/dh-shared,dst=/shared,bind-propagation=rshared $B
 docker run -d --name c-unconfined --security-opt seccomp=unconfined --security-opt apparmor=unconfined $B
-docker run -d --name c-cgroup --cgroup-parent /dh-custom $B
+docker run -d --name c-cgroup --cgroup-parent dh-custom.slice $B
 docker run -d --name c-hardened --read-only --cap-drop ALL --security-opt no-new-privileges \
     --memory 64m --cpu-shares 512 --pids-limit 50 --user 1000:1000 --restart on-failure:3 \
     --network dh-net --health-cmd '/bin/busybox true' --health-interval 30s $B >/dev/null
