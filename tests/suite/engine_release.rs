@@ -54,13 +54,13 @@ fn dockerd_26_refuses_the_planned_daemon_json_in_its_own_words_and_nothing_is_wr
         .answer(
             "/usr/sbin/dockerd --validate",
             Ok(CommandOutput::failed(
-                "unable to configure the Docker daemon with file /etc/docker/daemon.json: invalid logging level: verbose\n",
+                "unable to configure the Docker daemon with file /etc/docker/daemon.json: merged configuration validation from file and command line flags failed: invalid logging level: verbose\n",
             )),
         );
     run(&settings, &runner, &engine("json-file", false), &diff(&["2.14"]))
         .code(0)
         .stdout_has("2.14")
-        .stdout_has("refused by pre-flight: dockerd 26.1.5+dfsg1 refuses the planned /etc/docker/daemon.json: unable to configure the Docker daemon with file /etc/docker/daemon.json: invalid logging level: verbose");
+        .stdout_has("refused by pre-flight: dockerd 26.1.5+dfsg1 refuses the planned /etc/docker/daemon.json: unable to configure the Docker daemon with file /etc/docker/daemon.json: merged configuration validation from file and command line flags failed: invalid logging level: verbose");
     let fix = run(
         &settings,
         &runner,

@@ -44,7 +44,7 @@ case $version in
     ;;
 *)
     bad='{"log-level": "verbose"}'
-    why="refused by pre-flight: dockerd 26\.1\.[^ ]+ refuses the planned /etc/docker/daemon\.json: unable to configure the Docker daemon with file /etc/docker/daemon\.json: invalid logging level: verbose"
+    why="refused by pre-flight: dockerd 26\.1\.[^ ]+ refuses the planned /etc/docker/daemon\.json: unable to configure the Docker daemon with file /etc/docker/daemon\.json: merged configuration validation from file and command line flags failed: invalid logging level: verbose"
     ;;
 esac
 must "printf '%s\n' '$bad' > /etc/docker/daemon.json && sha256sum /etc/docker/daemon.json"
