@@ -168,12 +168,22 @@ const CONTAINERS: usize = 0;
 const IMAGES: usize = 1;
 const OTHER: usize = 2;
 
-/// The oldest API the tool needs (dockerd 20.10); the client negotiates upward from here.
+/// The oldest API the tool needs (dockerd 20.10): the client connects at it, negotiates down
+/// for an older engine and moves up to a newer engine's own version (see `connect`).
 const PINNED_API: bollard::ClientVersion = bollard::ClientVersion {
     major_version: 1,
     minor_version: 41,
 };
 const API_TIMEOUT_SECS: u64 = 10;
+
+/// "1.45" as the engine states its API version.
+fn parse_api_version(text: &str) -> Option<bollard::ClientVersion> {
+    let (major, minor) = text.trim().split_once('.')?;
+    Some(bollard::ClientVersion {
+        major_version: major.parse().ok()?,
+        minor_version: minor.parse().ok()?,
+    })
+}
 
 impl BollardEngine {
     /// `host_override` is a `unix://` address or a socket path.
@@ -203,17 +213,41 @@ impl BollardEngine {
     }
 
     async fn connect(socket: &str) -> Result<bollard::Docker, EngineError> {
-        bollard::Docker::connect_with_unix(socket, API_TIMEOUT_SECS, &PINNED_API)
-            .map_err(|e| EngineError::Connect {
-                socket: socket.into(),
-                reason: e.to_string(),
-            })?
+        let open = |version: &bollard::ClientVersion| {
+            bollard::Docker::connect_with_unix(socket, API_TIMEOUT_SECS, version).map_err(|e| {
+                EngineError::Connect {
+                    socket: socket.into(),
+                    reason: e.to_string(),
+                }
+            })
+        };
+        let no_answer = |e: bollard::errors::Error| EngineError::NoAnswer {
+            socket: socket.into(),
+            reason: e.to_string(),
+        };
+        let docker = open(&PINNED_API)?
             .negotiate_version()
             .await
-            .map_err(|e| EngineError::NoAnswer {
-                socket: socket.into(),
-                reason: e.to_string(),
-            })
+            .map_err(no_answer)?;
+        // Negotiation only ever lowers the version: a newer engine (Docker 26 speaks 1.45) is
+        // then asked at its own version, up to the newest bollard knows, so its answers carry
+        // what that API reports rather than what 1.41 did.
+        let as_pair = |v: &bollard::ClientVersion| (v.major_version, v.minor_version);
+        if as_pair(&docker.client_version()) < as_pair(&PINNED_API) {
+            return Ok(docker);
+        }
+        let server = docker.version().await.map_err(no_answer)?;
+        let Some(server) = server.api_version.as_deref().and_then(parse_api_version) else {
+            return Ok(docker);
+        };
+        let speak = std::cmp::min(as_pair(&server), as_pair(bollard::API_DEFAULT_VERSION));
+        if speak <= as_pair(&PINNED_API) {
+            return Ok(docker);
+        }
+        open(&bollard::ClientVersion {
+            major_version: speak.0,
+            minor_version: speak.1,
+        })
     }
 
     async fn query(socket: &str) -> Result<EngineInfo, EngineError> {
@@ -821,6 +855,15 @@ impl Engine for FixedEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_versions_as_engines_state_them() {
+        let v = |s| parse_api_version(s).map(|v| (v.major_version, v.minor_version));
+        assert_eq!(v("1.45"), Some((1, 45)));
+        assert_eq!(v("1.41\n"), Some((1, 41)));
+        assert_eq!(v("1"), None);
+        assert_eq!(v("x.y"), None);
+    }
 
     #[test]
     fn creation_times_are_read_to_the_nanosecond() {

@@ -129,17 +129,22 @@ pub(crate) fn check(spec: &HostReportSpec, facts: &Facts) -> Verdict {
             if let Some(v) = docker_missing(facts) {
                 return v;
             }
-            let running = facts
-                .daemon
-                .engine_info()
+            let info = facts.daemon.engine_info();
+            let running = info
                 .map(|i| i.server_version.as_str())
                 .filter(|v| !v.is_empty());
+            // The API version the checks of this run spoke (negotiated with the engine).
+            let api = info
+                .map(|i| i.api_version.as_str())
+                .filter(|v| !v.is_empty())
+                .map(|v| format!(" (API {v})"))
+                .unwrap_or_default();
             let installed = facts
                 .engine_version()
                 .filter(|f| f.source != VersionSource::Api);
             let mut evidence = vec![match (running, &installed) {
                 (Some(v), _) => format!(
-                    "the running engine is Docker {v}; confirm it is a supported release with the latest security fixes"
+                    "the running engine is Docker {v}{api}; confirm it is a supported release with the latest security fixes"
                 ),
                 (None, Some(found)) => format!(
                     "{}; confirm it is a supported release with the latest security fixes",
