@@ -56,7 +56,8 @@ printf '%s\n' "$table" >"$VM_RESULTS/section5-$SUITE.txt"
 expect_named() {
     local id=$1 status=$2 line
     shift 2
-    line=$(awk -v id="$id" '$1 == id' <<<"$table")
+    # (a string match: awk would take 5.2 and 5.20 for the same number)
+    line=$(grep -E "^${id//./\\.} " <<<"$table" || true)
     [[ -n $line ]] || fail "$id is not in the report"
     [[ $(awk '{print $2}' <<<"$line") == "$status" ]] || fail "$id: want $status, got: $line"
     local c
@@ -78,7 +79,7 @@ expect_named 5.14 WARN c-ports
 expect_named 5.15 WARN c-restart
 expect_named 5.16 WARN c-hostns
 expect_named 5.17 WARN c-hostns
-expect_named 5.18 WARN c-devices
+expect_named 5.18 INFO c-devices
 expect_named 5.20 WARN c-shared
 expect_named 5.21 WARN c-hostns
 expect_named 5.22 WARN c-unconfined
@@ -86,7 +87,7 @@ expect_named 5.25 WARN c-cgroup
 expect_named 5.26 WARN c-plain
 expect_named 5.27 WARN c-plain
 expect_named 5.29 WARN c-plain
-expect_named 5.30 WARN c-plain
+expect_named 5.30 INFO c-plain
 expect_named 5.32 WARN c-mounts
 if grep -E '^5\.[0-9]+ (WARN|NOTE) .*c-hardened' <<<"$table"; then
     fail "an item faults the hardened container"
