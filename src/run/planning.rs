@@ -78,11 +78,12 @@ pub(crate) fn plan_safe(
                 Judgement::Accepted(how) => plan.validation = Some(how),
                 Judgement::Refused(why) => {
                     let config = &facts.daemon.config_file_resolved;
-                    for item in plan
-                        .items
-                        .iter()
-                        .filter(|i| i.changes.iter().any(|c| &c.path == config))
-                    {
+                    // The items that change what daemon.json says (not merely its mode).
+                    for item in plan.items.iter().filter(|i| {
+                        i.changes
+                            .iter()
+                            .any(|c| &c.path == config && c.content_changed())
+                    }) {
                         refused.insert(item.id.clone(), why.clone());
                     }
                 }

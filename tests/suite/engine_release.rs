@@ -195,3 +195,33 @@ fn an_engine_upgraded_under_the_running_daemon_is_named() {
     run(&settings, &runner, &old, &diff(&["2.14"]));
     assert_eq!(validate_calls(&runner).len(), 1, "{:?}", runner.calls());
 }
+
+#[test]
+fn a_refusal_holds_back_only_the_items_that_change_what_daemon_json_says() {
+    // dockerd refuses the file: the items writing keys wait, tightening its mode goes ahead.
+    let host =
+        debian_host("{\n  \"log-level\": \"verbose\"\n}\n").mode("/etc/docker/daemon.json", 0o666);
+    let settings = settings_over(&host, true);
+    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED)
+        .answer("/usr/sbin/dockerd --version", ok(DOCKER_26))
+        .answer(
+            "/usr/sbin/dockerd --validate",
+            Ok(CommandOutput::failed("invalid logging level: verbose\n")),
+        );
+    run(
+        &settings,
+        &runner,
+        &engine("json-file", false),
+        &fix_yes(&["2.14", "3.18"]),
+    )
+    .stdout_has("2.14 Containers cannot gain new privileges by default: refused by pre-flight");
+    assert_eq!(
+        host.read("/etc/docker/daemon.json"),
+        "{\n  \"log-level\": \"verbose\"\n}\n"
+    );
+    let mode = std::fs::metadata(host.path("/etc/docker/daemon.json")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+        0o644
+    );
+}
