@@ -375,14 +375,18 @@ pub(crate) fn gather(
     });
 
     // The unit may start dockerd through a wrapper (dockerd-rootless.sh): only a binary named
-    // dockerd is asked its version.
-    let dockerd_binary = match unit_binary {
-        Some(p) if p.file_name().is_some_and(|n| n == "dockerd") => {
+    // dockerd is taken from it, and only from the system's unit: a rootless user writes their
+    // own unit, and docker-harden never runs as root a binary a user chose.
+    let dockerd_binary = match (unit_binary, daemon) {
+        (Some(p), Daemon::System) if p.file_name().is_some_and(|n| n == "dockerd") => {
             snap.meta(&p)?.or_else(|| binaries.first().cloned())
         }
         _ => binaries.first().cloned(),
     };
-    let installed_version = installed_version(live, dockerd_binary.as_deref());
+    let trusted = dockerd_binary
+        .as_deref()
+        .filter(|b| only_root_can_change(snap.rootfs, b));
+    let installed_version = installed_version(live, trusted);
 
     Ok(DaemonFacts {
         installed,
@@ -406,6 +410,24 @@ pub(crate) fn gather(
         api_socket,
         engine,
     })
+}
+
+/// Whether only root can change `path` (resolved) and the directories above it: owned by root,
+/// writable by no group or other. docker-harden runs dockerd (`--version`, `--validate`) as
+/// root only then.
+pub(crate) fn only_root_can_change(rootfs: &crate::rootfs::RootFs, path: &Path) -> bool {
+    let safe = |p: &Path, kind: crate::rootfs::FileKind| {
+        rootfs
+            .metadata(p)
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.kind == kind && m.uid == 0 && m.mode & 0o022 == 0)
+    };
+    safe(path, crate::rootfs::FileKind::File)
+        && path
+            .ancestors()
+            .skip(1)
+            .all(|dir| safe(dir, crate::rootfs::FileKind::Dir))
 }
 
 /// The installed dockerd's version in its own words, on the live host (no binary of an image

@@ -225,3 +225,29 @@ fn a_refusal_holds_back_only_the_items_that_change_what_daemon_json_says() {
         0o644
     );
 }
+
+#[test]
+fn a_dockerd_others_could_change_is_never_run_as_root() {
+    // docker-harden runs dockerd (`--version`, `--validate`) as root only when root alone can
+    // change it and the directories above it.
+    for (path, mode) in [("/usr/sbin/dockerd", 0o775), ("/usr/sbin", 0o777)] {
+        let host = debian_host("{}\n").mode(path, mode);
+        let settings = settings_over(&host, true);
+        let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED)
+            .answer("/usr/sbin/dockerd --version", ok(DOCKER_26));
+        run(
+            &settings,
+            &runner,
+            &engine("json-file", false),
+            &diff(&["2.14"]),
+        );
+        assert!(
+            runner.calls().iter().all(|c| !c.contains("dockerd")),
+            "{path} {mode:o}: {:?}",
+            runner.calls()
+        );
+        // The running engine's API tells the version instead.
+        run(&settings, &runner, &engine("json-file", false), &diff(&["2.14"]))
+            .stdout_has("pre-flight: the daemon.json keys both Docker 20.10 and 26.1 accept (this engine is between the releases checked) (the engine is 24.0.7, from the running dockerd's API)");
+    }
+}
