@@ -47,6 +47,14 @@ pub(crate) enum KeyJudge {
 }
 
 impl KeyJudge {
+    /// The engine version the judgement is for.
+    pub(crate) fn found(&self) -> Option<&FoundVersion> {
+        match self {
+            KeyJudge::Dockerd { found, .. } | KeyJudge::Table { found, .. } => Some(found),
+            KeyJudge::Unknown => None,
+        }
+    }
+
     /// What the run record says about the validation.
     pub(crate) fn describe(&self) -> String {
         match self {
@@ -198,7 +206,7 @@ pub(crate) fn check(facts: &Facts, plan: &Plan) -> Preflight {
         .find(|c| c.path == facts.daemon.config_file_resolved)
         .map(|c| daemon_json::settings(c.after.content.as_deref()));
     let engine = facts.daemon.engine_info();
-    let found = facts.engine_version();
+    let judge = key_judge(facts);
 
     // Keys in conflict in the file as planned: restarting dockerd would fail whatever the item,
     // so no item that writes daemon.json may go ahead.
@@ -218,7 +226,6 @@ pub(crate) fn check(facts: &Facts, plan: &Plan) -> Preflight {
             }
         }
     }
-    let judge = key_judge(facts);
     let unknown: Vec<String> = match (&final_json, &judge) {
         (Some(json), KeyJudge::Table { table, .. }) => {
             json.keys().filter(|k| !table.accepts(k)).cloned().collect()
@@ -265,7 +272,7 @@ pub(crate) fn check(facts: &Facts, plan: &Plan) -> Preflight {
         if keys.contains("live-restore") && engine.is_some_and(|e| e.swarm_active) {
             reasons.push("live-restore cannot be used while this node is in swarm mode; dockerd would refuse to start".into());
         }
-        if let Some(found) = &found {
+        if let Some(found) = judge.found() {
             let v = found.version;
             for key in &keys {
                 if let Some((_, since)) = WRITTEN_KEYS_SINCE.iter().find(|(k, _)| k == key)

@@ -108,6 +108,18 @@ pub struct Release {
 const V23: EngineVersion = EngineVersion::new(23, 0, 0);
 const V25: EngineVersion = EngineVersion::new(25, 0, 0);
 
+/// Deprecated in every release checked, removed in none yet.
+const RESTART: DeprecatedKey = DeprecatedKey {
+    key: "restart",
+    removed_in: None,
+    instead: "a restart policy per container (`docker run --restart`)",
+};
+const DEPRECATED_KEY_PATH: DeprecatedKey = DeprecatedKey {
+    key: "deprecated-key-path",
+    removed_in: None,
+    instead: "nothing: dockerd ignores it",
+};
+
 /// Bottom first.
 pub static RELEASES: &[Release] = &[
     Release {
@@ -140,34 +152,15 @@ pub static RELEASES: &[Release] = &[
                 removed_in: Some(V25),
                 instead: "OOMScoreAdjust= in dockerd's systemd unit",
             },
-            DeprecatedKey {
-                key: "restart",
-                removed_in: None,
-                instead: "a restart policy per container (`docker run --restart`)",
-            },
-            DeprecatedKey {
-                key: "deprecated-key-path",
-                removed_in: None,
-                instead: "nothing: dockerd ignores it",
-            },
+            RESTART,
+            DEPRECATED_KEY_PATH,
         ],
     },
     Release {
         name: "26.1",
         version: EngineVersion::new(26, 1, 0),
         keys: include_str!("daemon-json-keys-26.1.txt"),
-        deprecated: &[
-            DeprecatedKey {
-                key: "restart",
-                removed_in: None,
-                instead: "a restart policy per container (`docker run --restart`)",
-            },
-            DeprecatedKey {
-                key: "deprecated-key-path",
-                removed_in: None,
-                instead: "nothing: dockerd ignores it",
-            },
-        ],
+        deprecated: &[RESTART, DEPRECATED_KEY_PATH],
     },
 ];
 
@@ -230,10 +223,7 @@ impl KeyTable {
             KeyTable::Between(l, u) => l.accepts(key) && u.accepts(key),
             KeyTable::Newer(r, version) => {
                 r.accepts(key)
-                    && !RELEASES
-                        .iter()
-                        .filter_map(|r| r.deprecation(key))
-                        .any(|d| d.removed_in.is_some_and(|v| v <= *version))
+                    && !deprecations(key).any(|d| d.removed_in.is_some_and(|v| v <= *version))
             }
         }
     }
@@ -271,10 +261,7 @@ pub fn deprecated_keys<'k>(
         if !table.accepts(key) {
             continue;
         }
-        if let Some(d) = RELEASES
-            .iter()
-            .filter_map(|r| r.deprecation(key))
-            .find(|d| d.removed_in.is_none_or(|v| v > version))
+        if let Some(d) = deprecations(key).find(|d| d.removed_in.is_none_or(|v| v > version))
             && !found.iter().any(|f| f.key == d.key)
         {
             found.push(d);
@@ -283,12 +270,14 @@ pub fn deprecated_keys<'k>(
     found
 }
 
+/// What every checked release says of `key` as deprecated, oldest release first.
+fn deprecations(key: &str) -> impl Iterator<Item = &'static DeprecatedKey> + '_ {
+    RELEASES.iter().filter_map(move |r| r.deprecation(key))
+}
+
 /// The release that removed `key`, among the deprecations docker-harden knows.
 pub fn removal(key: &str) -> Option<(&'static DeprecatedKey, EngineVersion)> {
-    RELEASES
-        .iter()
-        .filter_map(|r| r.deprecation(key))
-        .find_map(|d| Some((d, d.removed_in?)))
+    deprecations(key).find_map(|d| Some((d, d.removed_in?)))
 }
 
 #[cfg(test)]

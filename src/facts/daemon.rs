@@ -83,10 +83,9 @@ pub struct DaemonFacts {
     pub api_socket: PathBuf,
     /// The Docker API's answer: `None` under --root, `Some(Err)` when it could not be asked.
     pub engine: Option<std::result::Result<EngineInfo, String>>,
-    /// The dockerd binary the next start runs (resolved): the unit's, else the first found.
-    pub dockerd_binary: Option<PathBuf>,
-    /// The version of that binary by `dockerd --version` (live host only): the dockerd that
-    /// starts after a restart is this one, whatever runs now. See [`Facts::engine_version`].
+    /// The version of the dockerd binary the next start runs (the unit's, else the first
+    /// found) by its `--version` (live host only): the dockerd that starts after a restart is
+    /// this one, whatever runs now. See [`Facts::engine_version`].
     pub installed_version: Option<FoundVersion>,
 }
 
@@ -108,7 +107,6 @@ impl DaemonFacts {
             data_root: PathBuf::from(DEFAULT_DATA_ROOT),
             api_socket: PathBuf::from(DEFAULT_SOCKET),
             engine: None,
-            dockerd_binary: None,
             installed_version: None,
         }
     }
@@ -390,7 +388,6 @@ pub(crate) fn gather(
 
     Ok(DaemonFacts {
         installed,
-        dockerd_binary,
         installed_version,
         service_dropins: service
             .as_ref()

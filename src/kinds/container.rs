@@ -13,6 +13,7 @@ use super::daemon_setting::configured;
 use super::{Status, Verdict};
 use crate::containers::{ContainerFacts, ProcessFacts};
 use crate::daemon_flags;
+use crate::engine_release::EngineVersion;
 use crate::facts::Facts;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -488,10 +489,6 @@ fn daemon_no_new_privileges(facts: &Facts) -> Option<String> {
 }
 
 /// The major version of a dockerd version string ("20.10.24+dfsg1", "24.0.7").
-fn major_version(version: &str) -> Option<u32> {
-    version.split('.').next()?.parse().ok()
-}
-
 /// Whether the running dockerd has the default on. dockerd 24 and later list it in `/info`
 /// (`name=no-new-privileges` among the security options); an older one is judged by the flags
 /// it was started with, else by the config file it read, unless the file changed since.
@@ -504,7 +501,7 @@ fn default_in_effect(facts: &Facts) -> Option<bool> {
         {
             return Some(true);
         }
-        if major_version(&info.server_version).is_some_and(|v| v >= 24) {
+        if EngineVersion::parse(&info.server_version).is_some_and(|v| v.major >= 24) {
             return Some(false);
         }
     }

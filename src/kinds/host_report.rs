@@ -139,10 +139,9 @@ pub(crate) fn check(spec: &HostReportSpec, facts: &Facts) -> Verdict {
                 .filter(|v| !v.is_empty())
                 .map(|v| format!(" (API {v})"))
                 .unwrap_or_default();
-            let installed = facts
-                .engine_version()
-                .filter(|f| f.source != VersionSource::Api);
-            let mut evidence = vec![match (running, &installed) {
+            let found = facts.engine_version();
+            let installed = found.as_ref().filter(|f| f.source != VersionSource::Api);
+            let mut evidence = vec![match (running, installed) {
                 (Some(v), _) => format!(
                     "the running engine is Docker {v}{api}; confirm it is a supported release with the latest security fixes"
                 ),
@@ -157,7 +156,7 @@ pub(crate) fn check(spec: &HostReportSpec, facts: &Facts) -> Verdict {
             }];
             // A package upgraded under a running daemon: the next restart runs another engine,
             // with its own defaults and daemon.json keys.
-            if let (Some(running), Some(found)) = (running, &installed)
+            if let (Some(running), Some(found)) = (running, installed)
                 && EngineVersion::parse(running).is_some_and(|r| {
                     (r.major, r.minor) != (found.version.major, found.version.minor)
                 })
@@ -167,7 +166,7 @@ pub(crate) fn check(spec: &HostReportSpec, facts: &Facts) -> Verdict {
                     found.text, found.source
                 ));
             }
-            if let (Some(found), Some(json)) = (facts.engine_version(), &facts.daemon.json) {
+            if let (Some(found), Some(json)) = (&found, &facts.daemon.json) {
                 for d in deprecated_keys(found.version, json.keys().map(String::as_str)) {
                     evidence.push(match d.removed_in {
                         Some(v) => format!(

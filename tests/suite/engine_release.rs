@@ -22,6 +22,11 @@ fn debian_host(daemon_json: &str) -> Host {
     with_daemon_json(host, daemon_json)
 }
 
+/// The scripted host whose /usr/sbin/dockerd says it is `version`.
+fn installed(version: &str) -> RecordingRunner {
+    auditctl("No rules\n", AUDIT_STATUS_ENABLED).answer("/usr/sbin/dockerd --version", ok(version))
+}
+
 fn validate_calls(runner: &RecordingRunner) -> Vec<String> {
     runner
         .calls()
@@ -49,8 +54,7 @@ fn dockerd_26_refuses_the_planned_daemon_json_in_its_own_words_and_nothing_is_wr
     let host = debian_host("{\n  \"log-level\": \"verbose\"\n}\n");
     let original = host.snapshot();
     let settings = settings_over(&host, true);
-    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED)
-        .answer("/usr/sbin/dockerd --version", ok(DOCKER_26))
+    let runner = installed(DOCKER_26)
         .answer(
             "/usr/sbin/dockerd --validate",
             Ok(CommandOutput::failed(
@@ -96,16 +100,14 @@ fn dockerd_26_refuses_the_planned_daemon_json_in_its_own_words_and_nothing_is_wr
 fn dockerd_26_accepts_and_the_run_record_says_it_judged() {
     let host = debian_host("{}\n");
     let settings = settings_over(&host, true);
-    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED)
-        .answer("/usr/sbin/dockerd --version", ok(DOCKER_26))
-        .answer(
-            "/usr/sbin/dockerd --validate",
-            Ok(CommandOutput {
-                success: true,
-                stdout: String::new(),
-                stderr: "configuration OK\n".into(),
-            }),
-        );
+    let runner = installed(DOCKER_26).answer(
+        "/usr/sbin/dockerd --validate",
+        Ok(CommandOutput {
+            success: true,
+            stdout: String::new(),
+            stderr: "configuration OK\n".into(),
+        }),
+    );
     run(&settings, &runner, &engine("json-file", false), &fix_yes(&["2.14"]))
         .stdout_has("pre-flight: `/usr/sbin/dockerd --validate` (Docker 26.1.5+dfsg1) accepted the planned daemon.json");
     assert!(
@@ -126,8 +128,7 @@ fn dockerd_20_10_cannot_validate_so_its_release_keys_judge() {
     let host = debian_host("{\n  \"default-network-opts\": {}\n}\n");
     let original = host.snapshot();
     let settings = settings_over(&host, true);
-    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED)
-        .answer("/usr/sbin/dockerd --version", ok(DOCKER_20));
+    let runner = installed(DOCKER_20);
     run(&settings, &runner, &engine("json-file", false), &fix_yes(&["2.14"]))
         .stdout_has("refused by pre-flight: daemon.json would hold key(s) dockerd 20.10.24+dfsg1 does not know and refuses to start with: default-network-opts (by the daemon.json keys Docker 20.10 accepts)");
     assert_eq!(changed(&original, &host.snapshot()), Vec::<String>::new());
@@ -136,8 +137,7 @@ fn dockerd_20_10_cannot_validate_so_its_release_keys_judge() {
     // A key it knows: the run goes ahead, judged by the table, and says so.
     let host = debian_host("{\n  \"graph\": \"/var/lib/docker\"\n}\n");
     let settings = settings_over(&host, true);
-    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED)
-        .answer("/usr/sbin/dockerd --version", ok(DOCKER_20));
+    let runner = installed(DOCKER_20);
     run(&settings, &runner, &engine("json-file", false), &fix_yes(&["2.14"])).stdout_has(
         "pre-flight: the daemon.json keys Docker 20.10 accepts (the engine is 20.10.24+dfsg1, from `/usr/sbin/dockerd --version`)",
     );
@@ -180,8 +180,7 @@ fn an_engine_upgraded_under_the_running_daemon_is_named() {
         logging_driver: "json-file".into(),
         ..EngineInfo::default()
     }));
-    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED)
-        .answer("/usr/sbin/dockerd --version", ok(DOCKER_26));
+    let runner = installed(DOCKER_26);
     let check = run(&settings, &runner, &old, &check(&["1.2.2"]));
     let evidence = check.evidence("1.2.2");
     assert!(
@@ -202,12 +201,10 @@ fn a_refusal_holds_back_only_the_items_that_change_what_daemon_json_says() {
     let host =
         debian_host("{\n  \"log-level\": \"verbose\"\n}\n").mode("/etc/docker/daemon.json", 0o666);
     let settings = settings_over(&host, true);
-    let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED)
-        .answer("/usr/sbin/dockerd --version", ok(DOCKER_26))
-        .answer(
-            "/usr/sbin/dockerd --validate",
-            Ok(CommandOutput::failed("invalid logging level: verbose\n")),
-        );
+    let runner = installed(DOCKER_26).answer(
+        "/usr/sbin/dockerd --validate",
+        Ok(CommandOutput::failed("invalid logging level: verbose\n")),
+    );
     run(
         &settings,
         &runner,
@@ -233,8 +230,7 @@ fn a_dockerd_others_could_change_is_never_run_as_root() {
     for (path, mode) in [("/usr/sbin/dockerd", 0o775), ("/usr/sbin", 0o777)] {
         let host = debian_host("{}\n").mode(path, mode);
         let settings = settings_over(&host, true);
-        let runner = auditctl("No rules\n", AUDIT_STATUS_ENABLED)
-            .answer("/usr/sbin/dockerd --version", ok(DOCKER_26));
+        let runner = installed(DOCKER_26);
         run(
             &settings,
             &runner,
